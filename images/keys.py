@@ -1,0 +1,41 @@
+"""Object keys, made only from ids and hashes: no user-supplied string ever reaches a key.
+
+Originals and renditions live under different prefixes so that a CDN policy granting a
+pet's renditions (``renditions/<pet>/*``) can never reach an original, which may carry GPS.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+ORIGINALS_PREFIX = "originals/"
+RENDITIONS_PREFIX = "renditions/"
+
+# The image types we accept, with the extension their originals are stored under.
+EXTENSIONS = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/webp": "webp",
+    "image/gif": "gif",
+    "image/heic": "heic",
+    "image/heif": "heif",
+}
+
+
+def original_key(*, owner_id: int, photo_id: uuid.UUID, when: datetime, content_type: str) -> str:
+    """``originals/<owner-id>/<yyyy>/<mm>/<photo-id>.<ext>``."""
+    extension = EXTENSIONS[content_type]
+    return f"{ORIGINALS_PREFIX}{int(owner_id)}/{when:%Y/%m}/{photo_id}.{extension}"
+
+
+def renditions_prefix(pet_id: uuid.UUID) -> str:
+    """The prefix under which every rendition of one pet lives."""
+    return f"{RENDITIONS_PREFIX}{uuid.UUID(str(pet_id))}/"
+
+
+def rendition_key(*, pet_id: uuid.UUID, photo_id: uuid.UUID, name: str, content_hash: str) -> str:
+    """``renditions/<pet-id>/<photo-id>/<name>-<content-hash>.webp``: immutable once written."""
+    if not name.isalnum() or not content_hash.isalnum():
+        raise ValueError("rendition names and hashes are alphanumeric")
+    return f"{renditions_prefix(pet_id)}{uuid.UUID(str(photo_id))}/{name}-{content_hash}.webp"

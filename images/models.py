@@ -1,0 +1,301 @@
+"""Pets, their photos and renditions, who they are shared with, and the CDN signing keys.
+
+Public ids are UUIDs (they appear in URLs and object keys); rows carry no business logic:
+writes go through ``images.services``, reads through ``images.querysets``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from images.querysets import PetQuerySet, PhotoQuerySet, ShareLinkQuerySet, SigningKeyQuerySet
+
+
+class PetSpecies(models.TextChoices):
+    DOG = "dog", "Dog"
+    CAT = "cat", "Cat"
+    BIRD = "bird", "Bird"
+    RABBIT = "rabbit", "Rabbit"
+    RODENT = "rodent", "Hamster, guinea pig or other rodent"
+    FISH = "fish", "Fish"
+    REPTILE = "reptile", "Reptile"
+    HORSE = "horse", "Horse"
+    OTHER = "other", "Other"
+
+
+class PhotoState(models.TextChoices):
+    PENDING = "pending", "Waiting for upload"
+    PROCESSING = "processing", "Processing"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class RenditionName(models.TextChoices):
+    THUMB = "thumb", "Thumbnail (256 px square)"
+    MEDIUM = "medium", "Medium (1024 px)"
+    LARGE = "large", "Large (2048 px)"
+
+
+class ShareRole(models.TextChoices):
+    VIEWER = "viewer", "Viewer (sees the gallery)"
+    CONTRIBUTOR = "contributor", "Contributor (sees and uploads)"
+
+
+class SigningKeyState(models.TextChoices):
+    CREATED = "created", "Created"
+    PUBLISHED = "published", "Published to CloudFront"
+    ACTIVE = "active", "Active (signs new URLs)"
+    RETIRING = "retiring", "Retiring (still trusted)"
+    RETIRED = "retired", "Retired"
+
+
+class SigningKeyAlgorithm(models.TextChoices):
+    RSA_SHA1 = "rsa-2048-sha1", "RSA-2048, SHA-1 (CloudFront's default)"
+    RSA_SHA256 = "rsa-2048-sha256", "RSA-2048, SHA-256"
+    ECDSA_SHA256 = "ecdsa-p256-sha256", "ECDSA P-256, SHA-256"
+
+
+class Pet(models.Model):
+    Species = PetSpecies
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pets"
+    )
+    name = models.CharField(max_length=100)
+    species = models.CharField(max_length=20, choices=Species.choices, default=Species.DOG)
+    birthday = models.DateField(null=True, blank=True)
+    cover_photo = models.ForeignKey(
+        "Photo", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "created_at"]
+        indexes = [models.Index(fields=["owner", "name"], name="pet_owner_name_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(species__in=PetSpecies.values),
+                name="pet_species_valid",
+            ),
+            models.CheckConstraint(condition=~models.Q(name=""), name="pet_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Photo(models.Model):
+    State = PhotoState
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    pet = models.ForeignKey(Pet, on_delete=models.CASCADE, related_name="photos")
+    # The photo outlives its uploader's account: it belongs to the pet.
+    uploader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="uploaded_photos",
+    )
+    original_key = models.CharField(max_length=255, unique=True)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField(help_text="Bytes of the original, as announced.")
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    caption = models.CharField(max_length=500, blank=True)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
+    error = models.TextField(blank=True, help_text="Why processing failed, for people.")
+    content_hash = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the original's bytes."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PhotoQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["pet", "-created_at"], name="photo_gallery_idx"),
+            models.Index(fields=["state", "updated_at"], name="photo_state_idx"),
+            models.Index(fields=["pet", "content_hash"], name="photo_duplicate_idx"),
+            models.Index(fields=["uploader", "-created_at"], name="photo_uploader_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=PhotoState.values),
+                name="photo_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state="failed") | models.Q(error=""),
+                name="photo_error_only_when_failed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pet} · {self.id}"
+
+
+class Rendition(models.Model):
+    Name = RenditionName
+
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="renditions")
+    name = models.CharField(max_length=20, choices=Name.choices)
+    key = models.CharField(max_length=255, unique=True)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    bytes = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["photo", "width"]
+        constraints = [
+            models.UniqueConstraint(fields=["photo", "name"], name="rendition_unique_per_photo"),
+            models.CheckConstraint(
+                condition=models.Q(name__in=RenditionName.values),
+                name="rendition_name_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.photo_id} · {self.name}"
+
+
+class Share(models.Model):
+    Role = ShareRole
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    pet = models.ForeignKey(Pet, on_delete=models.CASCADE, related_name="shares")
+    grantee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shares_received"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="shares_granted",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pet", "created_at"]
+        indexes = [models.Index(fields=["grantee", "role"], name="share_grantee_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pet", "grantee"],
+                name="share_unique_per_pet_and_grantee",
+                violation_error_message="This pet is already shared with that person.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=ShareRole.values),
+                name="share_role_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pet} → {self.grantee} ({self.role})"
+
+
+def hash_share_token(token: str) -> str:
+    """The stored form of a share-link token: SHA-256, so a database leak reveals no link."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ShareLink(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    pet = models.ForeignKey(Pet, on_delete=models.CASCADE, related_name="share_links")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="share_links_created",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ShareLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["pet", "-created_at"], name="sharelink_pet_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+                name="sharelink_expires_after_creation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Link to {self.pet} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class SigningKey(models.Model):
+    """A CloudFront key pair; see DESIGN.md, "Signing and keys", for the life cycle."""
+
+    State = SigningKeyState
+    Algorithm = SigningKeyAlgorithm
+
+    public_key_id = models.CharField(
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="CloudFront's id for the public key (the Key-Pair-Id); set on publishing.",
+    )
+    algorithm = models.CharField(
+        max_length=20, choices=Algorithm.choices, default=Algorithm.RSA_SHA1
+    )
+    public_key_pem = models.TextField()
+    # Fernet token (MultiFernet over SIGNING_KEY_ENCRYPTION_KEYS); never shown, never exported.
+    encrypted_private_key = models.TextField(editable=False)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.CREATED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    retiring_at = models.DateTimeField(null=True, blank=True)
+    trusted_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Every URL and cookie this key signed has expired by then.",
+    )
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SigningKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [("manage_signing_keys", "Can generate, publish, activate and retire keys")]
+        constraints = [
+            # The database, not just the code, guarantees that exactly one key signs.
+            models.UniqueConstraint(
+                fields=["state"],
+                condition=models.Q(state="active"),
+                name="signingkey_one_active",
+                violation_error_message="Another signing key is already active.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=SigningKeyState.values),
+                name="signingkey_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state="created") | models.Q(public_key_id__isnull=False),
+                name="signingkey_published_has_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_key_id or 'unpublished key'} ({self.state})"

@@ -1,0 +1,94 @@
+"""Read access to pets and photos: the one place that decides who may do what.
+
+Views, the API, the admin's previews and tasks all ask these methods; none filters by owner
+or share by hand. What a user may not see is simply absent from the queryset, so views
+answer 404 for it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+class Access(StrEnum):
+    """What someone wants to do with a pet (and its photos)."""
+
+    VIEW = "view"  # see the gallery: owner, viewer, contributor
+    CONTRIBUTE = "contribute"  # upload photos: owner, contributor
+    MANAGE = "manage"  # edit, delete, share the pet: owner only
+
+
+def _is_account(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+class PetQuerySet(models.QuerySet):
+    def visible_to(self, user, access: Access = Access.VIEW) -> PetQuerySet:
+        """Pets ``user`` may act on with ``access``; none for anonymous or inactive users."""
+        if not _is_account(user):
+            return self.none()
+        owned = models.Q(owner=user)
+        if access is Access.MANAGE:
+            return self.filter(owned)
+        from images.models import Share  # the models module imports this one
+
+        shares = Share.objects.filter(grantee=user)
+        if access is Access.CONTRIBUTE:
+            shares = shares.filter(role=Share.Role.CONTRIBUTOR)
+        # A subquery rather than a join: no duplicate rows, no DISTINCT needed.
+        return self.filter(owned | models.Q(pk__in=shares.values("pet_id")))
+
+    def with_photo_counts(self) -> PetQuerySet:
+        return self.annotate(photo_count=models.Count("photos"))
+
+
+class PhotoQuerySet(models.QuerySet):
+    def visible_to(self, user, access: Access = Access.VIEW) -> PhotoQuerySet:
+        """Photos of the pets ``user`` may act on with ``access``."""
+        from images.models import Pet
+
+        return self.filter(pet__in=Pet.objects.visible_to(user, access))
+
+    def deletable_by(self, user) -> PhotoQuerySet:
+        """Photos ``user`` may delete: every photo of pets they own, and their own uploads
+        to pets they still contribute to."""
+        from images.models import Pet
+
+        if not _is_account(user):
+            return self.none()
+        managed = models.Q(pet__in=Pet.objects.visible_to(user, Access.MANAGE))
+        own_uploads = models.Q(
+            uploader=user, pet__in=Pet.objects.visible_to(user, Access.CONTRIBUTE)
+        )
+        return self.filter(managed | own_uploads)
+
+    def ready(self) -> PhotoQuerySet:
+        return self.filter(state=self.model.State.READY)
+
+    def with_renditions(self) -> PhotoQuerySet:
+        return self.prefetch_related("renditions")
+
+
+class ShareLinkQuerySet(models.QuerySet):
+    def active(self, now=None) -> ShareLinkQuerySet:
+        """Links neither revoked nor expired at ``now``."""
+        now = now or timezone.now()
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now)
+
+
+class SigningKeyQuerySet(models.QuerySet):
+    def trusted(self) -> SigningKeyQuerySet:
+        """Keys CloudFront trusts: in the key group and not yet retired."""
+        State = self.model.State
+        return self.filter(state__in=[State.PUBLISHED, State.ACTIVE, State.RETIRING])
+
+    def active(self):
+        """The one key that signs now, or ``None``."""
+        return self.filter(state=self.model.State.ACTIVE).first()

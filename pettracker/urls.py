@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from pettracker.views import healthz
+
+urlpatterns = [
+    path("", include("images.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+]
