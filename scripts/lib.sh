@@ -1,0 +1,65 @@
+# Shared set-up steps for scripts/run and scripts/test. Each step is idempotent: it checks
+# what exists and only does the missing work, so a second run starts at once.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+PY="$VENV/bin/python"
+APT_UPDATED=""
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31mError:\033[0m %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else die "need root (or sudo) to run: $*"
+  fi
+}
+
+# apt_install PACKAGE... : install the Debian packages that are not installed yet.
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null 2>&1 || die "please install: ${missing[*]} (no apt-get here)"
+  say "Installing ${missing[*]} from the OS packages"
+  if [ -z "$APT_UPDATED" ]; then as_root apt-get update -qq; APT_UPDATED=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+find_python() {
+  for candidate in python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+      echo "$candidate"; return 0
+    fi
+  done
+  die "PetTracker needs Python 3.11 (python3.11 or python3 on PATH)"
+}
+
+# ensure_venv REQUIREMENTS_FILE : .venv with that file installed (skipped when unchanged).
+ensure_venv() {
+  local requirements="$1" python stamp digest
+  if [ ! -x "$PY" ]; then
+    python="$(find_python)"
+    say "Creating the virtualenv in .venv"
+    if ! "$python" -m venv "$VENV" 2>/dev/null; then
+      rm -rf "$VENV"
+      apt_install python3-venv
+      "$python" -m venv "$VENV"
+    fi
+  fi
+  digest="$(cat "$ROOT"/requirements*.txt | sha256sum | cut -d' ' -f1)"
+  stamp="$VENV/.installed-$(basename "$requirements")"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
+    say "Installing $(basename "$requirements")"
+    "$PY" -m pip install --quiet --disable-pip-version-check -r "$ROOT/$requirements"
+    echo "$digest" > "$stamp"
+  fi
+}
+
+ensure_redis() {
+  command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+}

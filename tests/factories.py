@@ -1,0 +1,87 @@
+import datetime
+
+import factory
+from django.utils import timezone
+
+from accounts.models import User
+from images.models import Pet, Photo, Rendition, Share, ShareLink, SigningKey, hash_share_token
+
+PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save(update_fields=["password"])
+
+
+class PetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Pet
+
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Faker("first_name")
+    species = Pet.Species.DOG
+
+
+class PhotoFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Photo
+
+    pet = factory.SubFactory(PetFactory)
+    uploader = factory.SelfAttribute("pet.owner")
+    original_key = factory.Sequence(lambda n: f"originals/test/{n}.jpg")
+    content_type = "image/jpeg"
+    size = 1024
+
+
+class RenditionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Rendition
+
+    photo = factory.SubFactory(PhotoFactory)
+    name = Rendition.Name.THUMB
+    key = factory.Sequence(lambda n: f"renditions/test/{n}/thumb-{n:08x}.webp")
+    width = 256
+    height = 256
+    bytes = 4096
+
+
+class ShareFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Share
+
+    pet = factory.SubFactory(PetFactory)
+    grantee = factory.SubFactory(UserFactory)
+    role = Share.Role.VIEWER
+    created_by = factory.SelfAttribute("pet.owner")
+
+
+class ShareLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ShareLink
+
+    pet = factory.SubFactory(PetFactory)
+    token_hash = factory.Sequence(lambda n: hash_share_token(f"token-{n}"))
+    created_by = factory.SelfAttribute("pet.owner")
+    expires_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=7))
+
+
+class SigningKeyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SigningKey
+
+    public_key_id = factory.Sequence(lambda n: f"K{n:013d}")
+    public_key_pem = "-----BEGIN PUBLIC KEY-----\n...\n-----END PUBLIC KEY-----\n"
+    encrypted_private_key = "not-a-real-token"
+    state = SigningKey.State.PUBLISHED

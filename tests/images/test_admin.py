@@ -1,0 +1,97 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import (
+    PetFactory,
+    PhotoFactory,
+    RenditionFactory,
+    ShareFactory,
+    ShareLinkFactory,
+    SigningKeyFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+CHANGELISTS = [
+    "/admin/accounts/user/",
+    "/admin/images/pet/",
+    "/admin/images/photo/",
+    "/admin/images/rendition/",
+    "/admin/images/share/",
+    "/admin/images/sharelink/",
+    "/admin/images/signingkey/",
+]
+
+
+def populate(rows: int) -> None:
+    for _ in range(rows):
+        photo = PhotoFactory()
+        RenditionFactory(photo=photo)
+        ShareFactory(pet=photo.pet)
+        ShareLinkFactory(pet=photo.pet)
+        SigningKeyFactory()
+
+
+@pytest.mark.parametrize("url", CHANGELISTS)
+def test_every_changelist_works_for_a_superuser_and_searches(admin_client, url):
+    populate(2)
+    assert admin_client.get(url).status_code == 200
+    assert admin_client.get(url, {"q": "zzz"}).status_code == 200
+
+
+@pytest.mark.parametrize("url", CHANGELISTS)
+def test_changelist_queries_do_not_grow_with_the_rows(admin_client, url):
+    populate(2)
+    with CaptureQueriesContext(connection) as few:
+        admin_client.get(url)
+    populate(8)
+    with CaptureQueriesContext(connection) as many:
+        admin_client.get(url)
+    assert len(many) == len(few)
+
+
+@pytest.mark.parametrize("url", CHANGELISTS)
+def test_people_who_are_not_staff_are_sent_to_the_admin_login(client, url):
+    client.force_login(UserFactory())
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_staff_without_model_permissions_are_refused(client):
+    client.force_login(UserFactory(is_staff=True))
+    assert client.get("/admin/images/signingkey/").status_code == 403
+
+
+def test_the_key_page_never_shows_the_private_key(admin_client):
+    key = SigningKeyFactory(encrypted_private_key="gAAAA-the-encrypted-private-key")
+    response = admin_client.get(f"/admin/images/signingkey/{key.pk}/change/")
+    assert response.status_code == 200
+    assert b"gAAAA-the-encrypted-private-key" not in response.content
+
+
+def test_a_pet_page_lists_its_shares_inline(admin_client):
+    pet = PetFactory()
+    share = ShareFactory(pet=pet, grantee=UserFactory(username="grantee-on-page"))
+    response = admin_client.get(f"/admin/images/pet/{pet.pk}/change/")
+    assert response.status_code == 200
+    assert share.grantee.username.encode() in response.content
+
+
+def test_the_admin_can_add_a_user_with_an_email_and_a_password(admin_client):
+    from accounts.models import User
+
+    response = admin_client.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "added",
+            "email": "added@example.com",
+            "usable_password": "true",
+            "password1": "a sturdy passphrase 42",
+            "password2": "a sturdy passphrase 42",
+        },
+    )
+    assert response.status_code == 302
+    assert User.objects.get(username="added").check_password("a sturdy passphrase 42")

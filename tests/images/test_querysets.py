@@ -1,0 +1,94 @@
+import datetime
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
+
+from images.models import Pet, Photo, ShareLink
+from images.querysets import Access
+from tests.factories import PetFactory, PhotoFactory, ShareFactory, ShareLinkFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("actor", "access", "sees"),
+    [
+        ("owner", Access.VIEW, True),
+        ("owner", Access.CONTRIBUTE, True),
+        ("owner", Access.MANAGE, True),
+        ("friend", Access.VIEW, True),
+        ("friend", Access.CONTRIBUTE, False),
+        ("friend", Access.MANAGE, False),
+        ("contributor", Access.VIEW, True),
+        ("contributor", Access.CONTRIBUTE, True),
+        ("contributor", Access.MANAGE, False),
+        ("stranger", Access.VIEW, False),
+        ("stranger", Access.CONTRIBUTE, False),
+        ("stranger", Access.MANAGE, False),
+    ],
+)
+def test_visible_to_decides_by_ownership_and_share_role(
+    request, pet, stranger, actor, access, sees
+):
+    user = request.getfixturevalue(actor)
+    photo = PhotoFactory(pet=pet)
+    assert list(Pet.objects.visible_to(user, access)) == ([pet] if sees else [])
+    assert list(Photo.objects.visible_to(user, access)) == ([photo] if sees else [])
+
+
+@pytest.mark.parametrize("access", list(Access))
+def test_anonymous_users_see_nothing(pet, access):
+    PhotoFactory(pet=pet)
+    assert not Pet.objects.visible_to(AnonymousUser(), access).exists()
+    assert not Photo.objects.visible_to(AnonymousUser(), access).exists()
+    assert not Pet.objects.visible_to(None, access).exists()
+
+
+def test_deactivated_accounts_see_nothing_even_their_own_pets(pet, owner, friend):
+    for user in (owner, friend):
+        user.is_active = False
+        user.save()
+        assert not Pet.objects.visible_to(user).exists()
+
+
+def test_a_pet_shared_and_owned_is_listed_once(owner, friend):
+    mine = PetFactory(owner=owner)
+    theirs = PetFactory(owner=friend)
+    ShareFactory(pet=theirs, grantee=owner)
+    ShareFactory(pet=mine, grantee=friend)
+    assert sorted(Pet.objects.visible_to(owner), key=str) == sorted([mine, theirs], key=str)
+    assert Pet.objects.visible_to(owner).count() == 2
+
+
+def test_photos_of_other_pets_stay_invisible(pet, owner, stranger):
+    PhotoFactory(pet=pet)
+    strangers_photo = PhotoFactory(pet=PetFactory(owner=stranger))
+    assert strangers_photo not in Photo.objects.visible_to(owner)
+    assert list(Photo.objects.visible_to(stranger)) == [strangers_photo]
+
+
+def test_deletable_by_owner_everything_uploader_their_own_viewer_nothing(
+    pet, owner, friend, contributor, stranger
+):
+    owners_photo = PhotoFactory(pet=pet, uploader=owner)
+    contributed = PhotoFactory(pet=pet, uploader=contributor)
+    assert set(Photo.objects.deletable_by(owner)) == {owners_photo, contributed}
+    assert list(Photo.objects.deletable_by(contributor)) == [contributed]
+    assert not Photo.objects.deletable_by(friend).exists()
+    assert not Photo.objects.deletable_by(stranger).exists()
+    assert not Photo.objects.deletable_by(AnonymousUser()).exists()
+
+
+def test_an_uploader_whose_share_ended_can_no_longer_delete(pet, contributor):
+    contributed = PhotoFactory(pet=pet, uploader=contributor)
+    pet.shares.filter(grantee=contributor).delete()
+    assert contributed not in Photo.objects.deletable_by(contributor)
+
+
+def test_active_share_links_are_neither_revoked_nor_expired(pet):
+    live = ShareLinkFactory(pet=pet)
+    ShareLinkFactory(pet=pet, revoked_at=timezone.now())
+    later = timezone.now() + datetime.timedelta(days=8)
+    assert list(ShareLink.objects.active()) == [live]
+    assert not ShareLink.objects.active(now=later).exists()

@@ -1,0 +1,83 @@
+"""Settings are loaded in a fresh interpreter per case, exactly as a deployment would."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "x" * 64,
+    "ALLOWED_HOSTS": "pets.example.com",
+    "SIGNING_KEY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    "DATABASE_URL": "postgres://pets:secret@db.internal:5432/pettracker",
+    "CELERY_BROKER_URL": "redis://broker.internal:6379/0",
+    "AWS_STORAGE_BUCKET_NAME": "pettracker-images",
+    "CDN_BASE_URL": "https://cdn.pets.example.com",
+}
+
+
+def load_settings(env: dict[str, str], expression: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k != "VAR_DIR"}
+    code = f"import pettracker.settings as s; print({expression})"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_is_switched_on_by_environment_variables_alone():
+    result = load_settings(
+        PRODUCTION,
+        "s.DEBUG, s.DATABASES['default']['ENGINE'], s.STORAGES['default']['BACKEND'], "
+        "s.SESSION_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.CDN_BASE_URL",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "False django.db.backends.postgresql storages.backends.s3.S3Storage True True "
+        "https://cdn.pets.example.com"
+    )
+
+
+def test_local_defaults_need_no_configuration(tmp_path):
+    result = load_settings(
+        {"VAR_DIR": str(tmp_path)},
+        "s.DEBUG, s.DATABASES['default']['ENGINE'], s.STORAGES['default']['BACKEND'], "
+        "s.CDN_BASE_URL",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "True",
+        "django.db.backends.sqlite3",
+        "django.core.files.storage.FileSystemStorage",
+        "/cdn",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"SECRET_KEY": ""}, "SECRET_KEY must be set"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY must be at least 50 characters"),
+        ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS must be set"),
+        ({"SIGNING_KEY_ENCRYPTION_KEYS": ""}, "SIGNING_KEY_ENCRYPTION_KEYS must be set"),
+        ({"DEBUG": "nope"}, "DEBUG='nope' is not a boolean"),
+        ({"CDN_SIGNING_WINDOW_SECONDS": "5"}, "CDN_SIGNING_WINDOW_SECONDS=5 is below the minimum"),
+        ({"PHOTO_MAX_UPLOAD_BYTES": "lots"}, "PHOTO_MAX_UPLOAD_BYTES='lots' is not a whole number"),
+        ({"DATABASE_URL": "nosuchdb://x"}, "DATABASE_URL is not a database URL"),
+    ],
+)
+def test_production_settings_fail_loudly_on_a_missing_or_bad_value(change, message):
+    result = load_settings({**PRODUCTION, **change}, "'loaded'")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
