@@ -1,0 +1,159 @@
+"""Images good, odd and hostile, all made in memory, each with the outcome it must reach.
+
+Used by the pure processing tests and by the tests that push the same files through the real
+upload endpoint and a real Celery worker.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from dataclasses import dataclass
+
+from PIL import Image, ImageCms
+
+GPS = {1: "N", 2: (51.0, 30.0, 12.5), 3: "W", 4: (0.0, 7.0, 39.0)}
+
+
+def jpeg(size=(640, 480), color=(200, 120, 40), *, orientation=None, gps=False, **save) -> bytes:
+    image = Image.linear_gradient("L").resize(size).convert("RGB")
+    image = Image.blend(image, Image.new("RGB", size, color), 0.6)
+    exif = Image.Exif()
+    if orientation:
+        exif[0x0112] = orientation
+    if gps:
+        exif[0x8825] = GPS
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90, exif=exif.tobytes(), **save)
+    return buffer.getvalue()
+
+
+def png(size=(300, 200), mode="RGB", color=(10, 200, 90)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, size, color).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def png_16bit() -> bytes:
+    """A 16-bit greyscale gradient (mode I;16), values 0..65535."""
+    image = Image.linear_gradient("L").resize((256, 256)).convert("I")
+    image = image.point(lambda v: v * 257).convert("I;16")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def png_with_alpha() -> bytes:
+    return png(mode="RGBA", color=(255, 0, 0, 128))
+
+
+def cmyk_jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("CMYK", (320, 240), (0, 255, 255, 0)).save(buffer, "JPEG")  # pure red in CMYK
+    return buffer.getvalue()
+
+
+def animated_gif() -> bytes:
+    frames = [Image.new("P", (120, 90), index) for index in (1, 2, 3)]
+    for frame, rgb in zip(frames, [(255, 0, 0), (0, 255, 0), (0, 0, 255)], strict=True):
+        frame.putpalette([0, 0, 0, *rgb * 255][:768])
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    return buffer.getvalue()
+
+
+def webp() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (400, 300), (30, 60, 220)).save(buffer, "WEBP")
+    return buffer.getvalue()
+
+
+def heic() -> bytes:
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 240), (240, 200, 10)).save(buffer, "HEIF", quality=90)
+    return buffer.getvalue()
+
+
+def srgb_tagged_jpeg() -> bytes:
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    return jpeg(icc_profile=profile)
+
+
+def huge_exif_jpeg() -> bytes:
+    """A JPEG whose EXIF segment is nearly the 64 KB a segment can hold."""
+    exif = Image.Exif()
+    exif[0x010E] = "x" * 60_000  # ImageDescription
+    exif[0x8825] = GPS
+    image = Image.new("RGB", (200, 200), (90, 90, 90))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+def truncated_jpeg() -> bytes:
+    data = jpeg(size=(800, 600))
+    return data[: len(data) // 2]
+
+
+def polyglot_html_jpeg() -> bytes:
+    """A valid JPEG that is also an HTML page, markup in a comment segment and after the end."""
+    data = jpeg(size=(200, 150))
+    comment = b"<html><script>alert(document.cookie)</script></html>"
+    segment = b"\xff\xfe" + struct.pack(">H", len(comment) + 2) + comment
+    return data[:2] + segment + data[2:] + comment
+
+
+def png_bomb(width=50_000, height=50_000) -> bytes:
+    """A tiny PNG that declares a huge canvas."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00" * 1024, 9)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+    b"<script>alert(1)</script></svg>"
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    make: object  # () -> bytes
+    content_type: str  # what the uploader claims
+    ready: bool
+    reason: str = ""  # a fragment of the failure reason, when not ready
+
+
+CASES = (
+    Case("jpeg with gps", lambda: jpeg(gps=True, orientation=6), "image/jpeg", True),
+    Case("png", png, "image/png", True),
+    Case("png with alpha", png_with_alpha, "image/png", True),
+    Case("16-bit png", png_16bit, "image/png", True),
+    Case("cmyk jpeg", cmyk_jpeg, "image/jpeg", True),
+    Case("animated gif", animated_gif, "image/gif", True),
+    Case("webp", webp, "image/webp", True),
+    Case("heic", heic, "image/heic", True),
+    Case("srgb-tagged jpeg", srgb_tagged_jpeg, "image/jpeg", True),
+    Case("huge exif block", huge_exif_jpeg, "image/jpeg", True),
+    Case("html/jpeg polyglot", polyglot_html_jpeg, "image/jpeg", True),
+    Case("png named as jpeg", png, "image/jpeg", True),
+    Case("zero bytes", lambda: b"", "image/jpeg", False, "the file is empty"),
+    Case("truncated jpeg", truncated_jpeg, "image/jpeg", False, "damaged or truncated"),
+    Case(
+        "text renamed .jpg", lambda: b"just some notes\n" * 50, "image/jpeg", False, "not an image"
+    ),
+    Case("svg", lambda: SVG, "image/png", False, "not an image"),
+    Case("decompression bomb", png_bomb, "image/png", False, "image too large: 50000×50000 px"),
+)
