@@ -39,3 +39,18 @@ def rendition_key(*, pet_id: uuid.UUID, photo_id: uuid.UUID, name: str, content_
     if not name.isalnum() or not content_hash.isalnum():
         raise ValueError("rendition names and hashes are alphanumeric")
     return f"{renditions_prefix(pet_id)}{uuid.UUID(str(photo_id))}/{name}-{content_hash}.webp"
+
+
+_CONTENT_TYPES = {extension: content_type for content_type, extension in EXTENSIONS.items()}
+IMMUTABLE = "public, max-age=31536000, immutable"
+# Originals may carry GPS: no shared cache keeps them beyond a signed URL's life.
+PRIVATE = "private, max-age=3600"
+
+
+def object_headers(key: str) -> dict[str, str]:
+    """``Content-Type`` and ``Cache-Control`` an object is stored and served with, from its key
+    alone: the S3 storage writes them, the local edge serves them."""
+    extension = key.rsplit(".", 1)[-1].lower()
+    content_type = _CONTENT_TYPES.get(extension, "application/octet-stream")
+    cache_control = IMMUTABLE if key.startswith(RENDITIONS_PREFIX) else PRIVATE
+    return {"ContentType": content_type, "CacheControl": cache_control}

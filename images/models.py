@@ -106,6 +106,8 @@ class Photo(models.Model):
         related_name="uploaded_photos",
     )
     original_key = models.CharField(max_length=255, unique=True)
+    # Shown as the download name only; it never reaches a storage key.
+    original_filename = models.CharField(max_length=255, blank=True)
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField(help_text="Bytes of the original, as announced.")
     width = models.PositiveIntegerField(null=True, blank=True)
@@ -116,6 +118,16 @@ class Photo(models.Model):
     content_hash = models.CharField(
         max_length=64, blank=True, help_text="SHA-256 of the original's bytes."
     )
+    duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="An earlier photo of the same pet with exactly the same bytes.",
+    )
+    placeholder_color = models.CharField(max_length=7, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Processing runs started.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     processed_at = models.DateTimeField(null=True, blank=True)
@@ -299,3 +311,33 @@ class SigningKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.public_key_id or 'unpublished key'} ({self.state})"
+
+
+class PendingInvalidation(models.Model):
+    """A CDN path to invalidate (a deleted photo's objects), waiting for the next batch."""
+
+    path = models.CharField(max_length=512)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class PendingObjectDeletion(models.Model):
+    """A stored object whose row is gone, waiting for a worker to delete it.
+
+    Written in the same transaction as the deletion, so a broker outage cannot leave a deleted
+    photo's original (and its GPS) behind in storage.
+    """
+
+    key = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,7 +1,11 @@
 from django.urls import path
 
-from images import views
+from images import api, upload_endpoint, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("api/pets/<uuid:pet_id>/uploads", api.upload_create, name="api_upload_create"),
+    path("api/photos/<uuid:photo_id>/complete", api.upload_complete, name="api_upload_complete"),
+    path("api/photos/<uuid:photo_id>", api.photo_detail, name="api_photo"),
+    path("uploads/", upload_endpoint.local_upload, name="local_upload"),
 ]

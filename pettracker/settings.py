@@ -161,7 +161,7 @@ def _object_storage() -> dict:
     """
     if AWS_STORAGE_BUCKET_NAME:
         return {
-            "BACKEND": "storages.backends.s3.S3Storage",
+            "BACKEND": "images.storage.PhotoS3Storage",
             "OPTIONS": {
                 "bucket_name": AWS_STORAGE_BUCKET_NAME,
                 "region_name": AWS_S3_REGION_NAME,
@@ -216,6 +216,16 @@ SIGNING_KEY_ENCRYPTION_KEYS = _signing_key_encryption_keys()
 # --- Photos ------------------------------------------------------------------------------
 
 PHOTO_MAX_UPLOAD_BYTES = env_int("PHOTO_MAX_UPLOAD_BYTES", 40 * 1024 * 1024, minimum=1)
+# Decoded size limit: refuses decompression bombs before any pixel is decoded.
+PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 50_000_000, minimum=1_000_000)
+# How long an upload ticket (a presigned POST) stays valid.
+PHOTO_UPLOAD_TICKET_SECONDS = env_int("PHOTO_UPLOAD_TICKET_SECONDS", 300, minimum=30, maximum=3600)
+# A photo still "processing" after this long is queued again (a lost message loses no photo).
+PHOTO_STUCK_AFTER_SECONDS = env_int("PHOTO_STUCK_AFTER_SECONDS", 600, minimum=1)
+# Processing attempts before a photo is marked failed for good.
+PHOTO_MAX_ATTEMPTS = env_int("PHOTO_MAX_ATTEMPTS", 5, minimum=1)
+# Files above this are spooled to disk by the local upload endpoint, never held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 # --- Celery ------------------------------------------------------------------------------
 
@@ -231,6 +241,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
+# Publishing must not hang a request when the broker is down: a couple of quick tries, then
+# the request carries on and the periodic re-queue picks the work up later.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
 # Acknowledge after the task has run, and give the message back if the worker dies, so a
 # killed worker loses no job; the tasks are idempotent, so running twice is harmless.
 CELERY_TASK_ACKS_LATE = True
@@ -241,7 +254,16 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
 CELERY_WORKER_MAX_TASKS_PER_CHILD = 500
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "requeue-stuck-photos": {
+        "task": "images.tasks.requeue_stuck_photos",
+        "schedule": env_int("PHOTO_REQUEUE_EVERY_SECONDS", 120, minimum=1),
+    },
+    "delete-pending-objects": {
+        "task": "images.tasks.delete_pending_objects",
+        "schedule": 300,
+    },
+}
 
 # --- E-mail ------------------------------------------------------------------------------
 

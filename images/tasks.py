@@ -1,0 +1,62 @@
+"""Celery tasks: thin, taking ids, calling the pipeline's services.
+
+Acknowledgement, prefetch and time limits are set in settings (CELERY_*), not here.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from botocore.exceptions import BotoCoreError, ClientError
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+
+from images import pipeline
+
+logger = logging.getLogger(__name__)
+
+# Errors of the storage or the network, worth another try.
+STORAGE_ERRORS = (OSError, BotoCoreError, ClientError)
+MAX_RETRIES = 4
+
+
+def _backoff(retries: int) -> int:
+    return min(300, 5 * 2**retries)
+
+
+@shared_task(bind=True, max_retries=MAX_RETRIES)
+def process_photo(self, photo_id: str) -> str | None:
+    """Make a photo's renditions; retried with backoff on storage errors."""
+    try:
+        photo = pipeline.photo_process(photo_id=photo_id)
+    except STORAGE_ERRORS as exc:
+        if self.request.retries >= self.max_retries:
+            pipeline.photo_fail(
+                photo_id=photo_id, reason="storage could not be reached; try again later"
+            )
+            logger.exception("photo %s: storage kept failing", photo_id)
+            return "failed"
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+    except SoftTimeLimitExceeded:
+        pipeline.photo_fail(photo_id=photo_id, reason="the image took too long to process")
+        return "failed"
+    except Exception:
+        # A bug, not the file's fault: say so, and let Celery log it. Never a dead worker.
+        pipeline.photo_fail(photo_id=photo_id, reason="processing failed unexpectedly")
+        raise
+    return photo.state if photo else None
+
+
+@shared_task(bind=True, max_retries=MAX_RETRIES)
+def delete_pending_objects(self) -> int:
+    """Delete stored objects whose photos are gone."""
+    try:
+        return pipeline.objects_delete_pending()
+    except STORAGE_ERRORS as exc:
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+
+
+@shared_task
+def requeue_stuck_photos() -> int:
+    """Beat: queue again the photos stuck in processing."""
+    return pipeline.photos_requeue_stuck()
