@@ -128,6 +128,8 @@ def photo_process(*, photo_id: uuid.UUID | str) -> Photo | None:
     photo = _start_attempt(photo_id)
     if photo is None:
         return None
+    if photo.attempts > settings.PHOTO_MAX_ATTEMPTS:
+        return photo_fail(photo_id=photo.pk, reason="processing kept failing; upload it again")
     if not default_storage.exists(photo.original_key):
         return photo_fail(photo_id=photo.pk, reason="the uploaded file is missing; upload again")
     try:
@@ -140,15 +142,14 @@ def photo_process(*, photo_id: uuid.UUID | str) -> Photo | None:
     return _finish(photo.pk, result, content_hash, written)
 
 
+@transaction.atomic
 def _start_attempt(photo_id) -> Photo | None:
-    with transaction.atomic():
-        photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
-        if photo is None or photo.state != Photo.State.PROCESSING:
-            return None
-        photo.attempts += 1
-        photo.save(update_fields=["attempts", "updated_at"])
-    if photo.attempts > settings.PHOTO_MAX_ATTEMPTS:
-        return photo_fail(photo_id=photo.pk, reason="processing kept failing; upload it again")
+    """Count one more attempt on a photo waiting to be processed; ``None`` if none is."""
+    photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
+    if photo is None or photo.state != Photo.State.PROCESSING:
+        return None
+    photo.attempts += 1
+    photo.save(update_fields=["attempts", "updated_at"])
     return photo
 
 

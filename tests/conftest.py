@@ -102,3 +102,16 @@ def pet(owner, friend, contributor):
     ShareFactory(pet=pet, grantee=friend, role="viewer")
     ShareFactory(pet=pet, grantee=contributor, role="contributor")
     return pet
+
+
+@pytest.fixture
+def eager_celery():
+    """Run queued tasks inline: for unit tests of one step only (the worker tests use a real
+    worker on a real redis-server)."""
+    from pettracker.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield app
+    app.conf.task_always_eager = False
+    app.conf.task_eager_propagates = False

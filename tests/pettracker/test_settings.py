@@ -43,7 +43,7 @@ def test_production_is_switched_on_by_environment_variables_alone():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
-        "False django.db.backends.postgresql storages.backends.s3.S3Storage True True "
+        "False django.db.backends.postgresql images.storage.PhotoS3Storage True True "
         "https://cdn.pets.example.com"
     )
 

@@ -1,0 +1,37 @@
+"""Steps of the upload flow as a browser takes them, through the real endpoints."""
+
+from __future__ import annotations
+
+import json
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+
+def ask_ticket(client, pet, *, data: bytes = b"", content_type="image/jpeg", size=None, **extra):
+    body = {
+        "filename": "holiday.jpg",
+        "content_type": content_type,
+        "size": len(data) if size is None else size,
+        **extra,
+    }
+    return client.post(
+        f"/api/pets/{pet.pk}/uploads", json.dumps(body), content_type="application/json"
+    )
+
+
+def post_file(client, ticket: dict, data: bytes, content_type="image/jpeg"):
+    fields = dict(ticket["upload"]["fields"])
+    fields["file"] = SimpleUploadedFile("holiday.jpg", data, content_type=content_type)
+    return client.post("/uploads/", fields)
+
+
+def complete(client, photo_id):
+    return client.post(f"/api/photos/{photo_id}/complete")
+
+
+def upload(client, pet, data: bytes, content_type="image/jpeg") -> str:
+    """Ticket, file, completion: the photo's id."""
+    ticket = ask_ticket(client, pet, data=data, content_type=content_type).json()
+    assert post_file(client, ticket, data, content_type).status_code == 204
+    assert complete(client, ticket["photo"]).status_code == 202
+    return ticket["photo"]

@@ -1,0 +1,139 @@
+import datetime
+from pathlib import Path
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from images import pipeline
+from images.models import PendingObjectDeletion, Photo, Rendition
+from tests.factories import PhotoFactory
+from tests.images import corpus
+
+pytestmark = pytest.mark.django_db
+
+
+def stored_photo(pet, data: bytes, **fields) -> Photo:
+    """A photo whose original is in storage and which waits to be processed."""
+    photo = PhotoFactory(pet=pet, state=Photo.State.PROCESSING, **fields)
+    default_storage.save(photo.original_key, ContentFile(data))
+    return photo
+
+
+def stored_files(prefix: str) -> list[str]:
+    folder = Path(default_storage.path(prefix))
+    return [str(p) for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+
+
+def test_processing_makes_three_renditions_and_records_the_photo(pet):
+    photo = pipeline.photo_process(photo_id=stored_photo(pet, corpus.jpeg(orientation=6)).pk)
+    assert photo.state == Photo.State.READY
+    assert (photo.width, photo.height) == (480, 640)
+    assert len(photo.content_hash) == 64
+    assert photo.placeholder_color.startswith("#")
+    names = set(photo.renditions.values_list("name", flat=True))
+    assert names == {"thumb", "medium", "large"}
+    for rendition in photo.renditions.all():
+        assert rendition.key.startswith(f"renditions/{pet.pk}/{photo.pk}/{rendition.name}-")
+        assert default_storage.size(rendition.key) == rendition.bytes
+
+
+def test_running_twice_rewrites_the_same_keys_and_rows(pet):
+    photo = stored_photo(pet, corpus.jpeg())
+    pipeline.photo_process(photo_id=photo.pk)
+    first = sorted(Rendition.objects.values_list("key", flat=True))
+    Photo.objects.filter(pk=photo.pk).update(state=Photo.State.PROCESSING)  # a redelivery
+    pipeline.photo_process(photo_id=photo.pk)
+    assert sorted(Rendition.objects.values_list("key", flat=True)) == first
+    assert Rendition.objects.count() == 3
+    pipeline.objects_delete_pending()
+    assert all(default_storage.exists(key) for key in first)
+
+
+def test_a_photo_not_waiting_for_processing_is_left_alone(pet):
+    for state in (Photo.State.PENDING, Photo.State.READY, Photo.State.FAILED):
+        photo = PhotoFactory(pet=pet, state=state, error="x" if state == "failed" else "")
+        assert pipeline.photo_process(photo_id=photo.pk) is None
+        assert Photo.objects.get(pk=photo.pk).state == state
+    assert pipeline.photo_process(photo_id="00000000-0000-4000-8000-000000000000") is None
+
+
+def test_a_rejected_file_fails_with_the_reason(pet):
+    photo = pipeline.photo_process(photo_id=stored_photo(pet, corpus.png_bomb()).pk)
+    assert photo.state == Photo.State.FAILED
+    assert photo.error == "image too large: 50000×50000 px (the limit is 50 megapixels)"
+    assert not photo.renditions.exists()
+
+
+def test_a_missing_original_fails_with_the_reason(pet):
+    photo = PhotoFactory(pet=pet, state=Photo.State.PROCESSING)
+    assert pipeline.photo_process(photo_id=photo.pk).error.startswith(
+        "the uploaded file is missing"
+    )
+
+
+def test_attempts_are_bounded(pet, settings):
+    settings.PHOTO_MAX_ATTEMPTS = 2
+    photo = stored_photo(pet, corpus.jpeg(), attempts=2)
+    result = pipeline.photo_process(photo_id=photo.pk)
+    assert result.state == Photo.State.FAILED
+    assert "kept failing" in result.error
+
+
+def test_a_photo_deleted_while_processing_leaves_no_objects(pet, monkeypatch):
+    photo = stored_photo(pet, corpus.jpeg())
+    real_store = pipeline._store_renditions
+
+    def store_then_delete(photo, result):
+        written = real_store(photo, result)
+        pipeline.photo_delete(photo=photo)  # the owner deletes it meanwhile
+        return written
+
+    monkeypatch.setattr(pipeline, "_store_renditions", store_then_delete)
+    assert pipeline.photo_process(photo_id=photo.pk) is None
+    pipeline.objects_delete_pending()
+    assert not PendingObjectDeletion.objects.exists()
+    assert stored_files(f"renditions/{pet.pk}/{photo.pk}") == []
+
+
+def test_an_exact_duplicate_within_the_pet_is_flagged(pet):
+    data = corpus.jpeg()
+    first = pipeline.photo_process(photo_id=stored_photo(pet, data).pk)
+    second = pipeline.photo_process(photo_id=stored_photo(pet, data).pk)
+    other = pipeline.photo_process(photo_id=stored_photo(pet, corpus.png()).pk)
+    assert first.duplicate_of is None
+    assert second.duplicate_of == first
+    assert other.duplicate_of is None
+
+
+def test_stuck_photos_are_queued_again(pet, django_capture_on_commit_callbacks):
+    stuck = PhotoFactory(pet=pet, state=Photo.State.PROCESSING)
+    fresh = PhotoFactory(pet=pet, state=Photo.State.PROCESSING)
+    Photo.objects.filter(pk=stuck.pk).update(
+        updated_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert pipeline.photos_requeue_stuck() == 1
+    assert len(callbacks) == 1
+    fresh.refresh_from_db()
+    stuck.refresh_from_db()
+    assert stuck.updated_at > timezone.now() - datetime.timedelta(minutes=1)
+
+
+def test_a_failed_photo_can_be_processed_again(pet, django_capture_on_commit_callbacks):
+    photo = PhotoFactory(pet=pet, state=Photo.State.FAILED, error="storage was down", attempts=5)
+    with django_capture_on_commit_callbacks() as callbacks:
+        again = pipeline.photo_reprocess(photo=photo)
+    assert (again.state, again.error, again.attempts) == (Photo.State.PROCESSING, "", 0)
+    assert len(callbacks) == 1
+
+
+def test_deleting_queues_every_object_and_the_sweep_deletes_them(pet):
+    photo = pipeline.photo_process(photo_id=stored_photo(pet, corpus.jpeg()).pk)
+    keys = [photo.original_key, *photo.renditions.values_list("key", flat=True)]
+    pipeline.photo_delete(photo=photo)
+    assert set(PendingObjectDeletion.objects.values_list("key", flat=True)) == set(keys)
+    assert pipeline.objects_delete_pending() == 4
+    assert not any(default_storage.exists(key) for key in keys)
+    assert pipeline.objects_delete_pending() == 0
