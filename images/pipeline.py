@@ -229,9 +229,10 @@ def photo_reprocess(*, photo: Photo) -> Photo:
 def photos_requeue_stuck(*, older_than: datetime.timedelta | None = None) -> int:
     """Queue again the photos left ``processing`` too long (a lost message, a dead worker,
     a broker that was down when they were completed). Returns how many."""
-    age = older_than or datetime.timedelta(seconds=settings.PHOTO_STUCK_AFTER_SECONDS)
+    if older_than is None:
+        older_than = datetime.timedelta(seconds=settings.PHOTO_STUCK_AFTER_SECONDS)
     stuck = Photo.objects.filter(
-        state=Photo.State.PROCESSING, updated_at__lt=timezone.now() - age
+        state=Photo.State.PROCESSING, updated_at__lt=timezone.now() - older_than
     ).values_list("pk", flat=True)
     count = 0
     for photo_id in list(stuck[:500]):

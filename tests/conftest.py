@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.factories import PetFactory, ShareFactory, UserFactory
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -115,3 +121,129 @@ def eager_celery():
     yield app
     app.conf.task_always_eager = False
     app.conf.task_eager_propagates = False
+
+
+# --- A real Celery worker -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def test_var_dir(tmp_path_factory) -> Path:
+    """VAR_DIR shared with processes the tests start (workers): media and the database."""
+    return tmp_path_factory.mktemp("var")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings, test_var_dir):
+    """A test database in a file, so that a worker process can share it."""
+    from django.conf import settings
+
+    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(
+        test_var_dir / "test.sqlite3"
+    )
+
+
+@pytest.fixture(scope="session")
+def broker(redis_url):
+    """Point this process's Celery app at the test redis-server."""
+    from django.conf import settings
+
+    from pettracker.celery import app
+
+    settings.CELERY_BROKER_URL = redis_url
+    app.conf.broker_url = redis_url
+    app._pool = None  # drop any connection pool made for another broker
+    app.amqp._producer_pool = None
+    return app
+
+
+class WorkerProcess:
+    """``celery worker`` in a subprocess, with this test session's database and media."""
+
+    def __init__(self, app, env: dict[str, str], log_path: Path):
+        self.app, self.env, self.log_path = app, env, log_path
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> WorkerProcess:
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "pettracker",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "1",
+            "--pool",
+            "prefork",
+            "--hostname",
+            f"test-{os.getpid()}@%h",
+            "--without-mingle",
+            "--without-gossip",
+        ]
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            command, env=self.env, stdout=log, stderr=log, cwd=ROOT, start_new_session=True
+        )
+        self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"the worker exited early; see {self.log_path}")
+            if self.app.control.ping(timeout=0.5):
+                return
+        pytest.fail(f"the worker did not answer a ping in {timeout} s; see {self.log_path}")
+
+    def alive(self) -> bool:
+        return self.process.poll() is None and bool(self.app.control.ping(timeout=1.0))
+
+    def children(self) -> list[int]:
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text().split()]
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker: main process and pool children."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def worker_env(broker, redis_url, test_var_dir, settings) -> dict[str, str]:
+    """Environment for worker processes; this test's own storage uses the same media folder."""
+    media = test_var_dir / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(media), "allow_overwrite": True},
+        },
+    }
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "pettracker.settings",
+        "DATABASE_URL": f"sqlite:///{test_var_dir / 'test.sqlite3'}",
+        "CELERY_BROKER_URL": redis_url,
+        "VAR_DIR": str(test_var_dir),
+        "PHOTO_MAX_ATTEMPTS": "5",
+    }
+
+
+@pytest.fixture
+def celery_worker(broker, worker_env, test_var_dir, transactional_db):
+    """A real worker for this test; its log is kept in the session's var folder."""
+    worker = WorkerProcess(broker, worker_env, test_var_dir / "worker.log").start()
+    yield worker
+    worker.stop()
+    broker.control.purge()

@@ -121,6 +121,12 @@ def test_stuck_photos_are_queued_again(pet, django_capture_on_commit_callbacks):
     assert stuck.updated_at > timezone.now() - datetime.timedelta(minutes=1)
 
 
+def test_an_age_of_zero_requeues_everything_processing(pet, django_capture_on_commit_callbacks):
+    PhotoFactory(pet=pet, state=Photo.State.PROCESSING)
+    with django_capture_on_commit_callbacks():
+        assert pipeline.photos_requeue_stuck(older_than=datetime.timedelta(0)) == 1
+
+
 def test_a_failed_photo_can_be_processed_again(pet, django_capture_on_commit_callbacks):
     photo = PhotoFactory(pet=pet, state=Photo.State.FAILED, error="storage was down", attempts=5)
     with django_capture_on_commit_callbacks() as callbacks:

@@ -1,0 +1,169 @@
+"""The pipeline with its real parts: HTTP endpoints, a real Celery worker, a real redis-server."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import os
+import signal
+import time
+
+import pytest
+import requests
+from django.core.files.storage import default_storage
+from django.test import Client
+from PIL import Image
+
+from images.models import Photo
+from images.pipeline import photos_requeue_stuck
+from tests.factories import PASSWORD, PetFactory, UserFactory
+from tests.images import corpus
+from tests.images.helpers import upload
+
+pytestmark = pytest.mark.redis
+FINAL = (Photo.State.READY, Photo.State.FAILED)
+
+
+def wait_for(predicate, timeout: float = 60.0, every: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(every)
+    pytest.fail(f"gave up after {timeout} s waiting for {predicate.__name__}")
+
+
+def settled(photo_ids, timeout: float = 60.0) -> dict[str, Photo]:
+    def all_final():
+        photos = {str(p.pk): p for p in Photo.objects.filter(pk__in=photo_ids)}
+        return photos if all(p.state in FINAL for p in photos.values()) else None
+
+    return wait_for(all_final, timeout)
+
+
+class Browser:
+    """A requests session that logs in and calls the API as the page's script does."""
+
+    def __init__(self, base_url: str):
+        self.base, self.http = base_url, requests.Session()
+
+    def log_in(self, username: str) -> Browser:
+        self.http.get(f"{self.base}/accounts/login/", timeout=30)
+        response = self.http.post(
+            f"{self.base}/accounts/login/",
+            data={
+                "username": username,
+                "password": PASSWORD,
+                "csrfmiddlewaretoken": self.http.cookies["csrftoken"],
+            },
+            timeout=30,
+        )
+        assert response.url == f"{self.base}/", "log-in failed"
+        return self
+
+    def api(self, method: str, path: str, **kwargs) -> requests.Response:
+        headers = {"X-CSRFToken": self.http.cookies["csrftoken"], "Referer": self.base + "/"}
+        return self.http.request(
+            method, f"{self.base}{path}", headers=headers, timeout=30, **kwargs
+        )
+
+
+def test_an_upload_over_http_becomes_three_clean_renditions(celery_worker, live_server):
+    owner = UserFactory(username="http-owner")
+    pet = PetFactory(owner=owner)
+    browser = Browser(live_server.url).log_in("http-owner")
+    data = corpus.jpeg(size=(3000, 2000), gps=True, orientation=6)
+
+    ticket = browser.api(
+        "POST",
+        f"/api/pets/{pet.pk}/uploads",
+        json={"filename": "beach.jpg", "content_type": "image/jpeg", "size": len(data)},
+    )
+    assert ticket.status_code == 201
+    body = ticket.json()
+    # The browser posts the file straight to the ticket's URL, with the ticket's fields only.
+    stored = requests.post(
+        body["upload"]["url"],
+        data=body["upload"]["fields"],
+        files={"file": ("beach.jpg", data, "image/jpeg")},
+        timeout=30,
+    )
+    assert stored.status_code == 204
+    assert browser.api("POST", f"/api/photos/{body['photo']}/complete").status_code == 202
+
+    def ready():
+        answer = browser.api("GET", f"/api/photos/{body['photo']}").json()
+        return answer if answer["state"] == "ready" else None
+
+    answer = wait_for(ready, timeout=60)
+    assert set(answer["renditions"]) == {"thumb", "medium", "large"}
+    for rendition in Photo.objects.get(pk=body["photo"]).renditions.all():
+        with default_storage.open(rendition.key) as stored_file:
+            image = Image.open(io.BytesIO(stored_file.read()))
+            image.load()
+        assert image.format == "WEBP"
+        assert not image.getexif()  # no EXIF, so no GPS
+        assert (image.width, image.height) == (rendition.width, rendition.height)
+    large = Photo.objects.get(pk=body["photo"]).renditions.get(name="large")
+    assert (large.width, large.height) == (1365, 2048)  # turned upright
+
+
+def test_every_file_of_the_corpus_ends_in_its_state_and_the_worker_survives(celery_worker):
+    owner = UserFactory(username="corpus-owner")
+    pet = PetFactory(owner=owner)
+    client = Client()
+    client.force_login(owner)
+    ids = {
+        case.name: upload(client, pet, case.make() or b"\x00", case.content_type)
+        for case in corpus.CASES
+        if case.name != "zero bytes"
+    }
+    photos = settled(ids.values())
+    for case in corpus.CASES:
+        if case.name == "zero bytes":
+            continue  # the upload policy refuses an empty file before any worker sees it
+        photo = photos[ids[case.name]]
+        expected = Photo.State.READY if case.ready else Photo.State.FAILED
+        assert photo.state == expected, (case.name, photo.error)
+        assert case.reason in photo.error, case.name
+    assert celery_worker.alive()
+
+
+def slow_photo() -> bytes:
+    """A 7000×7000 PNG: small to upload, about a second to decode and shrink."""
+    image = Image.linear_gradient("L").resize((7000, 7000)).convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_a_pool_process_killed_mid_job_does_not_lose_the_photo(celery_worker):
+    owner = UserFactory(username="kill-owner")
+    client = Client()
+    client.force_login(owner)
+    photo_id = upload(client, PetFactory(owner=owner), slow_photo(), "image/png")
+
+    wait_for(lambda: Photo.objects.filter(pk=photo_id, attempts__gte=1).exists(), every=0.01)
+    for child in celery_worker.children():
+        os.kill(child, signal.SIGKILL)  # the pool process that runs the job dies
+
+    photo = settled([photo_id])[photo_id]
+    assert photo.state == Photo.State.READY
+    assert photo.attempts >= 2  # it ran again
+    assert celery_worker.alive()
+
+
+def test_a_whole_worker_killed_mid_job_is_finished_by_the_next_worker(celery_worker):
+    owner = UserFactory(username="crash-owner")
+    client = Client()
+    client.force_login(owner)
+    photo_id = upload(client, PetFactory(owner=owner), slow_photo(), "image/png")
+
+    wait_for(lambda: Photo.objects.filter(pk=photo_id, attempts__gte=1).exists(), every=0.01)
+    celery_worker.kill()  # the machine dies: the message stays unacknowledged in redis
+    assert Photo.objects.get(pk=photo_id).state == Photo.State.PROCESSING
+
+    celery_worker.start()
+    assert photos_requeue_stuck(older_than=datetime.timedelta(0)) == 1  # what beat does
+    assert settled([photo_id])[photo_id].state == Photo.State.READY
