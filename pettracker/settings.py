@@ -171,6 +171,8 @@ def _object_storage() -> dict:
                 # overwrite is always the same object written again.
                 "file_overwrite": True,
                 "querystring_auth": True,
+                # SigV4 everywhere: presigned POSTs signed with SigV2 fail in newer regions.
+                "signature_version": "s3v4",
             },
         }
     return {

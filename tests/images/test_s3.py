@@ -1,0 +1,151 @@
+"""S3 mode, against moto's S3 in server mode, through django-storages and a real worker.
+
+moto does not enforce a presigned POST's conditions, so the size check that protects us when
+S3 is misconfigured is ours (``photo_complete``), and tested here.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import boto3
+import pytest
+import requests
+from django.core.files.storage import default_storage
+from django.test import Client
+from moto.server import ThreadedMotoServer
+
+from images.models import PendingObjectDeletion, Photo
+from images.pipeline import objects_delete_pending
+from tests.conftest import free_port
+from tests.factories import PetFactory, UserFactory
+from tests.images import corpus
+from tests.images.helpers import ask_ticket, complete
+
+pytestmark = pytest.mark.redis
+BUCKET = "pettracker-test-images"
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint():
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3(moto_endpoint, monkeypatch, settings, worker_env):
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    client = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
+    client.create_bucket(Bucket=BUCKET)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "images.storage.PhotoS3Storage",
+            "OPTIONS": {
+                "bucket_name": BUCKET,
+                "endpoint_url": moto_endpoint,
+                "region_name": "us-east-1",
+                "default_acl": None,
+                "file_overwrite": True,
+                "signature_version": "s3v4",
+            },
+        },
+    }
+    worker_env.update(
+        CREDENTIALS,
+        AWS_STORAGE_BUCKET_NAME=BUCKET,
+        AWS_S3_ENDPOINT_URL=moto_endpoint,
+        AWS_S3_REGION_NAME="us-east-1",
+    )
+    yield client
+    for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
+        client.delete_object(Bucket=BUCKET, Key=item["Key"])
+    client.delete_bucket(Bucket=BUCKET)
+
+
+def keys_in(client) -> set[str]:
+    return {item["Key"] for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", [])}
+
+
+def post_to_s3(ticket: dict, data: bytes) -> requests.Response:
+    return requests.post(
+        ticket["upload"]["url"],
+        data=ticket["upload"]["fields"],
+        files={"file": ("photo.jpg", data, "image/jpeg")},
+        timeout=30,
+    )
+
+
+def wait_until(predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    pytest.fail(f"timed out waiting for {predicate.__name__}")
+
+
+def test_the_ticket_is_a_presigned_post_for_exactly_one_key(s3, pet, owner):
+    client = Client()
+    client.force_login(owner)
+    ticket = ask_ticket(client, pet, data=b"x" * 100).json()
+    fields = ticket["upload"]["fields"]
+    assert ticket["upload"]["url"].startswith(s3.meta.endpoint_url)
+    assert fields["key"] == Photo.objects.get().original_key
+    assert fields["Content-Type"] == "image/jpeg"
+    assert {"policy", "x-amz-signature", "x-amz-credential", "x-amz-algorithm"} <= set(fields)
+    conditions = json.loads(base64.b64decode(fields["policy"]))["conditions"]
+    assert {"Content-Type": "image/jpeg"} in conditions
+    assert ["content-length-range", 1, 40 * 1024 * 1024] in conditions
+    assert {"key": fields["key"]} in conditions
+
+
+def test_upload_process_and_delete_through_s3(s3, celery_worker):
+    owner = UserFactory(username="s3-owner")
+    pet = PetFactory(owner=owner)
+    client = Client()
+    client.force_login(owner)
+    data = corpus.jpeg(size=(1600, 1200), gps=True)
+
+    ticket = ask_ticket(client, pet, data=data).json()
+    assert post_to_s3(ticket, data).status_code == 204
+    assert complete(client, ticket["photo"]).status_code == 202
+    wait_until(lambda: Photo.objects.get(pk=ticket["photo"]).state == Photo.State.READY)
+
+    photo = Photo.objects.get(pk=ticket["photo"])
+    keys = {photo.original_key, *photo.renditions.values_list("key", flat=True)}
+    assert keys_in(s3) == keys
+    thumb = s3.head_object(Bucket=BUCKET, Key=photo.renditions.get(name="thumb").key)
+    assert thumb["ContentType"] == "image/webp"
+    assert thumb["CacheControl"] == "public, max-age=31536000, immutable"
+
+    assert client.delete(f"/api/photos/{photo.pk}").status_code == 204
+    wait_until(lambda: not keys_in(s3))
+
+
+def test_an_object_larger_than_allowed_is_refused_on_completion(s3, pet, owner, settings):
+    client = Client()
+    client.force_login(owner)
+    ticket = ask_ticket(client, pet, data=b"x" * 100).json()
+    settings.PHOTO_MAX_UPLOAD_BYTES = 50  # S3 would have refused it; moto does not
+    assert post_to_s3(ticket, b"x" * 100).status_code == 204
+    response = complete(client, ticket["photo"])
+    assert response.status_code == 413
+    photo = Photo.objects.get(pk=ticket["photo"])
+    assert photo.state == Photo.State.FAILED
+    assert "over the size limit" in photo.error
+    assert PendingObjectDeletion.objects.filter(key=photo.original_key).exists()
+    objects_delete_pending()  # what the queued task does
+    assert photo.original_key not in keys_in(s3)
+    assert not default_storage.exists(photo.original_key)
