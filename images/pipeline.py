@@ -91,6 +91,32 @@ def photo_create_upload(
     return photo, make_ticket(default_storage, policy, local_url=local_url)
 
 
+@transaction.atomic
+def photo_import(*, pet: Pet, uploader: User, content: bytes, content_type: str) -> Photo:
+    """Store ``content`` as a new original of ``pet`` and queue it for processing: for
+    server-side imports such as the demo data (browsers upload straight to storage)."""
+    if content_type not in EXTENSIONS:
+        raise PhotoError(415, f"{content_type!r} is not an accepted image type.")
+    photo_id = uuid.uuid4()
+    key = original_key(
+        owner_id=pet.owner_id, photo_id=photo_id, when=timezone.now(), content_type=content_type
+    )
+    photo = Photo.objects.create(
+        id=photo_id,
+        pet=pet,
+        uploader=uploader,
+        original_key=key,
+        content_type=content_type,
+        size=len(content),
+        state=Photo.State.PROCESSING,
+    )
+    stored_as = default_storage.save(key, ContentFile(content))
+    if stored_as != key:  # a storage that renames would orphan the row
+        raise RuntimeError(f"storage stored {key!r} as {stored_as!r}; enable overwriting")
+    _queue_processing(photo.pk)
+    return photo
+
+
 def photo_complete(*, photo: Photo) -> Photo:
     """The browser says the upload is done: check the object and queue processing.
 

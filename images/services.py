@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import datetime
 import secrets
-import uuid
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from images.keys import EXTENSIONS, original_key
-from images.models import Pet, Photo, Share, ShareLink, hash_share_token
+from images.models import Pet, Share, ShareLink, hash_share_token
 
 SHARE_TOKEN_BYTES = 32
 
@@ -79,27 +75,3 @@ def share_link_create(
 def share_link_revoke(*, link: ShareLink) -> None:
     """Revoke ``link``; revoking twice keeps the first revocation time."""
     ShareLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
-
-
-@transaction.atomic
-def photo_import(*, pet: Pet, uploader: User, content: bytes, content_type: str) -> Photo:
-    """Store ``content`` as a new original of ``pet`` (for server-side imports such as the
-    demo data); browsers upload straight to storage instead."""
-    if content_type not in EXTENSIONS:
-        raise ValidationError(f"{content_type!r} is not an accepted image type.")
-    photo_id = uuid.uuid4()
-    key = original_key(
-        owner_id=pet.owner_id, photo_id=photo_id, when=timezone.now(), content_type=content_type
-    )
-    photo = Photo.objects.create(
-        id=photo_id,
-        pet=pet,
-        uploader=uploader,
-        original_key=key,
-        content_type=content_type,
-        size=len(content),
-    )
-    stored_as = default_storage.save(key, ContentFile(content))
-    if stored_as != key:  # a storage that renames would orphan the row
-        raise RuntimeError(f"storage stored {key!r} as {stored_as!r}; enable overwriting")
-    return photo

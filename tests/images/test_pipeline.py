@@ -143,3 +143,26 @@ def test_deleting_queues_every_object_and_the_sweep_deletes_them(pet):
     assert pipeline.objects_delete_pending() == 4
     assert not any(default_storage.exists(key) for key in keys)
     assert pipeline.objects_delete_pending() == 0
+
+
+def test_photo_import_stores_the_original_and_queues_it(
+    pet, owner, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        photo = pipeline.photo_import(
+            pet=pet, uploader=owner, content=b"\xff\xd8bytes", content_type="image/jpeg"
+        )
+    now = timezone.now()
+    assert photo.original_key == f"originals/{owner.pk}/{now:%Y/%m}/{photo.pk}.jpg"
+    assert photo.state == Photo.State.PROCESSING
+    assert len(callbacks) == 1
+    with default_storage.open(photo.original_key) as stored:
+        assert stored.read() == b"\xff\xd8bytes"
+
+
+def test_photo_import_refuses_a_type_we_do_not_accept_and_stores_nothing(pet, owner):
+    with pytest.raises(pipeline.PhotoError, match="not an accepted image type"):
+        pipeline.photo_import(
+            pet=pet, uploader=owner, content=b"<svg/>", content_type="image/svg+xml"
+        )
+    assert not Photo.objects.exists()

@@ -2,13 +2,11 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from images.models import Pet, Photo, Share, ShareLink, hash_share_token
+from images.models import Pet, Share, ShareLink, hash_share_token
 from images.services import (
     pet_create,
-    photo_import,
     share_grant,
     share_link_create,
     share_link_revoke,
@@ -80,21 +78,3 @@ def test_share_link_revoke_keeps_the_first_revocation_time(pet, owner):
     link.refresh_from_db()
     assert link.revoked_at == first
     assert not ShareLink.objects.active().exists()
-
-
-def test_photo_import_stores_the_original_under_an_application_made_key(pet, owner):
-    photo = photo_import(
-        pet=pet, uploader=owner, content=b"\xff\xd8bytes", content_type="image/jpeg"
-    )
-    now = timezone.now()
-    assert photo.original_key == f"originals/{owner.pk}/{now:%Y/%m}/{photo.pk}.jpg"
-    assert photo.state == Photo.State.PENDING
-    assert photo.size == 7
-    with default_storage.open(photo.original_key) as stored:
-        assert stored.read() == b"\xff\xd8bytes"
-
-
-def test_photo_import_refuses_a_type_we_do_not_accept_and_stores_nothing(pet, owner):
-    with pytest.raises(ValidationError, match="not an accepted image type"):
-        photo_import(pet=pet, uploader=owner, content=b"<svg/>", content_type="image/svg+xml")
-    assert not Photo.objects.exists()

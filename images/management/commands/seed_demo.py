@@ -14,7 +14,8 @@ from accounts.models import User
 from accounts.services import user_create
 from images.demo_images import demo_photo
 from images.models import Pet, Share
-from images.services import pet_create, photo_import, share_grant
+from images.pipeline import photo_import
+from images.services import pet_create, share_grant
 
 PHOTOS_PER_PET = 3
 

@@ -1,0 +1,68 @@
+"""The processing task's own behaviour, run eagerly (one task at a time, by design here)."""
+
+import pytest
+from celery.exceptions import SoftTimeLimitExceeded
+
+from images import pipeline, tasks
+from images.models import Photo
+from tests.factories import PhotoFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def processing_photo(pet):
+    return PhotoFactory(pet=pet, state=Photo.State.PROCESSING)
+
+
+def failing_with(monkeypatch, error):
+    calls = []
+
+    def process(*, photo_id):
+        calls.append(photo_id)
+        raise error
+
+    monkeypatch.setattr(pipeline, "photo_process", process)
+    return calls
+
+
+def test_storage_errors_are_retried_with_backoff_then_fail_with_a_reason(
+    processing_photo, monkeypatch
+):
+    calls = failing_with(monkeypatch, OSError("connection reset"))
+    countdowns = []
+    real_retry = tasks.process_photo.retry
+    monkeypatch.setattr(
+        tasks.process_photo,
+        "retry",
+        lambda **kw: countdowns.append(kw["countdown"]) or real_retry(**kw),
+    )
+    tasks.process_photo.apply(args=[str(processing_photo.pk)])
+    assert len(calls) == tasks.MAX_RETRIES + 1
+    assert countdowns == [5, 10, 20, 40]
+    processing_photo.refresh_from_db()
+    assert processing_photo.state == Photo.State.FAILED
+    assert processing_photo.error == "storage could not be reached; try again later"
+
+
+def test_the_soft_time_limit_fails_the_photo_with_a_reason(processing_photo, monkeypatch):
+    failing_with(monkeypatch, SoftTimeLimitExceeded())
+    assert tasks.process_photo.apply(args=[str(processing_photo.pk)]).result == "failed"
+    processing_photo.refresh_from_db()
+    assert processing_photo.error == "the image took too long to process"
+
+
+def test_an_unexpected_error_fails_the_photo_and_is_reported(processing_photo, monkeypatch):
+    failing_with(monkeypatch, ZeroDivisionError("a bug"))
+    result = tasks.process_photo.apply(args=[str(processing_photo.pk)])
+    assert isinstance(result.result, ZeroDivisionError)
+    processing_photo.refresh_from_db()
+    assert processing_photo.error == "processing failed unexpectedly"
+
+
+def test_the_beat_schedule_runs_the_requeue_and_the_deletion_sweep(settings):
+    tasks_scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert tasks_scheduled == {
+        "images.tasks.requeue_stuck_photos",
+        "images.tasks.delete_pending_objects",
+    }
