@@ -107,7 +107,7 @@ def test_the_same_input_gives_the_same_bytes_so_rerunning_writes_the_same_keys()
 
 def test_the_banded_resize_has_no_seams_and_matches_the_plain_resize_within_one_level():
     image = Image.effect_noise((2500, 1700), 60).convert("RGB")
-    plain = image.resize((1023, 697), processing.RESAMPLE)
+    plain = image.resize((1023, 697), processing.LARGE_SOURCE_RESAMPLE)
     difference = ImageChops.difference(plain, processing._banded_resize(image, (1023, 697)))
     assert all(high <= 1 for _, high in difference.getextrema())
     changed = sum(1 for pixel in difference.get_flattened_data() if max(pixel))
@@ -116,7 +116,7 @@ def test_the_banded_resize_has_no_seams_and_matches_the_plain_resize_within_one_
 
 def test_the_banded_resize_is_exact_when_the_bands_divide_evenly():
     image = Image.effect_noise((4000, 3000), 60).convert("RGB")
-    plain = image.resize((2048, 1536), processing.RESAMPLE)
+    plain = image.resize((2048, 1536), processing.LARGE_SOURCE_RESAMPLE)
     banded = processing._banded_resize(image, (2048, 1536))
     assert ImageChops.difference(plain, banded).getbbox() is None
 
