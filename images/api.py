@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from images.delivery.urls import object_url
+from images.delivery.signer import NoSigningKey, get_signer
 from images.models import Pet, Photo
 from images.pipeline import PhotoError, photo_complete, photo_create_upload, photo_delete
 from images.querysets import Access
@@ -36,6 +36,8 @@ def api_view(view: Callable) -> Callable:
             return view(request, *args, **kwargs)
         except PhotoError as exc:
             return error(exc.status, str(exc))
+        except NoSigningKey as exc:
+            return error(503, str(exc))
 
     return wrapper
 
@@ -51,7 +53,10 @@ def json_body(request: HttpRequest) -> dict:
 
 
 def photo_json(photo: Photo) -> dict:
-    renditions = {r.name: object_url(r.key) for r in photo.renditions.all()}
+    renditions = {}
+    if photo.state == Photo.State.READY:
+        signer = get_signer()
+        renditions = {r.name: signer.url(r.key) for r in photo.renditions.all()}
     return {
         "id": str(photo.pk),
         "state": photo.state,
@@ -60,7 +65,7 @@ def photo_json(photo: Photo) -> dict:
         "height": photo.height,
         "placeholder_color": photo.placeholder_color,
         "duplicate_of": str(photo.duplicate_of_id) if photo.duplicate_of_id else None,
-        "renditions": renditions if photo.state == Photo.State.READY else {},
+        "renditions": renditions,
     }
 
 

@@ -12,7 +12,13 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from images.querysets import PetQuerySet, PhotoQuerySet, ShareLinkQuerySet, SigningKeyQuerySet
+from images.querysets import (
+    InvalidationQuerySet,
+    PetQuerySet,
+    PhotoQuerySet,
+    ShareLinkQuerySet,
+    SigningKeyQuerySet,
+)
 
 
 class PetSpecies(models.TextChoices):
@@ -324,6 +330,50 @@ class PendingInvalidation(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+
+class InvalidationStatus(models.TextChoices):
+    QUEUED = "queued", "Queued (not yet accepted by the CDN)"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+
+
+class Invalidation(models.Model):
+    """One CloudFront ``CreateInvalidation``: a batch of paths, deduplicated.
+
+    Its id is the request's ``CallerReference``, so sending the same batch again after a
+    time-out or a throttle makes CloudFront answer with the invalidation it already has.
+    """
+
+    Status = InvalidationStatus
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    distribution_id = models.CharField(max_length=64, blank=True)
+    paths = models.JSONField(default=list)
+    path_count = models.PositiveIntegerField(default=0)
+    wildcard_count = models.PositiveIntegerField(default=0)
+    cloudfront_id = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvalidationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"], name="invalidation_status_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=InvalidationStatus.values),
+                name="invalidation_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.path_count} paths ({self.get_status_display()})"
 
 
 class PendingObjectDeletion(models.Model):

@@ -7,6 +7,7 @@ answer 404 for it.
 
 from __future__ import annotations
 
+import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -92,3 +93,18 @@ class SigningKeyQuerySet(models.QuerySet):
     def active(self):
         """The one key that signs now, or ``None``."""
         return self.filter(state=self.model.State.ACTIVE).first()
+
+
+class InvalidationQuerySet(models.QuerySet):
+    def in_flight(self, distribution_id: str) -> InvalidationQuerySet:
+        """Invalidations CloudFront is still working on (they count against its limits)."""
+        return self.filter(distribution_id=distribution_id, status=self.model.Status.IN_PROGRESS)
+
+    def paths_in_month(self, moment=None) -> int:
+        """Paths submitted in ``moment``'s calendar month (UTC): CloudFront bills those above
+        the first 1,000 a month, a wildcard counting as one."""
+        moment = (moment or timezone.now()).astimezone(datetime.UTC)
+        start = moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        end = (start + datetime.timedelta(days=32)).replace(day=1)
+        month = self.filter(submitted_at__gte=start, submitted_at__lt=end)
+        return month.aggregate(total=models.Sum("path_count"))["total"] or 0

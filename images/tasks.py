@@ -12,6 +12,9 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from images import pipeline
+from images.delivery.cloudfront import CdnError
+from images.delivery.invalidations import invalidations_poll, invalidations_submit
+from images.delivery.rotation import signing_keys_maintain
 
 logger = logging.getLogger(__name__)
 
@@ -60,3 +63,27 @@ def delete_pending_objects(self) -> int:
 def requeue_stuck_photos() -> int:
     """Beat: queue again the photos stuck in processing."""
     return pipeline.photos_requeue_stuck()
+
+
+@shared_task
+def maintain_signing_keys() -> dict[str, int]:
+    """Beat: rotate the CDN signing key when due and retire keys once safe."""
+    return signing_keys_maintain()
+
+
+@shared_task(bind=True, max_retries=MAX_RETRIES)
+def submit_invalidations(self) -> int:
+    """Beat: batch the queued CDN paths into invalidations; retried when throttled."""
+    try:
+        return invalidations_submit()
+    except CdnError as exc:
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+
+
+@shared_task(bind=True, max_retries=MAX_RETRIES)
+def poll_invalidations(self) -> int:
+    """Beat: follow the invalidations in progress until CloudFront has finished them."""
+    try:
+        return invalidations_poll()
+    except CdnError as exc:
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc

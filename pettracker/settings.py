@@ -191,10 +191,27 @@ STORAGES = {
 # Where browsers fetch photos: the CloudFront domain in production, the local edge otherwise.
 CDN_BASE_URL = env_str("CDN_BASE_URL", "/cdn").rstrip("/")
 CLOUDFRONT_DISTRIBUTION_ID = env_str("CLOUDFRONT_DISTRIBUTION_ID")
+# Another CloudFront API endpoint (moto in the tests); unset, boto3's own.
+CLOUDFRONT_ENDPOINT_URL = env_str("CLOUDFRONT_ENDPOINT_URL") or None
 # Signed URLs are byte-identical for a whole window, so browsers and the CDN cache them.
 # Revoked access ends at the CDN at most two windows later.
 CDN_SIGNING_WINDOW_SECONDS = env_int("CDN_SIGNING_WINDOW_SECONDS", 600, minimum=60, maximum=86400)
 SIGNING_KEY_MAX_AGE_DAYS = env_int("SIGNING_KEY_MAX_AGE_DAYS", 90, minimum=1)
+# The algorithm of newly generated keys: rsa-2048-sha1 (CloudFront's default), rsa-2048-sha256
+# or ecdsa-p256-sha256 (shorter signatures, faster to make).
+SIGNING_KEY_ALGORITHM = env_str("SIGNING_KEY_ALGORITHM", "rsa-2048-sha1")
+if SIGNING_KEY_ALGORITHM not in ("rsa-2048-sha1", "rsa-2048-sha256", "ecdsa-p256-sha256"):
+    raise ImproperlyConfigured(
+        "SIGNING_KEY_ALGORITHM must be rsa-2048-sha1, rsa-2048-sha256 or ecdsa-p256-sha256."
+    )
+# The trusted key group the app keeps in step with its published keys (found by this name,
+# created when missing).
+CLOUDFRONT_KEY_GROUP_NAME = env_str("CLOUDFRONT_KEY_GROUP_NAME", "pettracker-signing")
+# A newly published key signs only after CloudFront has had this long to spread it to its
+# edges; 0 where no CloudFront distribution is managed (the local edge trusts it at once).
+SIGNING_KEY_PROPAGATION_SECONDS = env_int(
+    "SIGNING_KEY_PROPAGATION_SECONDS", 900 if CLOUDFRONT_DISTRIBUTION_ID else 0, minimum=0
+)
 
 
 def _signing_key_encryption_keys() -> list[str]:
@@ -264,6 +281,18 @@ CELERY_BEAT_SCHEDULE = {
     "delete-pending-objects": {
         "task": "images.tasks.delete_pending_objects",
         "schedule": 300,
+    },
+    "maintain-signing-keys": {
+        "task": "images.tasks.maintain_signing_keys",
+        "schedule": 300,
+    },
+    "submit-invalidations": {
+        "task": "images.tasks.submit_invalidations",
+        "schedule": env_int("CDN_INVALIDATE_EVERY_SECONDS", 60, minimum=1),
+    },
+    "poll-invalidations": {
+        "task": "images.tasks.poll_invalidations",
+        "schedule": 60,
     },
 }
 

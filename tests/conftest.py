@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import signal
@@ -76,6 +77,60 @@ def _wait_for_port(port: int, timeout: float = 10.0) -> None:
                 return
         time.sleep(0.05)
     pytest.fail(f"nothing listened on port {port} within {timeout} s")
+
+
+# --- CDN signing keys ----------------------------------------------------------------------
+
+
+@functools.cache
+def private_key_pem(algorithm: str = "rsa-2048-sha1", index: int = 0) -> bytes:
+    """A private key in PEM, made once per session (RSA generation takes a while)."""
+    from images.delivery import keypairs
+
+    return keypairs.private_pem(keypairs.generate_private_key(algorithm))
+
+
+@pytest.fixture
+def make_signing_key(db):
+    """A stored signing key in any state, its private key encrypted as the services store it."""
+    from django.utils import timezone
+
+    from images.delivery import keypairs
+    from images.delivery.encryption import encrypt_private_key
+    from images.delivery.signing import load_private_key
+    from images.models import SigningKey
+
+    counter = iter(range(1000))
+
+    def make(state="active", algorithm="rsa-2048-sha1", **fields) -> SigningKey:
+        index = next(counter)
+        pem = private_key_pem(algorithm, index)
+        now = timezone.now()
+        defaults = {
+            "public_key_id": f"KTEST{index:09d}" if state != "created" else None,
+            "published_at": now if state != "created" else None,
+            "activated_at": now if state in ("active", "retiring", "retired") else None,
+        }
+        return SigningKey.objects.create(
+            algorithm=algorithm,
+            state=state,
+            public_key_pem=keypairs.public_pem(load_private_key(pem)),
+            encrypted_private_key=encrypt_private_key(pem),
+            **{**defaults, **fields},
+        )
+
+    return make
+
+
+@pytest.fixture
+def signing_key(make_signing_key):
+    """The active key that signs CDN URLs."""
+    from images.delivery.signer import forget_active_key
+
+    forget_active_key()
+    key = make_signing_key()
+    yield key
+    forget_active_key()
 
 
 # --- Named actors -------------------------------------------------------------------------

@@ -173,13 +173,27 @@ def test_only_the_uploader_completes_their_upload(pet, owner, contributor):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("eager_celery")
-def test_a_processed_photo_answers_with_its_rendition_urls(pet, owner, friend):
+def test_a_processed_photo_answers_with_its_signed_rendition_urls(pet, owner, friend, signing_key):
     photo_id = upload(client_for(owner), pet, JPEG)
     body = client_for(friend).get(f"/api/photos/{photo_id}").json()
     assert body["state"] == "ready"
     assert body["error"] == ""
     assert set(body["renditions"]) == {"thumb", "medium", "large"}
-    assert all(url.startswith("/cdn/renditions/") for url in body["renditions"].values())
+    for url in body["renditions"].values():
+        assert url.startswith(f"/cdn/renditions/{pet.pk}/{photo_id}/")
+        assert "?Policy=" in url
+        assert url.endswith(f"&Key-Pair-Id={signing_key.public_key_id}")
+    # One wildcard policy for the pet: every rendition carries the same signature.
+    assert len({url.split("?")[1] for url in body["renditions"].values()}) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("eager_celery")
+def test_without_an_active_signing_key_the_api_says_so(pet, owner):
+    photo_id = upload(client_for(owner), pet, JPEG)
+    response = client_for(owner).get(f"/api/photos/{photo_id}")
+    assert response.status_code == 503
+    assert "rotate_signing_key" in response.json()["error"]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -60,9 +60,12 @@ def test_an_unexpected_error_fails_the_photo_and_is_reported(processing_photo, m
     assert processing_photo.error == "processing failed unexpectedly"
 
 
-def test_the_beat_schedule_runs_the_requeue_and_the_deletion_sweep(settings):
+def test_the_beat_schedule_runs_the_sweeps_key_rotation_and_invalidations(settings):
     tasks_scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert tasks_scheduled == {
         "images.tasks.requeue_stuck_photos",
         "images.tasks.delete_pending_objects",
+        "images.tasks.maintain_signing_keys",
+        "images.tasks.submit_invalidations",
+        "images.tasks.poll_invalidations",
     }

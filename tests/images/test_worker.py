@@ -10,7 +10,6 @@ import time
 
 import pytest
 import requests
-from django.core.files.storage import default_storage
 from django.test import Client
 from PIL import Image
 
@@ -69,7 +68,9 @@ class Browser:
         )
 
 
-def test_an_upload_over_http_becomes_three_clean_renditions(celery_worker, live_server):
+def test_an_upload_over_http_becomes_three_clean_renditions(
+    celery_worker, live_server, signing_key
+):
     owner = UserFactory(username="http-owner")
     pet = PetFactory(owner=owner)
     browser = Browser(live_server.url).log_in("http-owner")
@@ -98,13 +99,18 @@ def test_an_upload_over_http_becomes_three_clean_renditions(celery_worker, live_
 
     answer = wait_for(ready, timeout=60)
     assert set(answer["renditions"]) == {"thumb", "medium", "large"}
-    for rendition in Photo.objects.get(pk=body["photo"]).renditions.all():
-        with default_storage.open(rendition.key) as stored_file:
-            image = Image.open(io.BytesIO(stored_file.read()))
-            image.load()
+    renditions = {r.name: r for r in Photo.objects.get(pk=body["photo"]).renditions.all()}
+    for name, url in answer["renditions"].items():
+        # Fetched as a browser would: the signed URL, through the local edge.
+        fetched = requests.get(live_server.url + url, timeout=10)
+        assert fetched.status_code == 200
+        assert fetched.headers["Content-Type"] == "image/webp"
+        assert fetched.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        image = Image.open(io.BytesIO(fetched.content))
+        image.load()
         assert image.format == "WEBP"
         assert not image.getexif()  # no EXIF, so no GPS
-        assert (image.width, image.height) == (rendition.width, rendition.height)
+        assert (image.width, image.height) == (renditions[name].width, renditions[name].height)
     large = Photo.objects.get(pk=body["photo"]).renditions.get(name="large")
     assert (large.width, large.height) == (1365, 2048)  # turned upright
 
