@@ -79,6 +79,33 @@ def _wait_for_port(port: int, timeout: float = 10.0) -> None:
     pytest.fail(f"nothing listened on port {port} within {timeout} s")
 
 
+# --- AWS, as moto's server mode ----------------------------------------------------------
+
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    """moto's server (S3, CloudFront) on a free port, spoken to over HTTP like AWS."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch):
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+
+
 # --- CDN signing keys ----------------------------------------------------------------------
 
 

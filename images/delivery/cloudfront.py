@@ -167,7 +167,7 @@ class CloudFrontApi:
             )
         except (ClientError, BotoCoreError) as exc:
             raise _translated(exc) from exc
-        return answer["Invalidation"]["Id"], answer["Invalidation"]["Status"]
+        return answer["Invalidation"]["Id"], _status(answer["Invalidation"]["Status"])
 
     def invalidation_status(self, invalidation_id: str) -> str:
         try:
@@ -176,7 +176,12 @@ class CloudFrontApi:
             )
         except (ClientError, BotoCoreError) as exc:
             raise _translated(exc) from exc
-        return answer["Invalidation"]["Status"]
+        return _status(answer["Invalidation"]["Status"])
+
+
+def _status(status: str) -> str:
+    """CloudFront's two invalidation states, however an endpoint capitalises them."""
+    return "Completed" if status.lower() == "completed" else "InProgress"
 
 
 class LocalCdn:

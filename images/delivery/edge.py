@@ -63,8 +63,13 @@ def _signed_request(request: HttpRequest, key: str) -> SignedRequest:
         query={name: request.GET[name] for name in SIGNING_PARAMETERS if name in request.GET},
         cookies=request.COOKIES,
         client_ip=client_ip(request),
-        now=int(time.time()),
+        now=now(),
     )
+
+
+def now() -> int:
+    """The edge's clock, in epoch seconds (CloudFront's resolution)."""
+    return int(time.time())
 
 
 def client_ip(request: HttpRequest) -> str:

@@ -15,31 +15,16 @@ import pytest
 import requests
 from django.core.files.storage import default_storage
 from django.test import Client
-from moto.server import ThreadedMotoServer
 
 from images.models import PendingObjectDeletion, Photo
 from images.pipeline import objects_delete_pending
-from tests.conftest import free_port
+from tests.conftest import CREDENTIALS
 from tests.factories import PetFactory, UserFactory
 from tests.images import corpus
 from tests.images.helpers import ask_ticket, complete
 
 pytestmark = pytest.mark.redis
 BUCKET = "pettracker-test-images"
-CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
 
 
 @pytest.fixture

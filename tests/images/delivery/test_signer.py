@@ -1,0 +1,168 @@
+import datetime
+import uuid
+
+import pytest
+
+from images.delivery.signer import (
+    ACTIVE_KEY_CACHE_SECONDS,
+    NoSigningKey,
+    Signer,
+    get_signer,
+    retiring_trust,
+    window_expiry,
+)
+from images.delivery.signing import Credentials, load_private_key
+from images.keys import rendition_key
+from tests.conftest import private_key_pem
+
+PET = uuid.UUID("11111111-1111-4111-8111-111111111111")
+OTHER_PET = uuid.UUID("99999999-9999-4999-8999-999999999999")
+WINDOW = 600
+
+
+class Clock:
+    def __init__(self, now: float):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def key_of(pet, name="thumb", photo=None) -> str:
+    photo = photo or uuid.uuid4()
+    return rendition_key(pet_id=pet, photo_id=photo, name=name, content_hash="abc123")
+
+
+@pytest.fixture
+def clock():
+    return Clock(3_166_666 * WINDOW)  # the start of a window
+
+
+class Database:
+    """What the signer reads: the active key's id, and how often it was read."""
+
+    def __init__(self):
+        self.active, self.reads = "KEY1", 0
+
+
+@pytest.fixture
+def database():
+    return Database()
+
+
+@pytest.fixture
+def signer(clock, database):
+    private_key = load_private_key(private_key_pem())
+
+    def load():
+        database.reads += 1
+        return Credentials(database.active, private_key)
+
+    return Signer(
+        base_url="https://cdn.example.com", window=WINDOW, load_credentials=load, clock=clock
+    )
+
+
+def test_urls_expire_at_the_end_of_the_next_window():
+    assert window_expiry(1200, 600) == 2400
+    assert window_expiry(1799, 600) == 2400
+    assert window_expiry(1800, 600) == 3000
+
+
+def test_a_gallery_of_a_hundred_photos_costs_one_signature_per_pet(signer):
+    urls = [
+        signer.url(key_of(PET, name)) for _ in range(100) for name in ("thumb", "medium", "large")
+    ]
+    assert signer.signatures == 1
+    assert len(set(urls)) == 300
+    signer.url(key_of(OTHER_PET))
+    assert signer.signatures == 2
+
+
+def test_a_warm_page_costs_no_signature_and_its_urls_are_byte_identical(signer, clock):
+    keys = [key_of(PET) for _ in range(10)]
+    first = [signer.url(key) for key in keys]
+    clock.now += WINDOW - 1  # still inside the same window (it started at a boundary)
+    before = signer.signatures
+    assert [signer.url(key) for key in keys] == first
+    assert signer.signatures == before
+
+
+def test_the_next_window_signs_again_with_a_later_expiry(signer, clock):
+    first = signer.url(key_of(PET, photo=PET))
+    clock.now += WINDOW
+    second = signer.url(key_of(PET, photo=PET))
+    assert first != second
+    assert signer.signatures == 2
+
+
+def test_a_renditions_policy_covers_only_its_pets_prefix(signer):
+    from images.delivery.signing import url_b64decode
+
+    url = signer.url(key_of(PET))
+    policy = url_b64decode(url.split("Policy=")[1].split("&")[0]).decode()
+    assert f'"Resource":"https://cdn.example.com/renditions/{PET}/*"' in policy
+
+
+def test_originals_are_signed_one_url_at_a_time_with_a_canned_policy(signer):
+    first = signer.url("originals/7/2026/03/a.jpg")
+    second = signer.url("originals/7/2026/03/b.jpg")
+    assert "Expires=" in first
+    assert "Policy=" not in first
+    assert signer.signatures == 2
+    assert signer.url("originals/7/2026/03/a.jpg") == first  # cached within the window
+    assert signer.signatures == 2
+    assert second.startswith("https://cdn.example.com/originals/7/2026/03/b.jpg?Expires=")
+
+
+def test_the_active_key_is_read_again_only_after_its_cache_time(signer, clock, database):
+    signer.url(key_of(PET))
+    database.active = "KEY2"  # rotated by another process
+    clock.now += ACTIVE_KEY_CACHE_SECONDS - 1
+    assert signer.url(key_of(PET)).endswith("Key-Pair-Id=KEY1")
+    assert database.reads == 1
+    clock.now += 1
+    assert signer.url(key_of(PET)).endswith("Key-Pair-Id=KEY2")
+
+
+def test_forgetting_the_key_makes_the_next_url_use_the_new_one(signer, database):
+    assert signer.url(key_of(PET)).endswith("KEY1")
+    database.active = "KEY2"
+    signer.forget_key()
+    assert signer.url(key_of(PET)).endswith("KEY2")
+
+
+def test_pet_cookies_cover_the_pets_renditions_under_the_cdn_path(clock):
+    signer = Signer(
+        base_url="/cdn",
+        window=WINDOW,
+        load_credentials=lambda: Credentials("K", load_private_key(private_key_pem())),
+        clock=clock,
+    )
+    path, cookies = signer.pet_cookies(PET)
+    assert path == f"/cdn/renditions/{PET}/"
+    assert set(cookies) == {"CloudFront-Policy", "CloudFront-Signature", "CloudFront-Key-Pair-Id"}
+
+
+def test_a_retiring_key_stays_trusted_for_the_key_cache_two_windows_and_clock_skew():
+    assert retiring_trust(600) == datetime.timedelta(seconds=ACTIVE_KEY_CACHE_SECONDS + 1200 + 60)
+
+
+@pytest.mark.django_db
+def test_without_an_active_key_signing_says_how_to_make_one():
+    get_signer().forget_key()
+    with pytest.raises(NoSigningKey, match="rotate_signing_key"):
+        get_signer().url(key_of(PET))
+
+
+def test_the_process_signer_follows_the_settings(settings):
+    settings.CDN_BASE_URL = "https://cdn.example.com"
+    assert get_signer().base_url == "https://cdn.example.com"
+    settings.CDN_SIGNING_WINDOW_SECONDS = 120
+    assert get_signer().window == 120
+
+
+def test_the_process_signer_signs_with_the_databases_active_key(signing_key):
+    url = get_signer().url(key_of(PET))
+    assert url.startswith(f"/cdn/renditions/{PET}/")
+    assert url.endswith(f"Key-Pair-Id={signing_key.public_key_id}")
