@@ -54,3 +54,12 @@ def object_headers(key: str) -> dict[str, str]:
     content_type = _CONTENT_TYPES.get(extension, "application/octet-stream")
     cache_control = IMMUTABLE if key.startswith(RENDITIONS_PREFIX) else PRIVATE
     return {"ContentType": content_type, "CacheControl": cache_control}
+
+
+# What the CDN adds to every answer: the seed's viewer-response function (CloudFront, made by
+# ``manage.py cloudfront_stack``), and the local edge itself.
+SECURITY_HEADERS = {
+    "Strict-Transport-Security": "max-age=31536000; includeSubdomains",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}

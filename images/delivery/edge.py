@@ -20,17 +20,11 @@ from django.views.decorators.http import require_http_methods
 
 from images.delivery.signing import SIGNING_PARAMETERS, PublicKey, load_public_key
 from images.delivery.verification import Refused, SignedRequest, verify
-from images.keys import object_headers
+from images.keys import SECURITY_HEADERS, object_headers
 from images.models import SigningKey
 
 logger = logging.getLogger(__name__)
 
-# What CloudFront's viewer-response function adds (the seed's "security-headers").
-SECURITY_HEADERS = {
-    "Strict-Transport-Security": "max-age=31536000; includeSubdomains",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-}
 # Only keys the application makes: ids, hashes and dots, under the two prefixes.
 OBJECT_KEY = re.compile(r"(?:originals|renditions)/[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*\.[a-z0-9]+")
 CHUNK = 64 * 1024
