@@ -29,13 +29,14 @@ class Command(BaseCommand):
         parser.add_argument("--output", help="Write the template to this file.")
 
     def handle(self, *args, **options) -> None:
+        bucket = options["bucket"] or settings.AWS_STORAGE_BUCKET_NAME
+        app_domain = _required(options["app_domain"] or _app_domain(), "--app-domain")
         stack = StackSettings(
-            bucket_name=_required(options["bucket"] or settings.AWS_STORAGE_BUCKET_NAME, "--bucket"),
+            bucket_name=_required(bucket, "--bucket"),
             region=settings.AWS_S3_REGION_NAME,
-            app_domain=_required(options["app_domain"] or _app_domain(), "--app-domain"),
+            app_domain=app_domain,
             cdn_domain=_required(options["cdn_domain"] or _cdn_domain(), "--cdn-domain"),
-            upload_origins=tuple(settings.CSRF_TRUSTED_ORIGINS)
-            or (f"https://{options['app_domain'] or _app_domain()}",),
+            upload_origins=tuple(settings.CSRF_TRUSTED_ORIGINS) or (f"https://{app_domain}",),
             key_group_name=settings.CLOUDFRONT_KEY_GROUP_NAME,
             public_keys=_public_keys(generate=options["generate_key"]),
         )
