@@ -95,3 +95,14 @@ def test_the_admin_can_add_a_user_with_an_email_and_a_password(admin_client):
     )
     assert response.status_code == 302
     assert User.objects.get(username="added").check_password("a sturdy passphrase 42")
+
+
+def test_the_invalidations_list_shows_the_months_paths_against_the_free_thousand(admin_client):
+    from django.utils import timezone
+
+    from images.models import Invalidation
+
+    Invalidation.objects.create(paths=["/a", "/b"], path_count=2, submitted_at=timezone.now())
+    response = admin_client.get("/admin/images/invalidation/")
+    assert response.status_code == 200
+    assert "2 of the 1,000 free paths used this month" in response.content.decode()

@@ -173,3 +173,36 @@ def test_a_whole_worker_killed_mid_job_is_finished_by_the_next_worker(celery_wor
     celery_worker.start()
     assert photos_requeue_stuck(older_than=datetime.timedelta(0)) == 1  # what beat does
     assert settled([photo_id])[photo_id].state == Photo.State.READY
+
+
+def test_the_cdn_tasks_run_on_a_real_worker(celery_worker, signing_key):
+    from images.models import Invalidation, PendingInvalidation, SigningKey
+    from images.tasks import maintain_signing_keys, submit_invalidations
+
+    owner = UserFactory(username="cdn-owner")
+    client = Client()
+    client.force_login(owner)
+    photo_id = upload(client, PetFactory(owner=owner), corpus.jpeg(), "image/jpeg")
+    assert settled([photo_id])[photo_id].state == Photo.State.READY
+    keys = {
+        f"/{key}" for key in Photo.objects.get(pk=photo_id).renditions.values_list("key", flat=True)
+    }
+    assert len(keys) == 3
+    # The photo is deleted: its paths wait for the next invalidation batch.
+    assert client.delete(f"/api/photos/{photo_id}").status_code == 204
+    assert keys <= set(PendingInvalidation.objects.values_list("path", flat=True))
+
+    submit_invalidations.delay()
+    invalidation = wait_for(lambda: Invalidation.objects.filter(status="completed").first())
+    assert keys <= set(invalidation.paths)
+    assert not PendingInvalidation.objects.exists()
+
+    SigningKey.objects.filter(pk=signing_key.pk).update(
+        activated_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+    )
+    maintain_signing_keys.delay()
+    new_key = wait_for(
+        lambda: SigningKey.objects.exclude(pk=signing_key.pk).filter(state="active").first()
+    )
+    assert new_key.public_key_id != signing_key.public_key_id
+    assert SigningKey.objects.get(pk=signing_key.pk).state == SigningKey.State.RETIRING
