@@ -71,19 +71,21 @@ def maintain_signing_keys() -> dict[str, int]:
     return signing_keys_maintain()
 
 
+def _retrying_cdn_errors(task, work):
+    """Run ``work``; when CloudFront throttles or cannot be reached, try again later."""
+    try:
+        return work()
+    except CdnError as exc:
+        raise task.retry(exc=exc, countdown=_backoff(task.request.retries)) from exc
+
+
 @shared_task(bind=True, max_retries=MAX_RETRIES)
 def submit_invalidations(self) -> int:
     """Beat: batch the queued CDN paths into invalidations; retried when throttled."""
-    try:
-        return invalidations_submit()
-    except CdnError as exc:
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+    return _retrying_cdn_errors(self, invalidations_submit)
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES)
 def poll_invalidations(self) -> int:
     """Beat: follow the invalidations in progress until CloudFront has finished them."""
-    try:
-        return invalidations_poll()
-    except CdnError as exc:
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+    return _retrying_cdn_errors(self, invalidations_poll)

@@ -33,6 +33,15 @@ def _locked(key: SigningKey) -> SigningKey:
     return SigningKey.objects.select_for_update().get(pk=key.pk)
 
 
+def _require_state(key: SigningKey, state: str, action: str, *, hint: str = "") -> None:
+    """Refuse a step from the wrong state, saying what the key is and what to do instead."""
+    if key.state != state:
+        label = "new" if state == State.CREATED else state
+        raise SigningKeyError(
+            f"Only a {label} key can {action}; this one is {key.state}{hint or '.'}"
+        )
+
+
 def _trusted_ids(*, plus: str | None = None, minus: str | None = None) -> list[str]:
     ids = set(SigningKey.objects.trusted().values_list("public_key_id", flat=True))
     if plus:
@@ -56,8 +65,7 @@ def signing_key_generate(*, algorithm: str | None = None) -> SigningKey:
 def signing_key_publish(*, key: SigningKey) -> SigningKey:
     """Upload the public key to CloudFront and add it to the trusted key group."""
     key = _locked(key)
-    if key.state != State.CREATED:
-        raise SigningKeyError(f"Only a new key can be published; this one is {key.state}.")
+    _require_state(key, State.CREATED, "be published")
     if SigningKey.objects.trusted().count() >= KEY_GROUP_LIMIT:
         raise SigningKeyError(
             f"CloudFront trusts at most {KEY_GROUP_LIMIT} keys in a key group; "
@@ -85,11 +93,8 @@ def ready_to_sign_at(key: SigningKey) -> datetime.datetime | None:
 def signing_key_activate(*, key: SigningKey) -> SigningKey:
     """Make ``key`` the one that signs; the previous active key begins retiring."""
     key = _locked(key)
-    if key.state != State.PUBLISHED:
-        raise SigningKeyError(
-            f"Only a published key can be activated; this one is {key.state}"
-            + (": publish it to CloudFront first." if key.state == State.CREATED else ".")
-        )
+    hint = ": publish it to CloudFront first." if key.state == State.CREATED else ""
+    _require_state(key, State.PUBLISHED, "be activated", hint=hint)
     now = timezone.now()
     ready_at = ready_to_sign_at(key)
     if ready_at > now:
@@ -123,8 +128,7 @@ def signing_key_begin_retiring(*, key: SigningKey) -> SigningKey:
             "The active key cannot begin retiring: activate another key (or rotate), "
             "and this one will retire by itself."
         )
-    if key.state != State.PUBLISHED:
-        raise SigningKeyError(f"Only a published key can begin retiring; this one is {key.state}.")
+    _require_state(key, State.PUBLISHED, "begin retiring")
     # It never signed a URL, so nothing relies on it.
     _begin_retiring(key, timezone.now(), trust_for=datetime.timedelta(0))
     return key
@@ -134,11 +138,8 @@ def signing_key_begin_retiring(*, key: SigningKey) -> SigningKey:
 def signing_key_retire(*, key: SigningKey) -> SigningKey:
     """Take a retiring key out of the key group once every URL it signed has expired."""
     key = _locked(key)
-    if key.state != State.RETIRING:
-        raise SigningKeyError(
-            f"Only a retiring key can be retired; this one is {key.state}"
-            + (": activate another key first." if key.state == State.ACTIVE else ".")
-        )
+    hint = ": activate another key first." if key.state == State.ACTIVE else ""
+    _require_state(key, State.RETIRING, "be retired", hint=hint)
     if key.trusted_until > timezone.now():
         raise SigningKeyError(
             f"URLs signed with this key are valid until {key.trusted_until:%Y-%m-%d %H:%M:%S} "

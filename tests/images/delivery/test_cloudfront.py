@@ -101,6 +101,13 @@ def key_group(group_id: str, items: list[str]) -> dict:
     }
 
 
+def stub_existing_group(stubber, group: dict) -> None:
+    """CloudFront answers that the key group exists, with ETag E1."""
+    listing = {"MaxItems": 100, "Quantity": 1, "Items": [{"KeyGroup": group}]}
+    stubber.add_response("list_key_groups", {"KeyGroupList": listing})
+    stubber.add_response("get_key_group", {"KeyGroup": group, "ETag": "E1"}, {"Id": group["Id"]})
+
+
 @pytest.fixture
 def stubbed():
     client = boto3.client("cloudfront", region_name="us-east-1")
@@ -111,12 +118,7 @@ def stubbed():
 
 def test_changing_the_trusted_keys_updates_the_existing_group_with_its_etag(stubbed):
     api, stubber = stubbed
-    group = key_group("KG1", ["KOLD"])
-    stubber.add_response(
-        "list_key_groups",
-        {"KeyGroupList": {"MaxItems": 100, "Quantity": 1, "Items": [{"KeyGroup": group}]}},
-    )
-    stubber.add_response("get_key_group", {"KeyGroup": group, "ETag": "E1"}, {"Id": "KG1"})
+    stub_existing_group(stubber, key_group("KG1", ["KOLD"]))
     stubber.add_response(
         "update_key_group",
         {"KeyGroup": key_group("KG1", ["KNEW", "KOLD"]), "ETag": "E2"},
@@ -135,12 +137,7 @@ def test_changing_the_trusted_keys_updates_the_existing_group_with_its_etag(stub
 
 def test_cloudfronts_key_group_limit_becomes_a_clear_error(stubbed):
     api, stubber = stubbed
-    group = key_group("KG1", ["K1"])
-    stubber.add_response(
-        "list_key_groups",
-        {"KeyGroupList": {"MaxItems": 100, "Quantity": 1, "Items": [{"KeyGroup": group}]}},
-    )
-    stubber.add_response("get_key_group", {"KeyGroup": group, "ETag": "E1"}, {"Id": "KG1"})
+    stub_existing_group(stubber, key_group("KG1", ["K1"]))
     stubber.add_client_error(
         "update_key_group", service_error_code="TooManyPublicKeysInKeyGroup", http_status_code=400
     )
