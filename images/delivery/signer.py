@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -37,6 +38,7 @@ from images.keys import RENDITIONS_PREFIX, renditions_prefix
 ACTIVE_KEY_CACHE_SECONDS = 30
 CLOCK_SKEW_SECONDS = 60  # CloudFront's clocks and ours may differ this much
 CACHE_LIMIT = 20_000  # signed policies kept per window
+T = TypeVar("T")
 
 
 class NoSigningKey(Exception):
@@ -89,7 +91,7 @@ class Signer:
         self.base_url, self.window = base_url, window
         self._load_credentials, self._clock = load_credentials, clock
         self._loaded: _Loaded | None = None
-        self._queries: dict[tuple, str] = {}
+        self._queries: dict[tuple, object] = {}
         self._lock = threading.Lock()
         self.signatures = 0  # how many signatures this signer has made (benchmarks, tests)
 
@@ -104,42 +106,47 @@ class Signer:
         """``key`` signed alone, with a canned policy (for originals: one object, one owner)."""
         url = f"{self.base_url}/{key}"
         credentials, expires = self._credentials(), self.expiry()
-        cache_key = ("canned", credentials.key_pair_id, url, expires)
-        query = self._queries.get(cache_key)
-        if query is None:
-            policy = canned_policy(url, expires)
-            query = self._remember(cache_key, policy, credentials, canned_expires=expires)
+        query = self._signed(
+            ("canned", credentials.key_pair_id, url, expires),
+            lambda: signed_query(canned_policy(url, expires), credentials, canned_expires=expires),
+        )
         return f"{url}?{query}"
 
     def pet_cookies(self, pet_id) -> tuple[str, dict[str, str]]:
         """Signed cookies covering every rendition of one pet, and the cookie ``Path``."""
         prefix = renditions_prefix(pet_id)
-        policy = custom_policy(f"{self.base_url}/{prefix}*", self.expiry())
-        credentials = self._credentials()
-        self.signatures += 1
-        path = f"{_path_of(self.base_url)}/{prefix}"
-        return path, signed_cookies(policy, credentials)
+        credentials, expires = self._credentials(), self.expiry()
+        cookies = self._signed(
+            ("cookies", credentials.key_pair_id, prefix, expires),
+            lambda: signed_cookies(self._prefix_policy(prefix, expires), credentials),
+        )
+        return f"{_path_of(self.base_url)}/{prefix}", cookies
 
     def expiry(self) -> int:
         return window_expiry(self._clock(), self.window)
 
     def _prefix_query(self, prefix: str) -> str:
         credentials, expires = self._credentials(), self.expiry()
-        cache_key = (credentials.key_pair_id, prefix, expires)
-        query = self._queries.get(cache_key)
-        if query is None:
-            policy = custom_policy(f"{self.base_url}/{prefix}*", expires)
-            query = self._remember(cache_key, policy, credentials)
-        return query
+        return self._signed(
+            (credentials.key_pair_id, prefix, expires),
+            lambda: signed_query(self._prefix_policy(prefix, expires), credentials),
+        )
 
-    def _remember(self, cache_key: tuple, policy: str, credentials: Credentials, **kw) -> str:
-        query = signed_query(policy, credentials, **kw)
-        with self._lock:
-            self.signatures += 1
-            if len(self._queries) >= CACHE_LIMIT:
-                self._queries.clear()  # a new window: what was signed before has aged out
-            self._queries[cache_key] = query
-        return query
+    def _prefix_policy(self, prefix: str, expires: int) -> str:
+        """Every object under ``prefix`` (one pet's renditions) until ``expires``."""
+        return custom_policy(f"{self.base_url}/{prefix}*", expires)
+
+    def _signed(self, cache_key: tuple, sign: Callable[[], T]) -> T:
+        """What ``sign()`` made for ``cache_key`` in this window, signing only the first time."""
+        signed = self._queries.get(cache_key)
+        if signed is None:
+            signed = sign()
+            with self._lock:
+                self.signatures += 1
+                if len(self._queries) >= CACHE_LIMIT:
+                    self._queries.clear()  # bounded memory: what is still needed is signed again
+                self._queries[cache_key] = signed
+        return signed
 
     def _credentials(self) -> Credentials:
         loaded, now = self._loaded, self._clock()
@@ -174,6 +181,14 @@ def get_signer() -> Signer:
 
 def signed_url(key: str) -> str:
     return get_signer().url(key)
+
+
+def attach_pet_cookies(response, pet_id) -> None:
+    """Set the signed cookies that open every rendition of ``pet_id`` on ``response``:
+    ``Secure; HttpOnly``, on the pet's renditions path only, for the browser session."""
+    path, cookies = get_signer().pet_cookies(pet_id)
+    for name, value in cookies.items():
+        response.set_cookie(name, value, path=path, secure=True, httponly=True, samesite="Lax")
 
 
 def forget_active_key() -> None:

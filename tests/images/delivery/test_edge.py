@@ -155,3 +155,23 @@ def test_an_ip_condition_sees_the_viewer_behind_trusted_proxies(
     url = custom_url(f"/cdn/{stored}", policy, Credentials(signing_key.public_key_id, private_key))
     assert client.get(url, headers={"X-Forwarded-For": "198.51.100.7"}).status_code == 200
     assert client.get(url, headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 403
+
+
+def test_attached_pet_cookies_are_secure_http_only_and_scoped_to_the_pet(
+    client, stored, signing_key
+):
+    from django.http import HttpResponse
+
+    from images.delivery.signer import attach_pet_cookies
+
+    response = HttpResponse()
+    attach_pet_cookies(response, PET)
+    cookies = response.cookies
+    assert set(cookies) == {"CloudFront-Policy", "CloudFront-Signature", "CloudFront-Key-Pair-Id"}
+    for morsel in cookies.values():
+        assert morsel["path"] == f"/cdn/renditions/{PET}/"
+        assert morsel["secure"] is True
+        assert morsel["httponly"] is True
+    for name, morsel in cookies.items():
+        client.cookies[name] = morsel.value
+    assert client.get(f"/cdn/{stored}").status_code == 200

@@ -166,3 +166,12 @@ def test_the_process_signer_signs_with_the_databases_active_key(signing_key):
     url = get_signer().url(key_of(PET))
     assert url.startswith(f"/cdn/renditions/{PET}/")
     assert url.endswith(f"Key-Pair-Id={signing_key.public_key_id}")
+
+
+def test_pet_cookies_are_signed_once_per_window(signer, clock):
+    first = signer.pet_cookies(PET)
+    assert signer.pet_cookies(PET) == first
+    assert signer.signatures == 1
+    clock.now += WINDOW
+    assert signer.pet_cookies(PET) != first
+    assert signer.signatures == 2
