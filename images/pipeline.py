@@ -284,10 +284,20 @@ def _queue_processing(photo_id) -> None:
 def photo_delete(*, photo: Photo) -> None:
     """Delete ``photo`` now; its objects go in a task and its CDN paths are queued for
     invalidation. The caller has checked that the actor may delete it."""
-    keys = [photo.original_key, *photo.renditions.values_list("key", flat=True)]
+    photos_delete(photos=Photo.objects.filter(pk=photo.pk))
+
+
+@transaction.atomic
+def photos_delete(*, photos) -> int:
+    """Delete a queryset of photos at once (a few queries whatever their number); returns
+    how many. Their originals and renditions are queued for deletion and CDN invalidation."""
+    originals = list(photos.values_list("original_key", flat=True))
+    renditions = Rendition.objects.filter(photo__in=photos.values("pk"))
+    keys = [*originals, *renditions.values_list("key", flat=True)]
     PendingInvalidation.objects.bulk_create(PendingInvalidation(path=f"/{key}") for key in keys)
-    Photo.objects.filter(pk=photo.pk).delete()
+    Photo.objects.filter(pk__in=photos.values("pk")).delete()
     _queue_object_deletions(keys)
+    return len(originals)
 
 
 def _queue_object_deletions(keys) -> None:

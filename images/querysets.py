@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 if TYPE_CHECKING:
@@ -49,6 +50,33 @@ class PetQuerySet(models.QuerySet):
     def with_photo_counts(self) -> PetQuerySet:
         return self.annotate(photo_count=models.Count("photos"))
 
+    def with_role(self, user) -> PetQuerySet:
+        """Annotate ``role``: "owner", or the share's role ("viewer", "contributor")."""
+        from images.models import Share
+
+        share_role = Share.objects.filter(pet=models.OuterRef("pk"), grantee=user).values("role")
+        return self.annotate(
+            role=models.Case(
+                models.When(owner=user, then=models.Value("owner")),
+                default=models.Subquery(share_role[:1]),
+                output_field=models.CharField(),
+            )
+        )
+
+    def with_cover(self) -> PetQuerySet:
+        """Annotate ``cover_id``: the chosen cover photo if it is ready, else the newest ready
+        photo (``None`` for a pet without one)."""
+        from images.models import Photo
+
+        newest = Photo.objects.filter(pet=models.OuterRef("pk")).ready().order_by("-created_at")
+        chosen = Photo.objects.filter(pk=models.OuterRef("cover_photo_id")).ready()
+        return self.annotate(
+            cover_id=Coalesce(
+                models.Subquery(chosen.values("pk")[:1]),
+                models.Subquery(newest.values("pk")[:1]),
+            )
+        )
+
 
 class PhotoQuerySet(models.QuerySet):
     def visible_to(self, user, access: Access = Access.VIEW) -> PhotoQuerySet:
@@ -73,6 +101,20 @@ class PhotoQuerySet(models.QuerySet):
     def ready(self) -> PhotoQuerySet:
         return self.filter(state=self.model.State.READY)
 
+    def in_gallery(self, *, can_upload: bool) -> PhotoQuerySet:
+        """What a gallery shows: ready photos, and for those who upload also the ones still
+        processing or failed (so they see progress and reasons); never unfinished uploads."""
+        State = self.model.State
+        shown = [State.READY, State.PROCESSING, State.FAILED] if can_upload else [State.READY]
+        return self.filter(state__in=shown)
+
+    def through_link(self, link) -> PhotoQuerySet:
+        """The photos a share link shows: its pet's ready ones, while the link is active."""
+        from images.models import ShareLink
+
+        active = ShareLink.objects.active().filter(pk=link.pk)
+        return self.filter(pet__share_links__in=active).ready()
+
     def with_renditions(self) -> PhotoQuerySet:
         return self.prefetch_related("renditions")
 
@@ -82,6 +124,12 @@ class ShareLinkQuerySet(models.QuerySet):
         """Links neither revoked nor expired at ``now``."""
         now = now or timezone.now()
         return self.filter(revoked_at__isnull=True, expires_at__gt=now)
+
+    def for_token(self, token: str) -> ShareLinkQuerySet:
+        """The link whose token this is (tokens are stored hashed)."""
+        from images.models import hash_share_token
+
+        return self.filter(token_hash=hash_share_token(token))
 
 
 class SigningKeyQuerySet(models.QuerySet):

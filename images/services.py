@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from images.models import Pet, Share, ShareLink, hash_share_token
+from images.models import Pet, Photo, Share, ShareLink, hash_share_token
 
 SHARE_TOKEN_BYTES = 32
 
@@ -28,6 +28,49 @@ def pet_create(
     pet.full_clean()
     pet.save()
     return pet
+
+
+@transaction.atomic
+def pet_update(*, pet: Pet, name: str, species: str, birthday: datetime.date | None = None) -> Pet:
+    """Change a pet's name, species and birthday."""
+    pet.name, pet.species, pet.birthday = name.strip(), species, birthday
+    pet.full_clean()
+    pet.save(update_fields=["name", "species", "birthday", "updated_at"])
+    return pet
+
+
+@transaction.atomic
+def pet_delete(*, pet: Pet) -> None:
+    """Delete ``pet`` with its photos: their stored objects go through the photo pipeline's
+    deletion (a task deletes them; their CDN paths are queued for invalidation)."""
+    from images.pipeline import photos_delete  # the pipeline imports this module's models
+
+    photos_delete(photos=Photo.objects.filter(pet=pet))
+    Pet.objects.filter(pk=pet.pk).delete()
+
+
+def photo_update_caption(*, photo: Photo, caption: str) -> Photo:
+    """Change a photo's caption (500 characters at most)."""
+    photo.caption = caption.strip()
+    photo.full_clean(validate_unique=False, validate_constraints=False)
+    Photo.objects.filter(pk=photo.pk).update(caption=photo.caption, updated_at=timezone.now())
+    return photo
+
+
+def find_account(who: str) -> User:
+    """The active account with this username or e-mail address (either, in any case)."""
+    who = who.strip()
+    field = "email__iexact" if "@" in who else "username__iexact"
+    account = User.objects.filter(**{field: who}, is_active=True).first() if who else None
+    if account is None:
+        raise ValidationError("No PetTracker account has that username or e-mail address.")
+    return account
+
+
+@transaction.atomic
+def share_invite(*, pet: Pet, who: str, role: str, granted_by: User) -> Share:
+    """Share ``pet`` with the account named by username or e-mail address."""
+    return share_grant(pet=pet, grantee=find_account(who), role=role, granted_by=granted_by)
 
 
 @transaction.atomic

@@ -1,10 +1,23 @@
 from django.urls import path
 
-from images import api, upload_endpoint, views
+from images import api, upload_endpoint
 from images.delivery.edge import edge
+from images.views import home, pets, photos, sharing
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home.home, name="home"),
+    path("pets/", pets.pet_list, name="pet_list"),
+    path("pets/new/", pets.pet_new, name="pet_new"),
+    path("pets/<uuid:pet_id>/", pets.pet_gallery, name="pet_gallery"),
+    path("pets/<uuid:pet_id>/edit/", pets.pet_edit, name="pet_edit"),
+    path("pets/<uuid:pet_id>/delete/", pets.pet_remove, name="pet_delete"),
+    path("pets/<uuid:pet_id>/upload/", pets.pet_upload, name="pet_upload"),
+    path("pets/<uuid:pet_id>/sharing/", sharing.sharing_page, name="pet_sharing"),
+    path("photos/<uuid:photo_id>/", photos.photo_page, name="photo_page"),
+    path("photos/<uuid:photo_id>/original", photos.photo_original, name="photo_original"),
+    path("photos/<uuid:photo_id>/delete/", photos.photo_remove, name="photo_delete"),
+    path("shared/", sharing.shared_with_me, name="shared_with_me"),
+    path("s/<str:token>/", sharing.share_link, name="share_link"),
     path("api/pets/<uuid:pet_id>/uploads", api.upload_create, name="api_upload_create"),
     path("api/photos/<uuid:photo_id>/complete", api.upload_complete, name="api_upload_complete"),
     path("api/photos/<uuid:photo_id>", api.photo_detail, name="api_photo"),

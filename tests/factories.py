@@ -85,3 +85,27 @@ class SigningKeyFactory(factory.django.DjangoModelFactory):
     public_key_pem = "-----BEGIN PUBLIC KEY-----\n...\n-----END PUBLIC KEY-----\n"
     encrypted_private_key = "not-a-real-token"
     state = SigningKey.State.PUBLISHED
+
+
+def ready_photo(*, pet, uploader=None, caption: str = "", **fields) -> Photo:
+    """A processed photo with its three renditions, as the pipeline leaves it."""
+    photo = PhotoFactory(
+        pet=pet,
+        uploader=uploader or pet.owner,
+        state=Photo.State.READY,
+        caption=caption,
+        width=4000,
+        height=3000,
+        placeholder_color="#a0b0c0",
+        **fields,
+    )
+    sizes = {"thumb": (256, 256), "medium": (1024, 768), "large": (2048, 1536)}
+    for name, (width, height) in sizes.items():
+        RenditionFactory(
+            photo=photo,
+            name=name,
+            key=f"renditions/{pet.pk}/{photo.pk}/{name}-{photo.pk.hex[:8]}.webp",
+            width=width,
+            height=height,
+        )
+    return photo

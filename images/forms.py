@@ -1,0 +1,55 @@
+"""Forms of the pages: they validate input; the services do the writing."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+
+from images.models import Pet, Photo, Share
+
+LINK_LIFETIMES = {"1": 1, "7": 7, "30": 30}  # choice → days
+
+
+class PetForm(forms.ModelForm):
+    class Meta:
+        model = Pet
+        fields = ("name", "species", "birthday")
+        widgets = {"birthday": forms.DateInput(attrs={"type": "date"})}
+
+    def clean_birthday(self) -> datetime.date | None:
+        birthday = self.cleaned_data.get("birthday")
+        if birthday and birthday > datetime.date.today():
+            raise forms.ValidationError("A birthday can't be in the future.")
+        return birthday
+
+
+class CaptionForm(forms.ModelForm):
+    class Meta:
+        model = Photo
+        fields = ("caption",)
+        widgets = {"caption": forms.TextInput(attrs={"placeholder": "Say something about it"})}
+
+
+class InviteForm(forms.Form):
+    who = forms.CharField(
+        label="Username or e-mail address",
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    role = forms.ChoiceField(choices=Share.Role.choices, initial=Share.Role.VIEWER)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Share.Role.choices)
+
+
+class ShareLinkForm(forms.Form):
+    lifetime = forms.ChoiceField(
+        label="Expires after",
+        choices=[("1", "1 day"), ("7", "7 days"), ("30", "30 days")],
+        initial="7",
+    )
+
+    def lifetime_delta(self) -> datetime.timedelta:
+        return datetime.timedelta(days=LINK_LIFETIMES[self.cleaned_data["lifetime"]])

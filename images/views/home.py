@@ -1,0 +1,32 @@
+"""The home page: a welcome for visitors; my pets, pets shared with me and recent photos."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+from images.delivery.signer import get_signer
+from images.gallery import tiles
+from images.models import Pet, Photo
+from images.views.common import pet_cards
+
+RECENT_PHOTOS = 12
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return render(request, "home_welcome.html")
+    cards = pet_cards(request.user, Pet.objects.visible_to(request.user))
+    recent = (
+        Photo.objects.visible_to(request.user)
+        .ready()
+        .with_renditions()
+        .select_related("pet")
+        .order_by("-created_at")[:RECENT_PHOTOS]
+    )
+    context = {
+        "my_pets": [card for card in cards if card.pet.owner_id == request.user.pk],
+        "shared_pets": [card for card in cards if card.pet.owner_id != request.user.pk],
+        "recent": tiles(recent, get_signer()),
+    }
+    return render(request, "home.html", context)

@@ -1,0 +1,101 @@
+"""Pets: the list, create, edit, delete, the gallery and the upload page."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_safe
+
+from images.delivery.signer import get_signer
+from images.forms import PetForm
+from images.gallery import GRID_SIZES, tiles
+from images.keys import EXTENSIONS
+from images.models import Pet, Photo
+from images.querysets import Access
+from images.services import pet_create, pet_delete, pet_update
+from images.views.common import page_of, pet_cards
+
+
+@login_required
+@require_safe
+def pet_list(request: HttpRequest) -> HttpResponse:
+    cards = pet_cards(request.user, Pet.objects.visible_to(request.user, Access.MANAGE))
+    return render(request, "pets/list.html", {"cards": cards})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pet_new(request: HttpRequest) -> HttpResponse:
+    form = PetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        pet = pet_create(owner=request.user, **form.cleaned_data)
+        messages.success(request, f"{pet.name} is here. Add some photos!")
+        return redirect("pet_gallery", pet_id=pet.pk)
+    return render(request, "pets/form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pet_edit(request: HttpRequest, pet_id) -> HttpResponse:
+    pet = get_object_or_404(Pet.objects.visible_to(request.user, Access.MANAGE), pk=pet_id)
+    form = PetForm(request.POST or None, instance=pet)
+    if request.method == "POST" and form.is_valid():
+        pet_update(pet=pet, **form.cleaned_data)
+        messages.success(request, "Saved.")
+        return redirect("pet_gallery", pet_id=pet.pk)
+    context = {"form": form, "pet": pet}
+    return render(request, "pets/form.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pet_remove(request: HttpRequest, pet_id) -> HttpResponse:
+    pet = get_object_or_404(
+        Pet.objects.visible_to(request.user, Access.MANAGE).with_photo_counts(), pk=pet_id
+    )
+    if request.method == "POST":
+        pet_delete(pet=pet)
+        messages.success(request, f"{pet.name} and their photos were deleted.")
+        return redirect("pet_list")
+    return render(request, "pets/confirm_delete.html", {"pet": pet})
+
+
+@login_required
+@require_safe
+def pet_gallery(request: HttpRequest, pet_id) -> HttpResponse:
+    """A pet's photos, newest first; uploaders also see what is processing or failed."""
+    visible = Pet.objects.visible_to(request.user).with_role(request.user).select_related("owner")
+    pet = get_object_or_404(visible, pk=pet_id)
+    can_upload = pet.role in ("owner", "contributor")
+    photos = (
+        Photo.objects.visible_to(request.user)
+        .filter(pet=pet)
+        .in_gallery(can_upload=can_upload)
+        .with_renditions()
+    )
+    page = page_of(request, photos)
+    context = {
+        "pet": pet,
+        "page": page,
+        "tiles": tiles(page.object_list, get_signer()),
+        "is_owner": pet.role == "owner",
+        "can_upload": can_upload,
+        "sizes": GRID_SIZES,
+    }
+    return render(request, "pets/gallery.html", context)
+
+
+@login_required
+@require_safe
+def pet_upload(request: HttpRequest, pet_id) -> HttpResponse:
+    pet = get_object_or_404(Pet.objects.visible_to(request.user, Access.CONTRIBUTE), pk=pet_id)
+    context = {
+        "pet": pet,
+        "accepted": ",".join(sorted(EXTENSIONS)),
+        "max_bytes": settings.PHOTO_MAX_UPLOAD_BYTES,
+        "max_mb": settings.PHOTO_MAX_UPLOAD_BYTES // (1024 * 1024),
+    }
+    return render(request, "pets/upload.html", context)

@@ -1,0 +1,75 @@
+"""One photo: its page (large rendition, caption, previous/next), the original, deletion."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from images.delivery.signer import get_signer
+from images.forms import CaptionForm
+from images.gallery import tile
+from images.models import Photo
+from images.pipeline import photo_delete
+from images.querysets import Access
+from images.services import photo_update_caption
+
+
+def _visible_photo(request: HttpRequest, photo_id) -> Photo:
+    """The photo if the user sees it: ready, or in any state for those who may upload."""
+    photos = Photo.objects.visible_to(request.user).select_related("pet")
+    photo = get_object_or_404(photos.with_renditions(), pk=photo_id)
+    uploads = Photo.objects.visible_to(request.user, Access.CONTRIBUTE)
+    if photo.state != Photo.State.READY and not uploads.filter(pk=photo.pk).exists():
+        raise Http404("No such photo.")
+    return photo
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def photo_page(request: HttpRequest, photo_id) -> HttpResponse:
+    photo = _visible_photo(request, photo_id)
+    is_owner = photo.pet.owner_id == request.user.pk
+    form = CaptionForm(request.POST or None, instance=photo) if is_owner else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied("Only the pet's owner edits captions.")
+        if form.is_valid():
+            photo_update_caption(photo=photo, caption=form.cleaned_data["caption"])
+            messages.success(request, "Caption saved.")
+            return redirect("photo_page", photo_id=photo.pk)
+    siblings = Photo.objects.visible_to(request.user).filter(pet_id=photo.pet_id).ready()
+    context = {
+        "photo": photo,
+        "tile": tile(photo, get_signer()),
+        "form": form,
+        "is_owner": is_owner,
+        "can_delete": Photo.objects.deletable_by(request.user).filter(pk=photo.pk).exists(),
+        "newer": siblings.filter(created_at__gt=photo.created_at).order_by("created_at").first(),
+        "older": siblings.filter(created_at__lt=photo.created_at).order_by("-created_at").first(),
+    }
+    return render(
+        request, "photos/detail.html", context, status=400 if form and form.errors else 200
+    )
+
+
+@login_required
+@require_safe
+def photo_original(request: HttpRequest, photo_id) -> HttpResponse:
+    """The original file, for the pet's owner only (it may carry GPS): a signed URL."""
+    photo = get_object_or_404(Photo.objects.visible_to(request.user, Access.MANAGE), pk=photo_id)
+    return redirect(get_signer().original_url(photo.original_key))
+
+
+@login_required
+@require_POST
+def photo_remove(request: HttpRequest, photo_id) -> HttpResponse:
+    photo = get_object_or_404(Photo.objects.visible_to(request.user), pk=photo_id)
+    if not Photo.objects.deletable_by(request.user).filter(pk=photo.pk).exists():
+        raise PermissionDenied("Only the pet's owner or the photo's uploader may delete it.")
+    photo_delete(photo=photo)
+    messages.success(request, "The photo was deleted.")
+    return redirect("pet_gallery", pet_id=photo.pet_id)

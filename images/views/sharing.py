@@ -1,0 +1,147 @@
+"""Sharing: the owner's sharing page, the pets shared with me, and share-link galleries."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_safe
+
+from images.delivery.signer import get_signer
+from images.forms import InviteForm, RoleForm, ShareLinkForm
+from images.gallery import GRID_SIZES, tiles
+from images.models import Pet, Photo, ShareLink
+from images.querysets import Access
+from images.services import (
+    share_grant,
+    share_invite,
+    share_link_create,
+    share_link_revoke,
+    share_revoke,
+)
+from images.views.common import page_of, pet_cards
+
+
+def revoked_access_minutes() -> int:
+    """How long someone whose access is revoked may still load images already sent to them:
+    the URLs they hold live up to two signing windows."""
+    return 2 * settings.CDN_SIGNING_WINDOW_SECONDS // 60
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sharing_page(request: HttpRequest, pet_id) -> HttpResponse:
+    pet = get_object_or_404(Pet.objects.visible_to(request.user, Access.MANAGE), pk=pet_id)
+    forms = {"invite": InviteForm(), "link": ShareLinkForm()}
+    if request.method == "POST":
+        action = ACTIONS.get(request.POST.get("action", ""))
+        if action is None:
+            return HttpResponse("Unknown sharing action.", status=400)
+        done = action(request, pet, forms)
+        if done is not None:
+            return done
+    context = {
+        "pet": pet,
+        "shares": pet.shares.select_related("grantee").order_by("grantee__username"),
+        "links": pet.share_links.active().order_by("expires_at"),
+        "role_choices": RoleForm.base_fields["role"].choices,
+        "new_link": request.session.pop(_new_link_key(pet), None),
+        "revoked_minutes": revoked_access_minutes(),
+        **{f"{name}_form": form for name, form in forms.items()},
+    }
+    status = 400 if any(form.errors for form in forms.values()) else 200
+    return render(request, "pets/sharing.html", context, status=status)
+
+
+def _new_link_key(pet: Pet) -> str:
+    return f"new-share-link-{pet.pk}"
+
+
+def _invite(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse | None:
+    form = forms["invite"] = InviteForm(request.POST)
+    if not form.is_valid():
+        return None
+    try:
+        share = share_invite(pet=pet, granted_by=request.user, **form.cleaned_data)
+    except ValidationError as exc:
+        form.add_error("who", exc)
+        return None
+    messages.success(request, f"{pet.name} is shared with {share.grantee.username}.")
+    return redirect("pet_sharing", pet_id=pet.pk)
+
+
+def _change_role(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse | None:
+    share = get_object_or_404(pet.shares.select_related("grantee"), pk=request.POST.get("share"))
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("Choose viewer or contributor.", status=400)
+    share_grant(
+        pet=pet, grantee=share.grantee, role=form.cleaned_data["role"], granted_by=request.user
+    )
+    messages.success(request, f"{share.grantee.username} is now a {form.cleaned_data['role']}.")
+    return redirect("pet_sharing", pet_id=pet.pk)
+
+
+def _revoke(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse:
+    share = get_object_or_404(pet.shares.select_related("grantee"), pk=request.POST.get("share"))
+    share_revoke(share=share)
+    messages.success(request, f"{share.grantee.username} no longer sees {pet.name}.")
+    return redirect("pet_sharing", pet_id=pet.pk)
+
+
+def _create_link(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse | None:
+    form = forms["link"] = ShareLinkForm(request.POST)
+    if not form.is_valid():
+        return None
+    link, token = share_link_create(
+        pet=pet, created_by=request.user, lifetime=form.lifetime_delta()
+    )
+    # Shown once, on the next page: only the token's hash is stored.
+    url = request.build_absolute_uri(reverse("share_link", args=[token]))
+    request.session[_new_link_key(pet)] = {"url": url, "expires_at": link.expires_at.isoformat()}
+    return redirect("pet_sharing", pet_id=pet.pk)
+
+
+def _revoke_link(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse:
+    link = get_object_or_404(pet.share_links, pk=request.POST.get("link"))
+    share_link_revoke(link=link)
+    messages.success(request, "The link no longer opens the gallery.")
+    return redirect("pet_sharing", pet_id=pet.pk)
+
+
+ACTIONS = {
+    "invite": _invite,
+    "role": _change_role,
+    "revoke": _revoke,
+    "link": _create_link,
+    "revoke_link": _revoke_link,
+}
+
+
+@login_required
+@require_safe
+def shared_with_me(request: HttpRequest) -> HttpResponse:
+    pets = Pet.objects.visible_to(request.user).exclude(owner=request.user)
+    return render(request, "pets/shared.html", {"cards": pet_cards(request.user, pets)})
+
+
+@require_safe
+def share_link(request: HttpRequest, token: str) -> HttpResponse:
+    """A share link's gallery, for anyone holding it: ready photos only, no originals."""
+    links = ShareLink.objects.active().for_token(token).select_related("pet", "pet__owner")
+    link = links.first()
+    if link is None:
+        raise Http404("This link has expired or was revoked.")
+    page = page_of(request, Photo.objects.through_link(link).with_renditions())
+    context = {
+        "link": link,
+        "pet": link.pet,
+        "page": page,
+        "tiles": tiles(page.object_list, get_signer()),
+        "sizes": GRID_SIZES,
+    }
+    return render(request, "links/gallery.html", context)

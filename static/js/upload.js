@@ -1,0 +1,157 @@
+// The upload page: each chosen or dropped file asks for an upload ticket, goes straight to
+// storage (S3, or the local endpoint) with its own progress bar, is completed, and is
+// followed until its renditions are ready. A refused file says why; the others carry on.
+(function () {
+  "use strict";
+
+  var root = document.getElementById("uploader");
+  if (!root) {
+    return;
+  }
+  var csrfToken = root.querySelector("input[name=csrfmiddlewaretoken]").value;
+  var input = root.querySelector("input[type=file]");
+  var dropzone = root.querySelector(".dropzone");
+  var list = root.querySelector(".uploads");
+  var ZERO_ID = "00000000-0000-0000-0000-000000000000";
+  var POLL_MS = 1500;
+  var TYPES_BY_EXTENSION = { heic: "image/heic", heif: "image/heif", jpg: "image/jpeg",
+    jpeg: "image/jpeg", png: "image/png", webp: "image/webp", gif: "image/gif" };
+
+  function urlFor(attribute, photoId) {
+    return root.getAttribute(attribute).replace(ZERO_ID, photoId);
+  }
+
+  function contentType(file) {
+    if (file.type) {
+      return file.type;
+    }
+    var extension = (file.name.split(".").pop() || "").toLowerCase();
+    return TYPES_BY_EXTENSION[extension] || "application/octet-stream";
+  }
+
+  function api(method, url, body) {
+    return fetch(url, {
+      method: method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken,
+        Accept: "application/json" },
+      body: body ? JSON.stringify(body) : undefined
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (!response.ok) {
+          throw new Error(data.error || "The server answered " + response.status + ".");
+        }
+        return data;
+      });
+    });
+  }
+
+  function Row(file) {
+    this.element = document.createElement("li");
+    this.element.className = "upload";
+    var name = document.createElement("span");
+    name.className = "name";
+    name.textContent = file.name;
+    this.progress = document.createElement("progress");
+    this.progress.max = 100;
+    this.progress.value = 0;
+    this.status = document.createElement("span");
+    this.status.className = "status";
+    this.element.append(name, this.progress, this.status);
+    list.appendChild(this.element);
+  }
+  Row.prototype.say = function (state, text) {
+    this.element.setAttribute("data-state", state);
+    this.status.textContent = text;
+  };
+
+  function send(ticket, file, row) {
+    return new Promise(function (resolve, reject) {
+      var form = new FormData();
+      Object.keys(ticket.upload.fields).forEach(function (name) {
+        form.append(name, ticket.upload.fields[name]);
+      });
+      form.append("file", file); // last, as S3 requires
+      var request = new XMLHttpRequest();
+      request.open("POST", ticket.upload.url);
+      request.upload.addEventListener("progress", function (event) {
+        if (event.lengthComputable) {
+          row.progress.value = Math.round((event.loaded / event.total) * 100);
+          row.say("uploading", "Uploading " + row.progress.value + "%");
+        }
+      });
+      request.addEventListener("load", function () {
+        if (request.status >= 200 && request.status < 300) {
+          row.progress.value = 100;
+          resolve();
+        } else {
+          reject(new Error(refusal(request) || "Storage refused the file (" + request.status + ")."));
+        }
+      });
+      request.addEventListener("error", function () {
+        reject(new Error("The upload was interrupted; check your connection and try again."));
+      });
+      request.send(form);
+    });
+  }
+
+  function refusal(request) {
+    try {
+      return JSON.parse(request.responseText).error;
+    } catch (error) {
+      return "";
+    }
+  }
+
+  function follow(photoId, row) {
+    return api("GET", urlFor("data-status", photoId)).then(function (photo) {
+      if (photo.state === "ready") {
+        row.say("done", "Done");
+        return photo;
+      }
+      if (photo.state === "failed") {
+        throw new Error(photo.error);
+      }
+      row.say("processing", "Processing…");
+      return new Promise(function (resolve) { window.setTimeout(resolve, POLL_MS); })
+        .then(function () { return follow(photoId, row); });
+    });
+  }
+
+  function upload(file) {
+    var row = new Row(file);
+    row.say("asking", "Waiting…");
+    api("POST", root.getAttribute("data-tickets"),
+        { filename: file.name, content_type: contentType(file), size: file.size })
+      .then(function (ticket) {
+        row.say("uploading", "Uploading 0%");
+        return send(ticket, file, row).then(function () {
+          row.say("processing", "Processing…");
+          return api("POST", urlFor("data-complete", ticket.photo));
+        }).then(function () { return follow(ticket.photo, row); });
+      })
+      .catch(function (error) { row.say("refused", error.message); });
+  }
+
+  function uploadAll(files) {
+    Array.prototype.forEach.call(files, upload);
+  }
+
+  input.addEventListener("change", function () {
+    uploadAll(input.files);
+    input.value = "";
+  });
+  ["dragenter", "dragover"].forEach(function (name) {
+    dropzone.addEventListener(name, function (event) {
+      event.preventDefault();
+      dropzone.classList.add("over");
+    });
+  });
+  ["dragleave", "drop"].forEach(function (name) {
+    dropzone.addEventListener(name, function () { dropzone.classList.remove("over"); });
+  });
+  dropzone.addEventListener("drop", function (event) {
+    event.preventDefault();
+    uploadAll(event.dataTransfer.files);
+  });
+})();

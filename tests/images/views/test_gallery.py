@@ -1,0 +1,100 @@
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from images.delivery.signer import get_signer
+from images.models import Photo
+from images.views.common import PAGE_SIZE
+from tests.factories import PhotoFactory, ready_photo
+
+pytestmark = pytest.mark.django_db
+
+
+def gallery(client, user, pet, **params):
+    client.force_login(user)
+    return client.get(f"/pets/{pet.pk}/", params)
+
+
+def test_thumbs_come_with_srcset_sizes_lazy_loading_and_their_size(client, owner, pet, photo):
+    html = gallery(client, owner, pet).content.decode()
+    (image,) = re.findall(r"<img [^>]+>", html)
+    assert 'loading="lazy"' in image
+    assert 'width="256" height="256"' in image
+    assert f'src="/cdn/renditions/{pet.pk}/{photo.pk}/thumb-' in image
+    assert re.search(r'srcset="[^"]+ 256w, [^"]+ 1024w, [^"]+ 2048w"', image)
+    assert 'sizes="(max-width: 560px) 45vw, 240px"' in image
+    assert 'data-placeholder="#a0b0c0"' in html
+
+
+def test_photos_are_newest_first_and_paginated(client, owner, pet):
+    photos = [ready_photo(pet=pet) for _ in range(PAGE_SIZE + 2)]
+    first = gallery(client, owner, pet)
+    assert [t.photo for t in first.context["tiles"]] == photos[::-1][:PAGE_SIZE]
+    second = gallery(client, owner, pet, page=2)
+    assert [t.photo for t in second.context["tiles"]] == photos[::-1][PAGE_SIZE:]
+    assert b'rel="next"' in first.content
+    assert gallery(client, owner, pet, page="lots").context["page"].number == 1
+
+
+def test_uploaders_see_processing_and_failed_photos_viewers_do_not(
+    client, owner, friend, contributor, pet, photo
+):
+    processing = PhotoFactory(pet=pet, state=Photo.State.PROCESSING)
+    failed = PhotoFactory(pet=pet, state=Photo.State.FAILED, error="not an image")
+    pending = PhotoFactory(pet=pet, state=Photo.State.PENDING)
+    seen = {
+        user: {t.photo for t in gallery(client, user, pet).context["tiles"]}
+        for user in (owner, contributor, friend)
+    }
+    assert seen[owner] == seen[contributor] == {photo, processing, failed}
+    assert seen[friend] == {photo}
+    assert pending not in seen[owner]
+
+
+def test_a_processing_tile_tells_the_script_where_to_ask(client, owner, pet):
+    processing = PhotoFactory(pet=pet, state=Photo.State.PROCESSING)
+    html = gallery(client, owner, pet).content.decode()
+    assert f'data-api="/api/photos/{processing.pk}"' in html
+    assert "Processing…" in html
+
+
+def test_the_failure_reason_is_shown_to_the_owner_only(client, owner, contributor, pet):
+    PhotoFactory(pet=pet, state=Photo.State.FAILED, error="not an image", uploader=owner)
+    assert b"not an image" in gallery(client, owner, pet).content
+    assert b"not an image" not in gallery(client, contributor, pet).content
+
+
+def test_the_page_makes_the_same_number_of_queries_for_3_or_30_photos(
+    client, owner, pet, django_assert_num_queries
+):
+    for _ in range(3):
+        ready_photo(pet=pet)
+    client.force_login(owner)
+    client.get(f"/pets/{pet.pk}/")  # warm: the signer has read the active key
+    with CaptureQueriesContext(connection) as three:
+        client.get(f"/pets/{pet.pk}/")
+    for _ in range(27):
+        ready_photo(pet=pet)
+    with django_assert_num_queries(len(three.captured_queries)):
+        client.get(f"/pets/{pet.pk}/")
+
+
+def test_a_page_costs_one_signature_then_none_within_the_window(client, owner, pet):
+    for _ in range(10):
+        ready_photo(pet=pet)
+    signer = get_signer()
+    before = signer.signatures
+    first = gallery(client, owner, pet).content
+    assert signer.signatures - before == 1
+    second = gallery(client, owner, pet).content
+    assert signer.signatures - before == 1
+    # The same bytes: the browser finds every image in its cache and downloads none again.
+    urls = re.findall(rb'src="([^"]+)"', first)
+    assert urls == re.findall(rb'src="([^"]+)"', second)
+
+
+def test_an_empty_gallery_invites_an_upload(client, owner, friend, pet):
+    assert b"Upload the first" in gallery(client, owner, pet).content
+    assert b"Upload the first" not in gallery(client, friend, pet).content

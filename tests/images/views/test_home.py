@@ -1,0 +1,59 @@
+import pytest
+
+from tests.factories import PetFactory, PhotoFactory, ready_photo
+
+pytestmark = pytest.mark.django_db
+
+
+def test_visitors_get_the_welcome_page(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert b"Create an account" in response.content
+
+
+def test_it_lists_my_pets_and_the_pets_shared_with_me_apart(client, pet, owner, friend):
+    PhotoFactory.create_batch(2, pet=pet)
+    theirs = PetFactory(owner=friend, name="Pip")
+    client.force_login(friend)
+    response = client.get("/")
+    assert [card.pet.name for card in response.context["my_pets"]] == ["Pip"]
+    assert [card.pet.name for card in response.context["shared_pets"]] == ["Biscuit"]
+    assert b"2 photos" in response.content
+    assert theirs.name.encode() in response.content
+
+
+def test_a_pets_cover_is_its_chosen_photo_or_else_its_newest(client, pet, owner):
+    older, newer = ready_photo(pet=pet), ready_photo(pet=pet)
+    client.force_login(owner)
+    (card,) = client.get("/").context["my_pets"]
+    assert card.cover.photo == newer
+    pet.cover_photo = older
+    pet.save()
+    (card,) = client.get("/").context["my_pets"]
+    assert card.cover.photo == older
+    assert card.cover.src.startswith(f"/cdn/renditions/{pet.pk}/{older.pk}/thumb-")
+
+
+def test_recent_photos_are_the_newest_i_may_see(client, pet, friend, stranger):
+    mine = ready_photo(pet=PetFactory(owner=friend))
+    shared = ready_photo(pet=pet)
+    ready_photo(pet=PetFactory(owner=stranger))
+    client.force_login(friend)
+    recent = [t.photo for t in client.get("/").context["recent"]]
+    assert recent == [shared, mine]
+
+
+def test_it_never_lists_someone_elses_unshared_pet(client, pet, stranger):
+    client.force_login(stranger)
+    response = client.get("/")
+    assert b"Biscuit" not in response.content
+
+
+def test_its_queries_do_not_grow_with_the_number_of_pets(
+    client, owner, django_assert_max_num_queries
+):
+    for pet in PetFactory.create_batch(20, owner=owner):
+        ready_photo(pet=pet)
+    client.force_login(owner)
+    with django_assert_max_num_queries(8):
+        client.get("/")

@@ -1,0 +1,76 @@
+import pytest
+
+from images.models import Photo
+from tests.factories import PhotoFactory, ready_photo
+
+pytestmark = pytest.mark.django_db
+
+
+def page(client, user, photo):
+    client.force_login(user)
+    return client.get(f"/photos/{photo.pk}/")
+
+
+def test_the_photo_page_shows_the_large_rendition_at_its_size(client, friend, pet, photo):
+    html = page(client, friend, photo).content.decode()
+    assert f'src="/cdn/renditions/{pet.pk}/{photo.pk}/large-' in html
+    assert 'width="2048" height="1536"' in html
+    assert "On the beach" in html
+
+
+def test_previous_and_next_follow_the_gallery_order(client, owner, pet):
+    first, middle, last = (ready_photo(pet=pet) for _ in range(3))
+    context = page(client, owner, middle).context
+    assert (context["newer"], context["older"]) == (last, first)
+    context = page(client, owner, last).context
+    assert (context["newer"], context["older"]) == (None, middle)
+
+
+def test_only_the_owner_gets_the_caption_form_and_the_original(client, owner, friend, photo):
+    owners = page(client, owner, photo).content.decode()
+    assert 'name="caption"' in owners
+    assert f"/photos/{photo.pk}/original" in owners
+    friends = page(client, friend, photo).content.decode()
+    assert 'name="caption"' not in friends
+    assert "original" not in friends
+
+
+def test_the_owner_changes_the_caption(client, owner, photo):
+    client.force_login(owner)
+    client.post(f"/photos/{photo.pk}/", {"caption": "  Muddy paws  "})
+    photo.refresh_from_db()
+    assert photo.caption == "Muddy paws"
+
+
+def test_an_overlong_caption_is_refused_and_the_old_one_kept(client, owner, photo):
+    client.force_login(owner)
+    response = client.post(f"/photos/{photo.pk}/", {"caption": "x" * 501})
+    assert response.status_code == 400
+    assert b"at most 500 characters" in response.content
+    photo.refresh_from_db()
+    assert photo.caption == "On the beach"
+
+
+def test_the_original_is_a_signed_url_for_the_owner(client, owner, photo, signing_key):
+    client.force_login(owner)
+    response = client.get(f"/photos/{photo.pk}/original")
+    assert response["Location"].startswith(f"/cdn/{photo.original_key}?Expires=")
+    assert response["Location"].endswith(f"Key-Pair-Id={signing_key.public_key_id}")
+
+
+def test_deleting_a_photo_returns_to_the_gallery(client, owner, pet, photo):
+    client.force_login(owner)
+    response = client.post(f"/photos/{photo.pk}/delete/")
+    assert response["Location"] == f"/pets/{pet.pk}/"
+    assert not Photo.objects.filter(pk=photo.pk).exists()
+
+
+def test_a_processing_photo_is_shown_to_uploaders_only(client, owner, friend, pet):
+    processing = PhotoFactory(pet=pet, state=Photo.State.PROCESSING)
+    assert b"Still processing" in page(client, owner, processing).content
+    assert page(client, friend, processing).status_code == 404
+
+
+def test_deleting_needs_post(client, owner, photo):
+    client.force_login(owner)
+    assert client.get(f"/photos/{photo.pk}/delete/").status_code == 405

@@ -1,0 +1,91 @@
+import pytest
+
+from images.models import Share, ShareLink
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sharing(client, owner, pet):
+    client.force_login(owner)
+    url = f"/pets/{pet.pk}/sharing/"
+    return lambda **data: client.post(url, data) if data else client.get(url)
+
+
+def test_inviting_by_username_or_email_shares_the_pet(sharing, pet):
+    sam = UserFactory(username="Sam", email="sam@example.com")
+    ann = UserFactory(username="ann", email="Ann@Example.com")
+    assert sharing(action="invite", who="sam", role="viewer").status_code == 302
+    assert sharing(action="invite", who="ann@example.com", role="contributor").status_code == 302
+    assert pet.shares.get(grantee=sam).role == "viewer"
+    assert pet.shares.get(grantee=ann).role == "contributor"
+
+
+@pytest.mark.parametrize(
+    ("who", "message"),
+    [
+        ("nobody-here", "No PetTracker account has that username or e-mail address."),
+        ("", "This field is required."),
+        ("owner", "You can&#x27;t share a pet with its owner."),
+    ],
+)
+def test_a_bad_invitation_says_why_and_shares_nothing(sharing, pet, who, message):
+    before = Share.objects.count()
+    response = sharing(action="invite", who=who, role="viewer")
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert Share.objects.count() == before
+
+
+def test_a_deactivated_account_cannot_be_invited(sharing):
+    UserFactory(username="gone", is_active=False)
+    response = sharing(action="invite", who="gone", role="viewer")
+    assert response.status_code == 400
+
+
+def test_the_owner_changes_a_role(sharing, pet, friend):
+    share = pet.shares.get(grantee=friend)
+    sharing(action="role", share=share.pk, role="contributor")
+    share.refresh_from_db()
+    assert share.role == "contributor"
+
+
+def test_an_unknown_role_is_refused(sharing, pet, friend):
+    share = pet.shares.get(grantee=friend)
+    assert sharing(action="role", share=share.pk, role="admin").status_code == 400
+    share.refresh_from_db()
+    assert share.role == "viewer"
+
+
+def test_another_pets_share_cannot_be_touched_from_this_page(sharing, friend):
+    from tests.factories import PetFactory, ShareFactory
+
+    elsewhere = ShareFactory(pet=PetFactory(owner=friend))
+    assert sharing(action="revoke", share=elsewhere.pk).status_code == 404
+    assert Share.objects.filter(pk=elsewhere.pk).exists()
+
+
+def test_a_new_link_is_shown_once_then_only_its_expiry(sharing, pet):
+    sharing(action="link", lifetime="30")
+    first = sharing().content.decode()
+    link = ShareLink.objects.get(pet=pet)
+    assert 'id="new-link-url"' in first
+    assert "/s/" in first
+    assert round((link.expires_at - link.created_at).total_seconds() / 86400) == 30
+    assert 'id="new-link-url"' not in sharing().content.decode()
+
+
+def test_an_unknown_lifetime_is_refused(sharing, pet):
+    assert sharing(action="link", lifetime="365").status_code == 400
+    assert not ShareLink.objects.filter(pet=pet).exists()
+
+
+def test_an_unknown_action_is_refused(sharing):
+    assert sharing(action="explode").status_code == 400
+
+
+def test_the_page_says_how_long_revoked_people_may_still_load_images(sharing, settings):
+    settings.CDN_SIGNING_WINDOW_SECONDS = 600
+    text = " ".join(sharing().content.decode().split())
+    assert "keep loading for up to 20 minutes" in text
