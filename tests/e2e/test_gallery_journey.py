@@ -1,0 +1,156 @@
+"""The journey of a pet owner and their friends, in a real browser against the live product."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image, ImageDraw
+
+from images.delivery import edge
+from images.models import Photo
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+
+def photo_file(tmp_path, name: str, colour: str) -> str:
+    image = Image.new("RGB", (1600, 1200), colour)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((400, 200, 1200, 1000), fill="white")
+    path = tmp_path / name
+    image.save(path, "JPEG", quality=85)
+    return str(path)
+
+
+def log_in(page, username: str) -> None:
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_url("**/")
+
+
+def loaded_images(page) -> list[int]:
+    """The natural widths of the gallery's images once they have loaded (0 = broken)."""
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('#gallery img')).every(i => i.complete)"
+    )
+    return page.eval_on_selector_all("#gallery img", "images => images.map(i => i.naturalWidth)")
+
+
+class EdgeHits:
+    """Counts the objects the local edge serves (what browsers download, not their cache)."""
+
+    def __init__(self, monkeypatch):
+        self.count = 0
+        serve = edge._serve
+
+        def counting(request, key):
+            self.count += 1
+            return serve(request, key)
+
+        monkeypatch.setattr(edge, "_serve", counting)
+
+
+def test_sign_up_upload_share_revoke_and_revisit(
+    person,
+    live_server,
+    celery_worker,
+    signing_key,
+    tmp_path,
+    output_dir,
+    monkeypatch,
+    console_errors,
+):
+    hits = EdgeHits(monkeypatch)
+    ann = person()
+
+    # Sign up, and create a pet.
+    ann.goto("/accounts/signup/")
+    ann.fill("#id_username", "ann")
+    ann.fill("#id_email", "ann@example.com")
+    ann.fill("#id_password1", PASSWORD)
+    ann.fill("#id_password2", PASSWORD)
+    ann.click("main form button[type=submit]")
+    ann.wait_for_url(f"{live_server.url}/")
+    ann.click("text=Add a pet")
+    ann.fill("#id_name", "Pebble")
+    ann.select_option("#id_species", "cat")
+    ann.click("main form button[type=submit]")
+    ann.wait_for_selector("h1:has-text('Pebble')")
+    gallery_url = ann.url
+
+    # Upload two photos through the page: each bar reaches done.
+    ann.click("text=Upload photos")
+    files = [
+        photo_file(tmp_path, "garden.jpg", "#2b8a3e"),
+        photo_file(tmp_path, "sofa.jpg", "#1971c2"),
+    ]
+    ann.set_input_files("#files", files)
+    ann.wait_for_function(
+        "() => document.querySelectorAll('.upload[data-state=done]').length === 2",
+        timeout=60_000,
+    )
+    assert ann.eval_on_selector_all("progress", "bars => bars.map(b => b.value)") == [100, 100]
+    assert Photo.objects.filter(pet__name="Pebble", state=Photo.State.READY).count() == 2
+
+    # The gallery's thumbnails really load, from the edge.
+    ann.goto(gallery_url)
+    widths = loaded_images(ann)
+    assert len(widths) == 2
+    assert all(width > 0 for width in widths)
+    ann.screenshot(path=str(output_dir / "gallery.png"), full_page=True)
+
+    # Share with Bob, who then sees the gallery; Carl, a stranger, gets a 404.
+    UserFactory(username="bob")
+    UserFactory(username="carl")
+    ann.goto(gallery_url + "sharing/")
+    ann.fill("#id_who", "bob")
+    ann.click(".invite-form button[type=submit]")
+    ann.wait_for_selector("text=Pebble is shared with bob.")
+
+    bob = person()
+    log_in(bob, "bob")
+    bob.goto(gallery_url)
+    assert all(width > 0 for width in loaded_images(bob))
+
+    # A second visit within the signing window downloads no image again.
+    before = hits.count
+    bob.goto("/")
+    bob.goto(gallery_url)
+    assert all(width > 0 for width in loaded_images(bob))
+    assert hits.count == before
+
+    carl = person()
+    log_in(carl, "carl")
+    assert carl.goto(gallery_url).status == 404
+
+    # Ann revokes Bob: the gallery is gone for him at once.
+    ann.goto(gallery_url + "sharing/")
+    ann.click("form:has(input[value=revoke]) button")
+    ann.wait_for_selector("text=bob no longer sees Pebble.")
+    assert bob.goto(gallery_url).status == 404
+    # Nothing the pages needed was blocked (the CSP allows no inline script or style).
+    assert not [error for error in console_errors if "Content Security Policy" in error]
+
+
+def test_a_refused_file_says_why_and_the_others_still_upload(
+    person, live_server, celery_worker, signing_key, tmp_path
+):
+    from tests.factories import PetFactory
+
+    owner = UserFactory(username="dora")
+    pet = PetFactory(owner=owner, name="Nib")
+    page = person()
+    log_in(page, "dora")
+    page.goto(f"/pets/{pet.pk}/upload/")
+    text = tmp_path / "notes.txt"
+    text.write_text("not a photo")
+    page.set_input_files("#files", [str(text), photo_file(tmp_path, "ok.jpg", "#e8590c")])
+    page.wait_for_function(
+        "() => document.querySelectorAll('.upload[data-state=done]').length === 1"
+        " && document.querySelectorAll('.upload[data-state=refused]').length === 1",
+        timeout=60_000,
+    )
+    refused = page.inner_text(".upload[data-state=refused] .status")
+    assert "Only these image types are accepted" in refused
+    assert Photo.objects.filter(pet=pet, state=Photo.State.READY).count() == 1
