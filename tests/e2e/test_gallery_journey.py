@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from PIL import Image, ImageDraw
 
@@ -154,3 +156,31 @@ def test_a_refused_file_says_why_and_the_others_still_upload(
     refused = page.inner_text(".upload[data-state=refused] .status")
     assert "Only these image types are accepted" in refused
     assert Photo.objects.filter(pet=pet, state=Photo.State.READY).count() == 1
+
+
+def test_a_processing_photo_turns_into_its_thumbnail_when_ready(person, signing_key):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from tests.factories import PetFactory, PhotoFactory, RenditionFactory
+
+    owner = UserFactory(username="eve")
+    pet = PetFactory(owner=owner, name="Moth")
+    photo = PhotoFactory(pet=pet, state=Photo.State.PROCESSING)
+    page = person()
+    log_in(page, "eve")
+    page.goto(f"/pets/{pet.pk}/")
+    page.wait_for_selector(".tile[data-state=processing] >> text=Processing…")
+
+    # What the worker does when it finishes.
+    buffer = io.BytesIO()
+    Image.new("RGB", (256, 256), "#7048e8").save(buffer, "WEBP")
+    key = f"renditions/{pet.pk}/{photo.pk}/thumb-0a1b2c3d.webp"
+    default_storage.save(key, ContentFile(buffer.getvalue()))
+    RenditionFactory(photo=photo, name="thumb", key=key)
+    Photo.objects.filter(pk=photo.pk).update(state=Photo.State.READY)
+
+    page.wait_for_selector(".tile[data-state=ready] img", timeout=15_000)
+    (width,) = loaded_images(page)
+    assert width > 0  # decoded: the signed URL opened the edge
+    assert page.get_attribute("#gallery img", "src").startswith(f"/cdn/{key}?Policy=")
