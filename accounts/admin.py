@@ -1,15 +1,63 @@
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+"""The users' admin: who they are, what they keep here, and deactivation that ends their
+sessions at once (their pets and photos stay). Changes go to the audit trail."""
 
-from accounts.models import User
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models, transaction
+from django.db.models.functions import Coalesce
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils.html import format_html
+
+from accounts.audit import AuditedAdmin, audit_record
+from accounts.models import AuditEntry, User
+from accounts.services import user_deactivate, user_reactivate
+from images.models import Pet, Photo, Rendition
+
+
+def _per_owner(queryset, aggregate) -> models.Subquery:
+    """One number per user from ``queryset`` (rows with an ``owner`` path), as a subquery so
+    that several such numbers do not multiply each other through joins."""
+    rows = queryset.filter(owner=models.OuterRef("pk")).order_by().values("owner")
+    return Coalesce(models.Subquery(rows.annotate(n=aggregate).values("n")[:1]), 0)
+
+
+class PetInline(admin.TabularInline):
+    model = Pet
+    fk_name = "owner"
+    extra = 0
+    can_delete = False
+    fields = ("link", "species", "created_at")
+    readonly_fields = fields
+    show_change_link = False
+
+    @admin.display(description="Pet")
+    def link(self, pet: Pet) -> str:
+        url = reverse("admin:images_pet_change", args=[pet.pk])
+        return format_html('<a href="{}">{}</a>', url, pet.name)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
-    list_display = ("username", "email", "is_active", "is_staff", "date_joined", "last_login")
+class UserAdmin(AuditedAdmin, DjangoUserAdmin):
+    list_display = (
+        "username",
+        "email",
+        "is_active",
+        "is_staff",
+        "pet_count",
+        "photo_count",
+        "storage_used",
+        "date_joined",
+        "last_login",
+    )
     list_filter = ("is_active", "is_staff", "is_superuser", "date_joined")
     search_fields = ("username", "email", "first_name", "last_name")
     ordering = ("-date_joined",)
+    inlines = [PetInline]
+    actions = ["deactivate", "reactivate"]
     add_fieldsets = (
         (
             None,
@@ -19,3 +67,81 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []  # a new user has no pets
+
+    def get_queryset(self, request):
+        photos = Photo.objects.annotate(owner=models.F("pet__owner"))
+        renditions = Rendition.objects.annotate(owner=models.F("photo__pet__owner"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                pets_owned=_per_owner(Pet.objects.all(), models.Count("pk")),
+                photos_owned=_per_owner(photos, models.Count("pk")),
+                original_bytes=_per_owner(photos, models.Sum("size")),
+                rendition_bytes=_per_owner(renditions, models.Sum("bytes")),
+            )
+        )
+
+    @admin.display(description="Pets", ordering="pets_owned")
+    def pet_count(self, user: User) -> int:
+        return user.pets_owned
+
+    @admin.display(description="Photos", ordering="photos_owned")
+    def photo_count(self, user: User) -> int:
+        return user.photos_owned
+
+    @admin.display(description="Storage used")
+    def storage_used(self, user: User) -> str:
+        return filesizeformat(user.original_bytes + user.rendition_bytes)
+
+    @admin.action(description="Deactivate the selected users (ends their sessions now)")
+    def deactivate(self, request, queryset) -> None:
+        with transaction.atomic():
+            users = list(queryset.exclude(pk=request.user.pk))
+            sessions = 0
+            for user in users:
+                sessions += user_deactivate(user=user)
+                audit_record(request=request, action="user.deactivate", target=user)
+        if queryset.filter(pk=request.user.pk).exists():
+            self.message_user(request, "You can't deactivate yourself.", messages.WARNING)
+        self.message_user(
+            request, f"{len(users)} user(s) deactivated; {sessions} session(s) ended."
+        )
+
+    @admin.action(description="Reactivate the selected users")
+    def reactivate(self, request, queryset) -> None:
+        with transaction.atomic():
+            users = list(queryset)
+            for user in users:
+                user_reactivate(user=user)
+                audit_record(request=request, action="user.reactivate", target=user)
+        self.message_user(request, f"{len(users)} user(s) reactivated.")
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only: the trail is written by the actions themselves."""
+
+    list_display = (
+        "created_at",
+        "actor_username",
+        "action",
+        "target_type",
+        "target_repr",
+        "ip_address",
+    )
+    list_filter = ("action", "target_type", "created_at")
+    search_fields = ("actor_username", "target_repr", "target_id", "ip_address")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -21,3 +21,29 @@ class User(AbstractUser):
                 violation_error_message="An account with this e-mail address already exists.",
             ),
         ]
+
+
+class AuditEntry(models.Model):
+    """Who did what to which object, when and from where: written for every admin action on
+    users, shares, signing keys and deletions; never changed afterwards."""
+
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept as text too, so the entry still says who it was after the account is deleted.
+    actor_username = models.CharField(max_length=150)
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=100, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_repr = models.CharField(max_length=200, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["action", "-created_at"], name="audit_action_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.actor_username} {self.action} {self.target_repr}".strip()

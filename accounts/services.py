@@ -1,4 +1,7 @@
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.models import Session
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 
@@ -11,3 +14,28 @@ def user_create(*, username: str, email: str, password: str | None, **extra) -> 
     user.full_clean(exclude=["password"])
     user.save()
     return user
+
+
+@transaction.atomic
+def user_deactivate(*, user: User) -> int:
+    """Stop ``user`` logging in and end their sessions now; their pets and photos stay.
+    Returns how many sessions were ended."""
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    return _end_sessions(user)
+
+
+def user_reactivate(*, user: User) -> None:
+    """Let a deactivated account log in again."""
+    User.objects.filter(pk=user.pk).update(is_active=True)
+
+
+def _end_sessions(user: User) -> int:
+    # Sessions are not indexed by user; deactivations are rare, so reading the live ones
+    # is acceptable (an inactive user is refused by the auth backend on the next request
+    # anyway; deleting the rows makes sure nothing of the session survives).
+    ended = []
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if session.get_decoded().get(SESSION_KEY) == str(user.pk):
+            ended.append(session.pk)
+    Session.objects.filter(pk__in=ended).delete()
+    return len(ended)

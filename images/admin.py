@@ -1,7 +1,17 @@
-from django.contrib import admin
+"""The admin of pets, photos, access and the CDN. Every write goes through the services; every
+action on many objects runs in one transaction; everything is written to the audit trail."""
 
+from django.contrib import admin, messages
+from django.db import transaction
+from django.utils.html import format_html
+
+from accounts.audit import AuditedAdmin, audit_record
+from images import admin_signing_keys  # noqa: F401  (registers the signing keys' admin)
 from images.delivery.invalidations import FREE_PATHS_PER_MONTH
-from images.models import Invalidation, Pet, Photo, Rendition, Share, ShareLink, SigningKey
+from images.delivery.signer import NoSigningKey, get_signer
+from images.models import Invalidation, Pet, Photo, Rendition, Share, ShareLink
+from images.pipeline import photo_delete, photo_reprocess, photos_delete
+from images.services import pet_delete, share_link_revoke, share_revoke
 
 
 class ShareInline(admin.TabularInline):
@@ -25,7 +35,7 @@ class ShareLinkInline(admin.TabularInline):
 
 
 @admin.register(Pet)
-class PetAdmin(admin.ModelAdmin):
+class PetAdmin(AuditedAdmin):
     list_display = ("name", "species", "owner", "birthday", "created_at")
     list_filter = ("species", "created_at")
     search_fields = ("name", "owner__username", "owner__email")
@@ -34,6 +44,14 @@ class PetAdmin(admin.ModelAdmin):
     raw_id_fields = ("cover_photo",)
     readonly_fields = ("id", "created_at", "updated_at")
     inlines = [ShareInline, ShareLinkInline]
+
+    def delete_model(self, request, obj) -> None:
+        pet_delete(pet=obj)  # its photos' objects go through the pipeline's deletion
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset) -> None:
+        for pet in queryset:
+            pet_delete(pet=pet)
 
 
 class RenditionInline(admin.TabularInline):
@@ -48,8 +66,8 @@ class RenditionInline(admin.TabularInline):
 
 
 @admin.register(Photo)
-class PhotoAdmin(admin.ModelAdmin):
-    list_display = ("id", "pet", "uploader", "state", "content_type", "size", "created_at")
+class PhotoAdmin(AuditedAdmin):
+    list_display = ("preview", "id", "pet", "uploader", "state", "size", "created_at")
     list_filter = ("state", "content_type", "created_at")
     search_fields = ("id", "pet__name", "uploader__username", "original_key", "content_hash")
     list_select_related = ("pet", "uploader")
@@ -70,11 +88,43 @@ class PhotoAdmin(admin.ModelAdmin):
         "updated_at",
         "processed_at",
     )
-    fields = ("caption", *readonly_fields)
+    fields = ("preview", "caption", *readonly_fields)
+    readonly_fields = ("preview", *readonly_fields)
     inlines = [RenditionInline]
+    actions = ["reprocess"]
 
     def has_add_permission(self, request) -> bool:
         return False  # photos arrive through uploads
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_renditions()
+
+    @admin.display(description="Preview")
+    def preview(self, photo: Photo) -> str:
+        """The thumb, signed like the gallery's (one signature per page for any photos)."""
+        thumb = next((r for r in photo.renditions.all() if r.name == "thumb"), None)
+        if thumb is None:
+            return "—"
+        try:
+            url = get_signer().preview_url(thumb.key)
+        except NoSigningKey:
+            return "no signing key"
+        return format_html('<img src="{}" width="64" height="64" alt="">', url)
+
+    @admin.action(description="Process the selected photos again")
+    def reprocess(self, request, queryset) -> None:
+        with transaction.atomic():
+            photos = [photo_reprocess(photo=photo) for photo in queryset]
+            for photo in photos:
+                audit_record(request=request, action="photo.reprocess", target=photo)
+        queued = sum(1 for photo in photos if photo.state == Photo.State.PROCESSING)
+        self.message_user(request, f"{queued} photo(s) queued for processing again.")
+
+    def delete_model(self, request, obj) -> None:
+        photo_delete(photo=obj)  # objects deleted by a task, CDN paths queued
+
+    def delete_queryset(self, request, queryset) -> None:
+        photos_delete(photos=queryset)
 
 
 @admin.register(Rendition)
@@ -92,7 +142,7 @@ class RenditionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Share)
-class ShareAdmin(admin.ModelAdmin):
+class ShareAdmin(AuditedAdmin):
     list_display = ("pet", "grantee", "role", "created_by", "created_at")
     list_filter = ("role", "created_at")
     search_fields = ("pet__name", "grantee__username", "grantee__email")
@@ -100,45 +150,43 @@ class ShareAdmin(admin.ModelAdmin):
     autocomplete_fields = ("pet", "grantee")
     readonly_fields = ("created_by", "created_at")
 
+    actions = ["revoke"]
+
     def save_model(self, request, obj, form, change) -> None:
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
 
+    @admin.action(description="Revoke the selected shares")
+    def revoke(self, request, queryset) -> None:
+        with transaction.atomic():
+            shares = list(queryset.select_related("pet", "grantee"))
+            for share in shares:
+                audit_record(request=request, action="share.revoke", target=share)
+                share_revoke(share=share)
+        self.message_user(request, f"{len(shares)} share(s) revoked.", messages.SUCCESS)
+
 
 @admin.register(ShareLink)
-class ShareLinkAdmin(admin.ModelAdmin):
+class ShareLinkAdmin(AuditedAdmin):
     list_display = ("pet", "created_by", "created_at", "expires_at", "revoked_at")
     list_filter = ("expires_at", "revoked_at")
     search_fields = ("pet__name", "created_by__username")
     list_select_related = ("pet", "created_by")
     readonly_fields = ("pet", "created_by", "created_at", "token_hash")
+    actions = ["revoke"]
 
     def has_add_permission(self, request) -> bool:
         return False
 
-
-@admin.register(SigningKey)
-class SigningKeyAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "algorithm", "state", "created_at", "activated_at", "trusted_until")
-    list_filter = ("state", "algorithm")
-    search_fields = ("public_key_id",)
-    # The encrypted private key is excluded by editable=False: it is never shown.
-    readonly_fields = (
-        "public_key_id",
-        "algorithm",
-        "public_key_pem",
-        "state",
-        "created_at",
-        "published_at",
-        "activated_at",
-        "retiring_at",
-        "trusted_until",
-        "retired_at",
-    )
-
-    def has_add_permission(self, request) -> bool:
-        return False  # keys are generated by the signing-key services
+    @admin.action(description="Revoke the selected links")
+    def revoke(self, request, queryset) -> None:
+        with transaction.atomic():
+            links = list(queryset.filter(revoked_at__isnull=True).select_related("pet"))
+            for link in links:
+                share_link_revoke(link=link)
+                audit_record(request=request, action="share_link.revoke", target=link)
+        self.message_user(request, f"{len(links)} link(s) revoked.", messages.SUCCESS)
 
 
 @admin.register(Invalidation)

@@ -28,7 +28,11 @@ def free_port() -> int:
 
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings, tmp_path):
-    """Cheap password hashing, and a private media folder per test."""
+    """Cheap password hashing, a private media folder per test, and a signer that reads the
+    active key afresh (it caches it, or its absence, for a while)."""
+    from images.delivery.signer import forget_active_key
+
+    forget_active_key()
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,

@@ -22,6 +22,7 @@ from images.delivery.signing import SIGNING_PARAMETERS, PublicKey, load_public_k
 from images.delivery.verification import Refused, SignedRequest, verify
 from images.keys import SECURITY_HEADERS, object_headers
 from images.models import SigningKey
+from pettracker.net import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -64,15 +65,6 @@ def _signed_request(request: HttpRequest, key: str) -> SignedRequest:
 def now() -> int:
     """The edge's clock, in epoch seconds (CloudFront's resolution)."""
     return int(time.time())
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The viewer's address: behind ``TRUSTED_PROXY_COUNT`` proxies, the one they saw."""
-    proxies = settings.AXES_IPWARE_PROXY_COUNT
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    if proxies and len(forwarded) >= proxies and forwarded[-proxies]:
-        return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def trusted_public_keys() -> dict[str, PublicKey]:

@@ -75,7 +75,7 @@ def load_active_credentials() -> Credentials:
 
 @dataclass
 class _Loaded:
-    credentials: Credentials
+    credentials: Credentials | None  # None: no key was active
     until: float
 
 
@@ -101,6 +101,13 @@ class Signer:
             prefix = key[: key.index("/", len(RENDITIONS_PREFIX)) + 1]
             return f"{self.base_url}/{key}?{self._prefix_query(prefix)}"
         return self.original_url(key)
+
+    def preview_url(self, key: str) -> str:
+        """A rendition's URL for staff pages listing many pets' photos: one policy over every
+        rendition, so a page of any number of pets costs one signature per window."""
+        if not key.startswith(RENDITIONS_PREFIX):
+            raise ValueError("only renditions have previews")
+        return f"{self.base_url}/{key}?{self._prefix_query(RENDITIONS_PREFIX)}"
 
     def original_url(self, key: str) -> str:
         """``key`` signed alone, with a canned policy (for originals: one object, one owner)."""
@@ -151,8 +158,14 @@ class Signer:
     def _credentials(self) -> Credentials:
         loaded, now = self._loaded, self._clock()
         if loaded is None or now >= loaded.until:
-            loaded = _Loaded(self._load_credentials(), now + ACTIVE_KEY_CACHE_SECONDS)
+            try:
+                credentials = self._load_credentials()
+            except NoSigningKey:
+                credentials = None  # remembered too: a page of N photos asks only once
+            loaded = _Loaded(credentials, now + ACTIVE_KEY_CACHE_SECONDS)
             self._loaded = loaded
+        if loaded.credentials is None:
+            raise NoSigningKey()
         return loaded.credentials
 
     def forget_key(self) -> None:
