@@ -98,3 +98,14 @@ def test_a_page_costs_one_signature_then_none_within_the_window(client, owner, p
 def test_an_empty_gallery_invites_an_upload(client, owner, friend, pet):
     assert b"Upload the first" in gallery(client, owner, pet).content
     assert b"Upload the first" not in gallery(client, friend, pet).content
+
+
+def test_without_a_signing_key_the_page_says_what_to_do(client, owner, pet, photo, signing_key):
+    from images.delivery.signer import forget_active_key
+    from images.models import SigningKey
+
+    SigningKey.objects.filter(pk=signing_key.pk).update(state=SigningKey.State.RETIRED)
+    forget_active_key()
+    response = gallery(client, owner, pet)
+    assert response.status_code == 503
+    assert b"rotate_signing_key" in response.content

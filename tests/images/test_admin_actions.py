@@ -1,0 +1,108 @@
+"""The admin's actions on photos, pets and access go through the services, in one transaction,
+and into the audit trail."""
+
+import pytest
+
+from accounts.models import AuditEntry
+from images.models import PendingInvalidation, PendingObjectDeletion, Pet, Photo, Share, ShareLink
+from tests.factories import PetFactory, PhotoFactory, ShareLinkFactory, ready_photo
+
+pytestmark = pytest.mark.django_db
+
+
+def act(admin_client, changelist, action, *objects):
+    return admin_client.post(
+        changelist,
+        {"action": action, "_selected_action": [obj.pk for obj in objects]},
+        follow=True,
+    )
+
+
+def test_photos_are_listed_with_a_signed_preview_at_one_signature_a_page(admin_client, signing_key):
+    from images.delivery.signer import get_signer
+
+    for _ in range(5):
+        ready_photo(pet=PetFactory())  # five pets
+    signer = get_signer()
+    before = signer.signatures
+    html = admin_client.get("/admin/images/photo/").content.decode()
+    assert html.count('<img src="/cdn/renditions/') == 5
+    assert signer.signatures - before == 1
+
+
+def test_the_photo_list_filters_by_state(admin_client):
+    failed = PhotoFactory(state=Photo.State.FAILED, error="not an image")
+    PhotoFactory(state=Photo.State.READY)
+    listed = admin_client.get("/admin/images/photo/", {"state__exact": "failed"})
+    assert list(listed.context["cl"].result_list) == [failed]
+
+
+def test_failed_photos_are_processed_again(admin_client, eager_celery, monkeypatch):
+    failed = PhotoFactory(state=Photo.State.FAILED, error="storage could not be reached")
+    queued = []
+    monkeypatch.setattr(
+        "images.tasks.process_photo.delay", lambda photo_id: queued.append(photo_id)
+    )
+    response = act(admin_client, "/admin/images/photo/", "reprocess", failed)
+    assert "1 photo(s) queued for processing again." in response.content.decode()
+    failed.refresh_from_db()
+    assert (failed.state, failed.error) == (Photo.State.PROCESSING, "")
+    assert AuditEntry.objects.get().action == "photo.reprocess"
+
+
+def test_deleting_photos_goes_through_the_pipelines_deletion(admin_client):
+    photo = ready_photo(pet=PetFactory())
+    keys = {photo.original_key, *photo.renditions.values_list("key", flat=True)}
+    admin_client.post(
+        "/admin/images/photo/",
+        {"action": "delete_selected", "_selected_action": [photo.pk], "post": "yes"},
+    )
+    assert not Photo.objects.filter(pk=photo.pk).exists()
+    assert set(PendingObjectDeletion.objects.values_list("key", flat=True)) == keys
+    assert PendingInvalidation.objects.count() == len(keys)
+    assert AuditEntry.objects.get().action == "delete"
+
+
+def test_deleting_a_pet_from_its_page_deletes_its_photos_objects_too(admin_client):
+    photo = ready_photo(pet=PetFactory())
+    admin_client.post(f"/admin/images/pet/{photo.pet_id}/delete/", {"post": "yes"})
+    assert not Pet.objects.filter(pk=photo.pet_id).exists()
+    assert PendingObjectDeletion.objects.filter(key=photo.original_key).exists()
+
+
+def test_shares_are_revoked_in_bulk_and_audited(admin_client, pet):
+    shares = list(pet.shares.all())
+    response = act(admin_client, "/admin/images/share/", "revoke", *shares)
+    assert "2 share(s) revoked." in response.content.decode()
+    assert not Share.objects.exists()
+    assert AuditEntry.objects.filter(action="share.revoke").count() == 2
+
+
+def test_links_are_revoked_in_bulk(admin_client, pet):
+    links = ShareLinkFactory.create_batch(3, pet=pet)
+    act(admin_client, "/admin/images/sharelink/", "revoke", *links)
+    assert ShareLink.objects.filter(revoked_at__isnull=True).count() == 0
+    assert AuditEntry.objects.filter(action="share_link.revoke").count() == 3
+
+
+def test_shares_and_links_are_edited_inline_on_the_pet(admin_client, pet, friend):
+    html = admin_client.get(f"/admin/images/pet/{pet.pk}/change/").content.decode()
+    assert 'name="shares-TOTAL_FORMS"' in html
+    assert 'name="share_links-TOTAL_FORMS"' in html
+    assert friend.username in html
+
+
+def test_a_bulk_action_that_fails_changes_nothing(admin_client, pet, monkeypatch):
+    shares = list(pet.shares.all())
+    calls = []
+
+    def revoke_then_fail(*, share):
+        calls.append(share)
+        Share.objects.filter(pk=share.pk).delete()
+        if len(calls) == 2:
+            raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("images.admin.share_revoke", revoke_then_fail)
+    with pytest.raises(RuntimeError):
+        act(admin_client, "/admin/images/share/", "revoke", *shares)
+    assert Share.objects.count() == 2  # one transaction: the first revocation was undone too
