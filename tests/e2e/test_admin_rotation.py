@@ -1,0 +1,72 @@
+"""An admin rotates the signing key while a gallery keeps loading its images: not one 403."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from PIL import Image
+
+from images.models import SigningKey
+from tests.e2e.test_gallery_journey import log_in
+from tests.factories import PetFactory, UserFactory, ready_photo
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+REFETCH = """() => Promise.all(
+  Array.from(document.querySelectorAll('#gallery img')).map(
+    image => fetch(image.currentSrc || image.src, {cache: 'no-store'}).then(r => r.status)))"""
+
+
+def stored_gallery(owner, photos: int):
+    pet = PetFactory(owner=owner, name="Juniper")
+    for index in range(photos):
+        photo = ready_photo(pet=pet)
+        for rendition in photo.renditions.all():
+            buffer = io.BytesIO()
+            colour = (40 * index % 255, 120, 200)
+            Image.new("RGB", (rendition.width, rendition.height), colour).save(buffer, "WEBP")
+            default_storage.save(rendition.key, ContentFile(buffer.getvalue()))
+    return pet
+
+
+def refetch_images(page) -> list[int]:
+    """Fetch every image of the page again, bypassing the browser's cache: their statuses."""
+    return page.evaluate(REFETCH)
+
+
+def test_rotating_from_the_admin_breaks_no_image_of_an_open_gallery(
+    person, live_server, signing_key, console_errors
+):
+    owner = UserFactory(username="gwen")
+    UserFactory(username="root", is_staff=True, is_superuser=True)
+    pet = stored_gallery(owner, photos=6)
+    statuses: list[int] = []
+
+    viewer = person()
+    viewer.on("response", lambda r: statuses.append(r.status) if "/cdn/" in r.url else None)
+    log_in(viewer, "gwen")
+    viewer.goto(f"/pets/{pet.pk}/")
+    before_urls = viewer.eval_on_selector_all("#gallery img", "images => images.map(i => i.src)")
+
+    admin = person()
+    log_in(admin, "root")
+    admin.goto("/admin/images/signingkey/")
+    admin.click("text=Rotate now")
+    assert refetch_images(viewer) == [200] * 6  # between the confirmation and the rotation
+    admin.click("input[type=submit][value^='Yes']")
+    admin.wait_for_selector("text=is active")
+
+    # The page rendered before the rotation keeps loading with the old key...
+    assert refetch_images(viewer) == [200] * 6
+    # ...and a fresh render signs with the new key, and loads too.
+    viewer.goto(f"/pets/{pet.pk}/")
+    new_key = SigningKey.objects.get(state=SigningKey.State.ACTIVE)
+    after_urls = viewer.eval_on_selector_all("#gallery img", "images => images.map(i => i.src)")
+    assert all(url.endswith(f"Key-Pair-Id={signing_key.public_key_id}") for url in before_urls)
+    assert all(url.endswith(f"Key-Pair-Id={new_key.public_key_id}") for url in after_urls)
+    assert refetch_images(viewer) == [200] * 6
+    assert 403 not in statuses
+    assert len(statuses) >= 18
+    assert not [error for error in console_errors if "Content Security Policy" in error]
