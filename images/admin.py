@@ -34,9 +34,20 @@ class ShareLinkInline(admin.TabularInline):
         return False  # a link's token is shown once, to the owner who makes it
 
 
+def _thumb_preview(thumb: Rendition | None) -> str:
+    """The thumb, signed like the gallery's (one signature per page for any photos)."""
+    if thumb is None:
+        return "—"
+    try:
+        url = get_signer().preview_url(thumb.key)
+    except NoSigningKey:
+        return "no signing key"
+    return format_html('<img src="{}" width="64" height="64" alt="">', url)
+
+
 @admin.register(Pet)
 class PetAdmin(AuditedAdmin):
-    list_display = ("name", "species", "owner", "birthday", "created_at")
+    list_display = ("cover", "name", "species", "owner", "birthday", "created_at")
     list_filter = ("species", "created_at")
     search_fields = ("name", "owner__username", "owner__email")
     list_select_related = ("owner",)
@@ -44,6 +55,27 @@ class PetAdmin(AuditedAdmin):
     raw_id_fields = ("cover_photo",)
     readonly_fields = ("id", "created_at", "updated_at")
     inlines = [ShareInline, ShareLinkInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_cover()
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        # The page's pets are known only now: their covers' thumbs in one query.
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            pets = list(changelist.result_list)
+            thumbs = Rendition.objects.filter(
+                photo_id__in=[pet.cover_id for pet in pets if pet.cover_id], name="thumb"
+            )
+            by_photo = {thumb.photo_id: thumb for thumb in thumbs}
+            for pet in pets:
+                pet.cover_thumb = by_photo.get(pet.cover_id)
+        return response
+
+    @admin.display(description="Cover")
+    def cover(self, pet: Pet) -> str:
+        return _thumb_preview(getattr(pet, "cover_thumb", None))
 
     def delete_model(self, request, obj) -> None:
         pet_delete(pet=obj)  # its photos' objects go through the pipeline's deletion
@@ -101,15 +133,7 @@ class PhotoAdmin(AuditedAdmin):
 
     @admin.display(description="Preview")
     def preview(self, photo: Photo) -> str:
-        """The thumb, signed like the gallery's (one signature per page for any photos)."""
-        thumb = next((r for r in photo.renditions.all() if r.name == "thumb"), None)
-        if thumb is None:
-            return "—"
-        try:
-            url = get_signer().preview_url(thumb.key)
-        except NoSigningKey:
-            return "no signing key"
-        return format_html('<img src="{}" width="64" height="64" alt="">', url)
+        return _thumb_preview(next((r for r in photo.renditions.all() if r.name == "thumb"), None))
 
     @admin.action(description="Process the selected photos again")
     def reprocess(self, request, queryset) -> None:
@@ -193,7 +217,14 @@ class ShareLinkAdmin(AuditedAdmin):
 class InvalidationAdmin(admin.ModelAdmin):
     """Read-only: invalidations are made by the batching task, never by hand."""
 
-    list_display = ("created_at", "status", "path_count", "cloudfront_id", "completed_at")
+    list_display = (
+        "created_at",
+        "status",
+        "path_count",
+        "first_paths",
+        "cloudfront_id",
+        "completed_at",
+    )
     list_filter = ("status",)
     search_fields = ("cloudfront_id",)
     readonly_fields = [field.name for field in Invalidation._meta.fields]
@@ -203,6 +234,12 @@ class InvalidationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description="Paths")
+    def first_paths(self, invalidation: Invalidation) -> str:
+        shown = invalidation.paths[:3]
+        more = invalidation.path_count - len(shown)
+        return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
     def changelist_view(self, request, extra_context=None):
         paths = Invalidation.objects.paths_in_month()

@@ -106,3 +106,20 @@ def test_a_bulk_action_that_fails_changes_nothing(admin_client, pet, monkeypatch
     with pytest.raises(RuntimeError):
         act(admin_client, "/admin/images/share/", "revoke", *shares)
     assert Share.objects.count() == 2  # one transaction: the first revocation was undone too
+
+
+def test_pets_are_listed_with_their_covers_signed(admin_client, signing_key):
+    pets = [PetFactory() for _ in range(3)]
+    for pet in pets:
+        ready_photo(pet=pet)
+    html = admin_client.get("/admin/images/pet/").content.decode()
+    assert html.count('<img src="/cdn/renditions/') == 3
+
+
+def test_invalidations_show_their_first_paths(admin_client):
+    from images.models import Invalidation
+
+    paths = [f"/renditions/p/{i}.webp" for i in range(5)]
+    Invalidation.objects.create(paths=paths, path_count=5)
+    html = admin_client.get("/admin/images/invalidation/").content.decode()
+    assert "/renditions/p/0.webp, /renditions/p/1.webp, /renditions/p/2.webp and 2 more" in html
