@@ -63,3 +63,40 @@ ensure_venv() {
 ensure_redis() {
   command -v redis-server >/dev/null 2>&1 || apt_install redis-server
 }
+
+# start_postgres : a throwaway PostgreSQL cluster on a free local port, stopped when the
+# calling script exits; sets PG_URL. The cluster lives under var/pg (or a temporary folder
+# when the postgres user cannot reach var/), owned by the user PostgreSQL insists on.
+start_postgres() {
+  apt_install postgresql
+  local bin port dir runner=()
+  bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  [ -x "$bin/initdb" ] || die "PostgreSQL's initdb was not found under /usr/lib/postgresql"
+  port="$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  [ "$(id -u)" = 0 ] && runner=(runuser -u postgres --)
+  dir="$ROOT/var/pg-test"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres "$dir"
+    if ! "${runner[@]}" test -w "$dir"; then  # a parent folder closed to other users
+      rm -rf "$dir"
+      dir="$(mktemp -d /tmp/pettracker-pg.XXXXXX)"
+      chown postgres "$dir"
+    fi
+  fi
+  "${runner[@]}" "$bin/initdb" -D "$dir/data" -U pettracker -A trust --no-sync >/dev/null
+  "${runner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off" start >/dev/null
+  PG_STOP=("${runner[@]}" "$bin/pg_ctl" -D "$dir/data" -m fast -w stop)
+  PG_DIR="$dir"
+  PG_URL="postgres://pettracker@127.0.0.1:$port/pettracker"
+  "${runner[@]}" "$bin/createdb" -h 127.0.0.1 -p "$port" -U pettracker pettracker
+}
+
+stop_postgres() {
+  [ -n "${PG_DIR:-}" ] || return 0
+  "${PG_STOP[@]}" >/dev/null 2>&1 || true
+  rm -rf "$PG_DIR"
+  PG_DIR=""
+}

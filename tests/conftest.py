@@ -218,13 +218,33 @@ def test_var_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("var")
 
 
-@pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings, test_var_dir):
-    """A test database in a file, so that a worker process can share it."""
+def using_sqlite() -> bool:
     from django.conf import settings
 
-    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(
-        test_var_dir / "test.sqlite3"
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings, test_var_dir):
+    """With SQLite, a test database in a file, so that a worker process can share it."""
+    from django.conf import settings
+
+    if using_sqlite():
+        settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(
+            test_var_dir / "test.sqlite3"
+        )
+
+
+def database_url_for_workers() -> str:
+    """The URL of the test database, for processes the tests start (workers)."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if using_sqlite():
+        return f"sqlite:///{database['NAME']}"
+    credentials = database["USER"] + (f":{database['PASSWORD']}" if database["PASSWORD"] else "")
+    return (
+        f"postgres://{credentials}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
     )
 
 
@@ -319,7 +339,7 @@ def worker_env(broker, redis_url, test_var_dir, settings) -> dict[str, str]:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "pettracker.settings",
-        "DATABASE_URL": f"sqlite:///{test_var_dir / 'test.sqlite3'}",
+        "DATABASE_URL": database_url_for_workers(),
         "CELERY_BROKER_URL": redis_url,
         "VAR_DIR": str(test_var_dir),
         "PHOTO_MAX_ATTEMPTS": "5",

@@ -81,3 +81,29 @@ def test_production_settings_fail_loudly_on_a_missing_or_bad_value(change, messa
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
+
+
+def test_production_settings_pass_the_deploy_check_without_a_warning():
+    import secrets
+
+    env = {**PRODUCTION, "SECRET_KEY": secrets.token_urlsafe(64)}
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k != "VAR_DIR"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_cookies_are_secure_http_only_and_same_site():
+    result = load_settings(
+        PRODUCTION,
+        "s.SESSION_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, s.SESSION_COOKIE_SAMESITE, "
+        "s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_PRELOAD",
+    )
+    assert result.stdout.split() == ["True", "True", "Lax", "True", "31536000", "True"]
