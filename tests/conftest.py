@@ -243,9 +243,7 @@ def database_url_for_workers() -> str:
     if using_sqlite():
         return f"sqlite:///{database['NAME']}"
     credentials = database["USER"] + (f":{database['PASSWORD']}" if database["PASSWORD"] else "")
-    return (
-        f"postgres://{credentials}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
-    )
+    return f"postgres://{credentials}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
 
 
 @pytest.fixture(scope="session")
