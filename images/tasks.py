@@ -10,6 +10,7 @@ import logging
 from botocore.exceptions import BotoCoreError, ClientError
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.db import InterfaceError, OperationalError
 
 from images import pipeline
 from images.delivery.cloudfront import CdnError
@@ -18,8 +19,8 @@ from images.delivery.rotation import signing_keys_maintain
 
 logger = logging.getLogger(__name__)
 
-# Errors of the storage or the network, worth another try.
-STORAGE_ERRORS = (OSError, BotoCoreError, ClientError)
+# Errors of the storage, the network or the database (a restart, a lock), worth another try.
+STORAGE_ERRORS = (OSError, BotoCoreError, ClientError, OperationalError, InterfaceError)
 MAX_RETRIES = 4
 
 

@@ -92,6 +92,9 @@ def _database(url: str) -> dict:
         config = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
+    # A connection kept between requests (and tasks) is checked before reuse, so a database
+    # restart costs one reconnection instead of failed requests.
+    config["CONN_HEALTH_CHECKS"] = True
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # Web, worker and beat share one file: WAL and a busy timeout keep them from
         # failing with "database is locked"; IMMEDIATE takes the write lock up front.

@@ -89,6 +89,8 @@ start_postgres() {
   "${runner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off" start >/dev/null
   PG_STOP=("${runner[@]}" "$bin/pg_ctl" -D "$dir/data" -m fast -w stop)
+  # The fault tests restart the database under a running worker with this command.
+  export PETTRACKER_TEST_PG_RESTART="${runner[*]} $bin/pg_ctl -D $dir/data -m fast -w restart"
   PG_DIR="$dir"
   PG_URL="postgres://pettracker@127.0.0.1:$port/pettracker"
   "${runner[@]}" "$bin/createdb" -h 127.0.0.1 -p "$port" -U pettracker pettracker

@@ -1,0 +1,117 @@
+"""Faults, with the real parts: the broker down while an upload completes, the database
+restarting under a running worker. (A worker killed mid-job: test_worker.py. Storage errors
+retried then failed: test_tasks.py.)"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shlex
+import subprocess
+import time
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from images.models import Photo
+from images.pipeline import photos_requeue_stuck
+from tests.conftest import ROOT, WorkerProcess, free_port
+from tests.conftest import _wait_for_port as wait_for_port
+from tests.factories import PetFactory, UserFactory
+from tests.images import corpus
+from tests.images.helpers import ask_ticket, complete, post_file, upload
+from tests.images.test_worker import settled
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+
+class RedisServer:
+    """A redis-server of this test's own, to stop and start again on the same port."""
+
+    def __init__(self, workdir):
+        self.port, self.workdir, self.process = free_port(), workdir, None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--dir", str(self.workdir), "--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        wait_for_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def point_celery_at(url: str, settings) -> None:
+    from pettracker.celery import app
+
+    settings.CELERY_BROKER_URL = url
+    app.conf.broker_url = url
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def own_broker(tmp_path, settings, redis_url):
+    server = RedisServer(tmp_path).start()
+    point_celery_at(server.url, settings)
+    yield server
+    if server.process.poll() is None:
+        server.stop()
+    point_celery_at(redis_url, settings)
+
+
+def test_completing_while_the_broker_is_down_succeeds_and_beat_finishes_the_photo(
+    own_broker, worker_env, test_var_dir
+):
+    owner = UserFactory(username="outage-owner")
+    client = Client()
+    client.force_login(owner)
+    data = corpus.jpeg()
+    ticket = ask_ticket(client, PetFactory(owner=owner), data=data).json()
+    assert post_file(client, ticket, data).status_code == 204
+
+    own_broker.stop()
+    started = time.monotonic()
+    response = complete(client, ticket["photo"])
+    assert response.status_code == 202  # the upload is safe; processing is late
+    assert time.monotonic() - started < 10
+    assert Photo.objects.get(pk=ticket["photo"]).state == Photo.State.PROCESSING
+
+    own_broker.start()  # Redis is back (empty: the message was never sent)
+    from pettracker.celery import app
+
+    env = {**worker_env, "CELERY_BROKER_URL": own_broker.url}
+    worker = WorkerProcess(app, env, test_var_dir / "worker-outage.log").start()
+    try:
+        assert photos_requeue_stuck(older_than=datetime.timedelta(0)) == 1
+        assert settled([ticket["photo"]])[ticket["photo"]].state == Photo.State.READY
+    finally:
+        worker.stop()
+
+
+@pytest.mark.skipif(
+    not os.environ.get("PETTRACKER_TEST_PG_RESTART"),
+    reason="needs the PostgreSQL run of scripts/test, which can restart its cluster",
+)
+def test_the_database_restarting_under_a_running_worker_loses_no_photo(celery_worker):
+    owner = UserFactory(username="restart-owner")
+    pet = PetFactory(owner=owner)
+    client = Client()
+    client.force_login(owner)
+    first = upload(client, pet, corpus.jpeg())
+    assert settled([first])[first].state == Photo.State.READY  # the worker holds a connection
+
+    subprocess.run(shlex.split(os.environ["PETTRACKER_TEST_PG_RESTART"]), check=True, cwd=ROOT)
+    connection.close()  # this process's connection died with the server too
+
+    client.force_login(owner)
+    second = upload(client, pet, corpus.png())
+    assert settled([second])[second].state == Photo.State.READY
+    assert celery_worker.alive()
