@@ -121,6 +121,57 @@ def png_bomb(width=50_000, height=50_000) -> bytes:
     )
 
 
+def encoded(image: Image.Image, format: str, **save) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format, **save)
+    return buffer.getvalue()
+
+
+def bmp() -> bytes:
+    return encoded(Image.new("RGB", (64, 64), (1, 2, 3)), "BMP")
+
+
+def tiff() -> bytes:
+    return encoded(Image.new("RGB", (64, 64), (1, 2, 3)), "TIFF")
+
+
+def gif_bomb() -> bytes:
+    """A GIF whose screen and frame declare 40000×40000 px in a few bytes."""
+    header = b"GIF89a" + struct.pack("<HH", 40_000, 40_000) + b"\x00\x00\x00"
+    frame = b"\x2c" + struct.pack("<HHHH", 0, 0, 40_000, 40_000) + b"\x00"
+    return header + frame + b"\x02\x02\x44\x01\x00\x3b"
+
+
+def grey_jpeg() -> bytes:
+    return encoded(Image.linear_gradient("L").resize((320, 240)), "JPEG")
+
+
+def palette_png_with_transparency() -> bytes:
+    image = Image.new("P", (120, 80), 1)
+    image.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)
+    return encoded(image, "PNG", transparency=0)
+
+
+def broken_icc_jpeg() -> bytes:
+    return jpeg(icc_profile=b"\x00" * 128 + b"not an ICC profile")
+
+
+def panorama_jpeg() -> bytes:
+    return jpeg(size=(6000, 300))
+
+
+def png_with_trailing_garbage() -> bytes:
+    return png() + b"PK\x03\x04" + b"\x00" * 200  # a zip glued behind the image
+
+
+def tiny_jpeg() -> bytes:
+    return jpeg(size=(1, 1))
+
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+ZIP = b"PK\x05\x06" + b"\x00" * 18
+
+
 SVG = (
     b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
     b"<script>alert(1)</script></svg>"
@@ -156,4 +207,16 @@ CASES = (
     ),
     Case("svg", lambda: SVG, "image/png", False, "not an image"),
     Case("decompression bomb", png_bomb, "image/png", False, "image too large: 50000×50000 px"),
+    Case("gif bomb", gif_bomb, "image/gif", False, "image too large: 40000×40000 px"),
+    Case("bmp", bmp, "image/png", False, "not a kind we accept"),
+    Case("tiff", tiff, "image/jpeg", False, "not a kind we accept"),
+    Case("pdf", lambda: PDF, "image/jpeg", False, "not an image"),
+    Case("zip", lambda: ZIP, "image/png", False, "not an image"),
+    Case("1×1 jpeg", tiny_jpeg, "image/jpeg", True),
+    Case("6000×300 panorama", panorama_jpeg, "image/jpeg", True),
+    Case("greyscale jpeg", grey_jpeg, "image/jpeg", True),
+    Case("palette png with transparency", palette_png_with_transparency, "image/png", True),
+    Case("jpeg with a broken icc profile", broken_icc_jpeg, "image/jpeg", True),
+    Case("png with a zip behind it", png_with_trailing_garbage, "image/png", True),
+    Case("webp named as jpeg", webp, "image/jpeg", True),
 )
