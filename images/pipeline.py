@@ -29,6 +29,7 @@ from images.models import (
 )
 from images.processing import ImageRejected, ProcessedPhoto, process_image, sha256_of
 from images.uploads import Ticket, UploadPolicy, make_ticket
+from pettracker.metrics import increment
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +140,7 @@ def photo_complete(*, photo: Photo) -> Photo:
         locked.size = stored_size
         locked.save(update_fields=["state", "size", "updated_at"])
         _queue_processing(locked.pk)
+    increment("uploads_completed")
     return locked
 
 
@@ -221,6 +223,8 @@ def _finish(photo_id, result: ProcessedPhoto, content_hash: str, written: dict[s
     photo.state, photo.error = Photo.State.READY, ""
     photo.processed_at = timezone.now()
     photo.save()
+    made = len(result.renditions)
+    transaction.on_commit(lambda: (increment("photos_ready"), increment("renditions_made", made)))
     return photo
 
 
@@ -237,6 +241,7 @@ def photo_fail(*, photo_id, reason: str) -> Photo | None:
         return None
     photo.state, photo.error = Photo.State.FAILED, reason[:1000]
     photo.save(update_fields=["state", "error", "updated_at"])
+    transaction.on_commit(lambda: increment("photos_failed"))
     logger.info("photo %s failed: %s", photo_id, reason)
     return photo
 

@@ -3,9 +3,24 @@
 import os
 
 from celery import Celery
+from celery.signals import setup_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pettracker.settings")
 
 app = Celery("pettracker")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# One log line per task, with its id (connected to Celery's signals on import).
+import pettracker.logs  # noqa: E402, F401
+
+
+@setup_logging.connect
+def _log_as_django_does(**kwargs) -> None:
+    """Workers and beat log through settings.LOGGING (JSON lines in production), not
+    Celery's own format."""
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)

@@ -53,6 +53,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: one log line per request, whatever answers it.
+    "pettracker.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -368,12 +370,30 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Logging -----------------------------------------------------------------------------
 
+# One JSON object a line in production (for the log pipeline), plain lines locally.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain" if DEBUG else "json")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be plain or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "pettracker.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # django-axes logs every successful log-in at INFO; only its warnings matter here.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # pettracker.request logs every request already.
+        "django.server": {"level": "WARNING"},
+    },
 }
+
+# --- Metrics -------------------------------------------------------------------------------
+
+# Counters shared by all processes live in this Redis (the broker's, unless told otherwise).
+METRICS_REDIS_URL = env_str("METRICS_REDIS_URL", CELERY_BROKER_URL)
+# /metrics answers a request carrying "Authorization: Bearer <METRICS_TOKEN>", or staff.
+METRICS_TOKEN = env_str("METRICS_TOKEN")

@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from pettracker.views import healthz
+from pettracker.views import healthz, metrics
 
 urlpatterns = [
     path("", include("images.urls")),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
 ]

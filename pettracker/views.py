@@ -1,9 +1,11 @@
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from pettracker.health import broker_ok, database_ok
+from pettracker.metrics import COUNTERS, counters
 
 
 @require_safe
@@ -20,3 +22,40 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "checks": {name: "ok" if ok else "unreachable" for name, ok in checks.items()},
     }
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+@require_safe
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus-style counters and gauges, for a scraper holding ``METRICS_TOKEN``, or staff."""
+    if not _may_read_metrics(request):
+        return HttpResponse("Metrics need the metrics token or a staff log-in.", status=403)
+    return HttpResponse(exposition(), content_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+def _may_read_metrics(request: HttpRequest) -> bool:
+    token = settings.METRICS_TOKEN
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if token and given and constant_time_compare(given, token):
+        return True
+    return request.user.is_authenticated and request.user.is_staff
+
+
+def exposition() -> str:
+    """The text format Prometheus scrapes."""
+    from images.dashboard import photos_by_state, queue_depth
+
+    lines = []
+    for name, value in counters().items():
+        metric = f"pettracker_{name}_total"
+        lines += [f"# HELP {metric} {COUNTERS[name]}", f"# TYPE {metric} counter"]
+        lines.append(f"{metric} {value if value is not None else 'NaN'}")
+    lines += ["# HELP pettracker_photos Photos by state.", "# TYPE pettracker_photos gauge"]
+    lines += [f'pettracker_photos{{state="{s}"}} {n}' for s, n in photos_by_state().items()]
+    depth = queue_depth()
+    lines += [
+        "# HELP pettracker_queue_depth Jobs waiting for a worker.",
+        "# TYPE pettracker_queue_depth gauge",
+    ]
+    lines.append(f"pettracker_queue_depth {depth if depth is not None else 'NaN'}")
+    return "\n".join(lines) + "\n"

@@ -33,6 +33,9 @@ def _fast_and_isolated(settings, tmp_path):
     from images.delivery.signer import forget_active_key
 
     forget_active_key()
+    settings.METRICS_REDIS_URL = (
+        ""  # counted only where a test asks (tests/pettracker/test_metrics.py)
+    )
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,

@@ -22,6 +22,7 @@ from images.delivery.signing import SIGNING_PARAMETERS, PublicKey, load_public_k
 from images.delivery.verification import Refused, SignedRequest, verify
 from images.keys import SECURITY_HEADERS, object_headers
 from images.models import SigningKey
+from pettracker.metrics import increment
 from pettracker.net import client_ip
 
 logger = logging.getLogger(__name__)
@@ -40,9 +41,11 @@ def edge(request: HttpRequest, key: str) -> HttpResponse:
         verify(_signed_request(request, key), trusted_public_keys())
     except Refused as refusal:
         logger.info("edge refused %s: %s", key, refusal)
+        increment("edge_refused")
         return _plain(403, f"Access Denied: {refusal}")
     if not default_storage.exists(key):
         return _plain(404, "Not Found")
+    increment("edge_served")
     return _serve(request, key)
 
 

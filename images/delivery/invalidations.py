@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from images.delivery.cloudfront import Cdn, cdn
 from images.models import Invalidation, PendingInvalidation
+from pettracker.metrics import increment
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ def _send(invalidation: Invalidation, backend: Cdn) -> None:
     except Exception as exc:
         Invalidation.objects.filter(pk=invalidation.pk).update(last_error=str(exc)[:1000])
         raise
+    increment("invalidation_paths", invalidation.path_count)
     now = timezone.now()
     done = status == "Completed"
     Invalidation.objects.filter(pk=invalidation.pk).update(

@@ -1,0 +1,111 @@
+"""Structured logs: one JSON object a line, and one line per request and per task, with ids.
+
+Request lines carry the path without its query string: signed URLs must not end up in logs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+
+from celery.signals import task_failure, task_postrun, task_prerun
+
+REQUEST_ID_HEADER = "X-Request-ID"
+request_logger = logging.getLogger("pettracker.request")
+task_logger = logging.getLogger("pettracker.task")
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    """``{"ts", "level", "logger", "message", ...extra fields}``, one object a line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+JsonFormatter.converter = time.gmtime
+
+
+def _request_id(request) -> str:
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    # A proxy's id is kept when it looks like one; anything else is replaced.
+    if 8 <= len(given) <= 64 and given.replace("-", "").isalnum():
+        return given
+    return uuid.uuid4().hex
+
+
+class RequestLogMiddleware:
+    """One log line per request (method, path, status, duration, user, request id), and the
+    id echoed in the response's ``X-Request-ID``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.id = _request_id(request)
+        started = time.perf_counter()
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        request_logger.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={
+                "request_id": request.id,
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "user_id": user.pk if user is not None and user.is_authenticated else None,
+            },
+        )
+        response[REQUEST_ID_HEADER] = request.id
+        return response
+
+
+_task_started: dict[str, float] = {}
+
+
+@task_prerun.connect
+def _task_started_at(task_id=None, **kwargs) -> None:
+    _task_started[task_id] = time.perf_counter()
+
+
+@task_postrun.connect
+def _log_task(task_id=None, task=None, args=None, state=None, retval=None, **kwargs) -> None:
+    started = _task_started.pop(task_id, None)
+    task_logger.info(
+        "%s %s",
+        task.name if task else "?",
+        state,
+        extra={
+            "task_id": task_id,
+            "task": task.name if task else None,
+            "task_args": list(args or ()),
+            "state": state,
+            "result": retval if isinstance(retval, str | int | dict | type(None)) else str(retval),
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
+        },
+    )
+
+
+@task_failure.connect
+def _log_task_failure(task_id=None, sender=None, exception=None, **kwargs) -> None:
+    task_logger.error(
+        "%s failed: %s",
+        sender.name if sender else "?",
+        exception,
+        extra={"task_id": task_id, "task": sender.name if sender else None},
+    )
