@@ -48,7 +48,13 @@ class PetQuerySet(models.QuerySet):
         return self.filter(owned | models.Q(pk__in=shares.values("pet_id")))
 
     def with_photo_counts(self) -> PetQuerySet:
-        return self.annotate(photo_count=models.Count("photos"))
+        """Annotate ``photo_count``. A correlated subquery rather than a join and GROUP BY: the
+        other annotations stay per pet instead of per photo."""
+        from images.models import Photo
+
+        per_pet = Photo.objects.filter(pet=models.OuterRef("pk")).order_by().values("pet")
+        count = per_pet.annotate(n=models.Count("pk")).values("n")[:1]
+        return self.annotate(photo_count=Coalesce(models.Subquery(count), 0))
 
     def with_role(self, user) -> PetQuerySet:
         """Annotate ``role``: "owner", or the share's role ("viewer", "contributor")."""

@@ -97,6 +97,10 @@ def _database(url: str) -> dict:
     # A connection kept between requests (and tasks) is checked before reuse, so a database
     # restart costs one reconnection instead of failed requests.
     config["CONN_HEALTH_CHECKS"] = True
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # JIT compilation pays off for analytics, not for a page's small queries: it added
+        # ~250 ms to the home page at 100,000 photos (benchmarks/scale.py).
+        config.setdefault("OPTIONS", {})["options"] = "-c jit=off"
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # Web, worker and beat share one file: WAL and a busy timeout keep them from
         # failing with "database is locked"; IMMEDIATE takes the write lock up front.
