@@ -1,0 +1,149 @@
+"""Steps of benchmarks/load.sh that need Django: seeding the product, a logged-in session,
+and 50 uploads at once through the real HTTP endpoints. Not run on its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pettracker.settings")
+
+import django
+
+django.setup()
+
+import requests  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
+from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
+
+from accounts.services import user_create  # noqa: E402
+from images.delivery.rotation import signing_key_rotate  # noqa: E402
+from images.delivery.signer import get_signer  # noqa: E402
+from images.demo_images import demo_photo  # noqa: E402
+from images.models import Pet, Photo  # noqa: E402
+from images.pipeline import photo_import  # noqa: E402
+from images.services import pet_create  # noqa: E402
+
+PHOTOS = 50
+
+
+@dataclass(frozen=True)
+class Refused:
+    """An upload step that did not answer as it should."""
+
+    reason: str
+
+
+def session_cookie(user) -> str:
+    """A logged-in session for ``user``, as the log-in view would make it."""
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
+def wait_ready(photo_ids, timeout: float = 600) -> tuple[int, int]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = list(Photo.objects.filter(pk__in=photo_ids).values_list("state", flat=True))
+        if all(state in ("ready", "failed") for state in states):
+            return states.count("ready"), states.count("failed")
+        time.sleep(0.5)
+    raise SystemExit(f"photos not processed within {timeout} s")
+
+
+def setup() -> None:
+    """A user with a 50-photo gallery, processed by the running worker; prints the targets."""
+    signing_key_rotate()
+    user = user_create(username="loader", email="loader@example.com", password=None)
+    pet = pet_create(owner=user, name="Loadie")
+    photos = [
+        photo_import(pet=pet, uploader=user, content=demo_photo(seed=n), content_type="image/jpeg")
+        for n in range(PHOTOS)
+    ]
+    ready, failed = wait_ready([photo.pk for photo in photos])
+    photo = Photo.objects.filter(pet=pet).first()
+    thumb = photo.renditions.get(name="thumb")
+    print(
+        json.dumps(
+            {
+                "cookie": session_cookie(user),
+                "gallery": f"/pets/{pet.pk}/",
+                "api": f"/api/photos/{photo.pk}",
+                "edge": get_signer().url(thumb.key),
+                "ready": ready,
+                "failed": failed,
+            }
+        )
+    )
+
+
+def uploads(base: str, count: int) -> None:
+    """``count`` uploads at once, each ticket → POST → complete; then wait until processed."""
+    owner = user_create(username=f"uploader{time.time_ns()}", email="", password=None)
+    pet = pet_create(owner=owner, name="Burst")
+    cookie = session_cookie(owner)
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        results = list(pool.map(lambda n: _upload(base, cookie, pet, n), range(count)))
+    uploaded = time.monotonic() - started
+    errors = [result for result in results if isinstance(result, Refused)]
+    ready, failed = wait_ready([r for r in results if not isinstance(r, Refused)])
+    total = time.monotonic() - started
+    print(
+        f"{count} uploads at once: all sent in {uploaded:.1f} s, processed in {total:.1f} s; "
+        f"ready {ready}, failed {failed}, HTTP errors {len(errors)}"
+    )
+    for error in errors[:5]:
+        print("  error:", error.reason)
+    if errors or failed or ready != count:
+        raise SystemExit(1)
+
+
+def _upload(base: str, cookie: str, pet: Pet, n: int):
+    session = requests.Session()
+    page = session.get(f"{base}/pets/{pet.pk}/upload/", headers={"Cookie": cookie}, timeout=60)
+    # Production cookies are Secure: requests would not send them back over plain HTTP on
+    # the loopback, so the session and CSRF cookies go in an explicit header.
+    token = page.cookies.get("csrftoken", "")
+    headers = {"Cookie": f"{cookie}; csrftoken={token}", "X-CSRFToken": token}
+    data = demo_photo(seed=1000 + n)
+    ticket = session.post(
+        f"{base}/api/pets/{pet.pk}/uploads",
+        json={"filename": f"burst-{n}.jpg", "content_type": "image/jpeg", "size": len(data)},
+        headers=headers,
+        timeout=60,
+    )
+    if ticket.status_code != 201:
+        return Refused(f"ticket {ticket.status_code}: {ticket.text[:200]}")
+    body = ticket.json()
+    stored = requests.post(
+        body["upload"]["url"],
+        data=body["upload"]["fields"],
+        files={"file": (f"burst-{n}.jpg", data, "image/jpeg")},
+        timeout=60,
+    )
+    if stored.status_code not in (200, 201, 204):
+        return Refused(f"upload {stored.status_code}: {stored.text[:200]}")
+    done = session.post(f"{base}/api/photos/{body['photo']}/complete", headers=headers, timeout=60)
+    if done.status_code != 202:
+        return Refused(f"complete {done.status_code}: {done.text[:200]}")
+    return body["photo"]
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "setup":
+        setup()
+    elif sys.argv[1] == "uploads":
+        uploads(sys.argv[2], int(sys.argv[3]))
+    else:
+        raise SystemExit("usage: load_helper.py setup | uploads BASE_URL COUNT")
