@@ -44,6 +44,7 @@ redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$WORK" --save "" --app
 pids+=($!)
 wait_port "$REDIS_PORT"
 "$PY" manage.py migrate --no-input -v 0
+"$PY" manage.py collectstatic --no-input -v 0
 "$VENV/bin/celery" -A pettracker worker --concurrency 2 --loglevel WARNING >"$WORK/worker.log" 2>&1 &
 pids+=($!)
 

@@ -56,6 +56,9 @@ MIDDLEWARE = [
     # First: one log line per request, whatever answers it.
     "pettracker.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the app (hashed names, far-future caching); CloudFront's
+    # /static/* behaviour caches them at the edge.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -157,7 +160,7 @@ USE_TZ = True
 
 # --- Static files and object storage ------------------------------------------------------
 
-STATIC_URL = "static/"
+STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = VAR_DIR / "media"
@@ -196,7 +199,11 @@ def _object_storage() -> dict:
 
 STORAGES = {
     "default": _object_storage(),
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
 }
 
 # --- CDN and signing keys ----------------------------------------------------------------

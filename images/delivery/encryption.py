@@ -41,4 +41,10 @@ def decrypt_private_key(token: str) -> bytes:
 
 def re_encrypt(token: str) -> str:
     """The same private key, encrypted under the first (newest) encryption key."""
-    return _fernet().rotate(token.encode("ascii")).decode("ascii")
+    try:
+        return _fernet().rotate(token.encode("ascii")).decode("ascii")
+    except InvalidToken:
+        raise UndecryptableKey(
+            "No key in SIGNING_KEY_ENCRYPTION_KEYS opens this private key; "
+            "keep the old encryption key in the list until every key is re-encrypted."
+        ) from None

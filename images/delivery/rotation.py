@@ -157,16 +157,18 @@ def signing_key_retire(*, key: SigningKey) -> SigningKey:
 
 
 def signing_key_rotate() -> SigningKey:
-    """A whole rotation: a published key ready to sign is activated (one is generated and
-    published first when there is none). Where CloudFront still needs time to spread the new
-    key, it is left published: ``rotate_signing_key --wait`` waits for it, and the beat task
-    activates it when the active key is due.
+    """A whole rotation: a published key ready to sign is activated (a key generated ahead,
+    or else a new one, is published first when there is none). Where CloudFront still needs
+    time to spread the new key, it is left published: ``rotate_signing_key --wait`` waits for
+    it, and the beat task activates it when the active key is due.
 
     Returns the key that is (or will be) the active one.
     """
     candidate = SigningKey.objects.filter(state=State.PUBLISHED).order_by("-published_at").first()
     if candidate is None:
-        candidate = signing_key_publish(key=signing_key_generate())
+        # A key generated ahead (for the CloudFormation stack) is used before making another.
+        generated = SigningKey.objects.filter(state=State.CREATED).order_by("created_at").first()
+        candidate = signing_key_publish(key=generated or signing_key_generate())
     if ready_to_sign_at(candidate) <= timezone.now():
         candidate = signing_key_activate(key=candidate)
     return candidate

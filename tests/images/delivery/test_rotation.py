@@ -196,3 +196,37 @@ def test_a_first_rotation_publishes_the_key_and_its_group_to_cloudfront(settings
     ]
     (group,) = [g for g in groups if g["Name"] == settings.CLOUDFRONT_KEY_GROUP_NAME]
     assert group["Items"] == [key.public_key_id]
+
+
+def test_private_keys_are_re_encrypted_under_the_newest_encryption_key(
+    make_signing_key, settings, capsys
+):
+    from cryptography.fernet import Fernet
+
+    old = settings.SIGNING_KEY_ENCRYPTION_KEYS
+    key = make_signing_key(state="active")
+    plain = decrypt_private_key(key.encrypted_private_key)
+    newest = Fernet.generate_key().decode()
+    settings.SIGNING_KEY_ENCRYPTION_KEYS = [newest, *old]
+    call_command("reencrypt_signing_keys")
+    assert "Re-encrypted 1 signing key(s)" in capsys.readouterr().out
+    settings.SIGNING_KEY_ENCRYPTION_KEYS = [newest]  # the old key can now be dropped
+    key.refresh_from_db()
+    assert decrypt_private_key(key.encrypted_private_key) == plain
+
+
+def test_re_encryption_refuses_when_a_key_cannot_be_opened(make_signing_key, settings):
+    from cryptography.fernet import Fernet
+
+    make_signing_key(state="active")
+    settings.SIGNING_KEY_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    with pytest.raises(CommandError, match="Nothing was changed"):
+        call_command("reencrypt_signing_keys")
+
+
+def test_a_rotation_publishes_a_key_already_generated_before_making_another(make_signing_key):
+    generated = make_signing_key(state="created")  # e.g. by cloudfront_stack --generate-key
+    key = signing_key_rotate()
+    assert key.pk == generated.pk
+    assert key.state == State.ACTIVE
+    assert SigningKey.objects.count() == 1
