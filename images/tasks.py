@@ -10,6 +10,7 @@ import logging
 from botocore.exceptions import BotoCoreError, ClientError
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from images import pipeline
@@ -25,7 +26,7 @@ MAX_RETRIES = 4
 
 
 def _backoff(retries: int) -> int:
-    return min(300, 5 * 2**retries)
+    return min(300, settings.TASK_RETRY_BACKOFF_SECONDS * 2**retries)
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES)

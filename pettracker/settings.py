@@ -263,6 +263,9 @@ PHOTO_UPLOAD_TICKET_SECONDS = env_int("PHOTO_UPLOAD_TICKET_SECONDS", 300, minimu
 PHOTO_STUCK_AFTER_SECONDS = env_int("PHOTO_STUCK_AFTER_SECONDS", 600, minimum=1)
 # Processing attempts before a photo is marked failed for good.
 PHOTO_MAX_ATTEMPTS = env_int("PHOTO_MAX_ATTEMPTS", 5, minimum=1)
+# The first retry after a storage, network or database error waits this long; each next one
+# twice as long (at most 5 minutes).
+TASK_RETRY_BACKOFF_SECONDS = env_int("TASK_RETRY_BACKOFF_SECONDS", 5, minimum=0)
 # Files above this are spooled to disk by the local upload endpoint, never held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 

@@ -58,6 +58,16 @@ def point_celery_at(url: str, settings) -> None:
 
 
 @pytest.fixture
+def celery_worker_fast_retries(broker, worker_env, test_var_dir, transactional_db):
+    """A real worker whose retries come at once (the waits themselves: test_tasks.py)."""
+    env = {**worker_env, "TASK_RETRY_BACKOFF_SECONDS": "0"}
+    worker = WorkerProcess(broker, env, test_var_dir / "worker-retries.log").start()
+    yield worker
+    worker.stop()
+    broker.control.purge()
+
+
+@pytest.fixture
 def own_broker(tmp_path, settings, redis_url):
     server = RedisServer(tmp_path).start()
     point_celery_at(server.url, settings)
@@ -115,3 +125,21 @@ def test_the_database_restarting_under_a_running_worker_loses_no_photo(celery_wo
     second = upload(client, pet, corpus.png())
     assert settled([second])[second].state == Photo.State.READY
     assert celery_worker.alive()
+
+
+def test_storage_that_keeps_failing_ends_the_photo_failed_with_a_reason(
+    celery_worker_fast_retries, test_var_dir
+):
+    from images.tasks import MAX_RETRIES, process_photo
+    from tests.factories import PhotoFactory
+
+    photo = PhotoFactory(state=Photo.State.PROCESSING, original_key="originals/1/2026/01/bad.jpg")
+    # A folder where the file should be: every read fails with an OSError, as a broken
+    # mount or a storage outage would.
+    (test_var_dir / "media" / photo.original_key).mkdir(parents=True, exist_ok=True)
+    process_photo.delay(str(photo.pk))
+    photo = settled([str(photo.pk)])[str(photo.pk)]
+    assert photo.state == Photo.State.FAILED
+    assert photo.error == "storage could not be reached; try again later"
+    assert photo.attempts == MAX_RETRIES + 1  # tried, then retried four times
+    assert celery_worker_fast_retries.alive()
