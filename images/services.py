@@ -49,6 +49,15 @@ def pet_delete(*, pet: Pet) -> None:
     Pet.objects.filter(pk=pet.pk).delete()
 
 
+def pet_set_cover(*, pet: Pet, photo: Photo) -> Pet:
+    """Show ``photo`` (one of the pet's ready photos) on the pet's cards."""
+    if photo.pet_id != pet.pk or photo.state != Photo.State.READY:
+        raise ValidationError("Only one of this pet's ready photos can be its cover.")
+    Pet.objects.filter(pk=pet.pk).update(cover_photo=photo, updated_at=timezone.now())
+    pet.cover_photo = photo
+    return pet
+
+
 def photo_update_caption(*, photo: Photo, caption: str) -> Photo:
     """Change a photo's caption (500 characters at most)."""
     photo.caption = caption.strip()

@@ -15,7 +15,7 @@ from images.gallery import tile
 from images.models import Photo
 from images.pipeline import photo_delete
 from images.querysets import Access
-from images.services import photo_update_caption
+from images.services import pet_set_cover, photo_update_caption
 
 
 def _visible_photo(request: HttpRequest, photo_id) -> Photo:
@@ -47,6 +47,7 @@ def photo_page(request: HttpRequest, photo_id) -> HttpResponse:
         "tile": tile(photo, get_signer()),
         "form": form,
         "is_owner": is_owner,
+        "is_cover": photo.pet.cover_photo_id == photo.pk,
         "can_delete": Photo.objects.deletable_by(request.user).filter(pk=photo.pk).exists(),
         "newer": siblings.filter(created_at__gt=photo.created_at).order_by("created_at").first(),
         "older": siblings.filter(created_at__lt=photo.created_at).order_by("-created_at").first(),
@@ -62,6 +63,19 @@ def photo_original(request: HttpRequest, photo_id) -> HttpResponse:
     """The original file, for the pet's owner only (it may carry GPS): a signed URL."""
     photo = get_object_or_404(Photo.objects.visible_to(request.user, Access.MANAGE), pk=photo_id)
     return redirect(get_signer().original_url(photo.original_key))
+
+
+@login_required
+@require_POST
+def photo_make_cover(request: HttpRequest, photo_id) -> HttpResponse:
+    """The owner shows this photo on the pet's cards."""
+    photo = get_object_or_404(
+        Photo.objects.visible_to(request.user, Access.MANAGE).ready().select_related("pet"),
+        pk=photo_id,
+    )
+    pet_set_cover(pet=photo.pet, photo=photo)
+    messages.success(request, f"This photo is now {photo.pet.name}'s cover.")
+    return redirect("photo_page", photo_id=photo.pk)
 
 
 @login_required

@@ -4,14 +4,16 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from images.models import Pet, Share, ShareLink, hash_share_token
+from images.models import Pet, Photo, Share, ShareLink, hash_share_token
 from images.services import (
     pet_create,
+    pet_set_cover,
     share_grant,
     share_link_create,
     share_link_revoke,
     share_revoke,
 )
+from tests.factories import PetFactory, PhotoFactory, ready_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +80,12 @@ def test_share_link_revoke_keeps_the_first_revocation_time(pet, owner):
     link.refresh_from_db()
     assert link.revoked_at == first
     assert not ShareLink.objects.active().exists()
+
+
+def test_a_cover_must_be_a_ready_photo_of_the_same_pet(pet):
+    with pytest.raises(ValidationError, match="ready photos can be its cover"):
+        pet_set_cover(pet=pet, photo=ready_photo(pet=PetFactory()))
+    with pytest.raises(ValidationError):
+        pet_set_cover(pet=pet, photo=PhotoFactory(pet=pet, state=Photo.State.FAILED, error="x"))
+    photo = ready_photo(pet=pet)
+    assert pet_set_cover(pet=pet, photo=photo).cover_photo == photo

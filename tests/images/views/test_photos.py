@@ -74,3 +74,27 @@ def test_a_processing_photo_is_shown_to_uploaders_only(client, owner, friend, pe
 def test_deleting_needs_post(client, owner, photo):
     client.force_login(owner)
     assert client.get(f"/photos/{photo.pk}/delete/").status_code == 405
+
+
+def test_the_owner_chooses_the_cover(client, owner, pet, photo):
+    ready_photo(pet=pet)  # newer: the cover until one is chosen
+    client.force_login(owner)
+    assert b"cover</button>" in client.get(f"/photos/{photo.pk}/").content
+    assert client.post(f"/photos/{photo.pk}/cover/").status_code == 302
+    pet.refresh_from_db()
+    assert pet.cover_photo == photo
+    assert b"cover</button>" not in client.get(f"/photos/{photo.pk}/").content
+
+
+@pytest.mark.parametrize("who", ["friend", "contributor", "stranger"])
+def test_only_the_owner_chooses_the_cover(client, request, pet, photo, who):
+    client.force_login(request.getfixturevalue(who))
+    assert client.post(f"/photos/{photo.pk}/cover/").status_code == 404
+    pet.refresh_from_db()
+    assert pet.cover_photo is None
+
+
+def test_a_photo_still_processing_cannot_be_the_cover(client, owner, pet):
+    processing = PhotoFactory(pet=pet, state=Photo.State.PROCESSING)
+    client.force_login(owner)
+    assert client.post(f"/photos/{processing.pk}/cover/").status_code == 404
