@@ -36,17 +36,15 @@ def tile(photo: Photo, signer: Signer) -> Tile:
     if photo.state != Photo.State.READY or thumb is None:
         return Tile(photo)
     large = renditions.get(RenditionName.LARGE, thumb)
-    srcset = ", ".join(
-        f"{signer.url(r.key)} {r.width}w"
-        for r in sorted(renditions.values(), key=lambda r: r.width)
-    )
+    urls = {name: signer.url(r.key) for name, r in renditions.items()}  # once per rendition
+    by_width = sorted(renditions.items(), key=lambda item: item[1].width)
     return Tile(
         photo,
-        src=signer.url(thumb.key),
-        srcset=srcset,
+        src=urls[thumb.name],
+        srcset=", ".join(f"{urls[name]} {r.width}w" for name, r in by_width),
         width=thumb.width,
         height=thumb.height,
-        large=signer.url(large.key),
+        large=urls[large.name],
         large_width=large.width,
         large_height=large.height,
     )

@@ -19,7 +19,9 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message
 
 
 class JsonFormatter(logging.Formatter):
-    """``{"ts", "level", "logger", "message", ...extra fields}``, one object a line."""
+    """``{"ts", "level", "logger", "message", ...extra fields}``, one object a line (UTC)."""
+
+    converter = time.gmtime
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -33,8 +35,6 @@ class JsonFormatter(logging.Formatter):
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
 
-
-JsonFormatter.converter = time.gmtime
 
 
 def _request_id(request) -> str:

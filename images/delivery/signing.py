@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime
 import json
 from dataclasses import dataclass
 from enum import StrEnum
@@ -56,11 +55,6 @@ def url_b64decode(text: str) -> bytes:
 
 
 # --- Policies ------------------------------------------------------------------------------
-
-
-def epoch(moment: datetime.datetime) -> int:
-    """Whole seconds since the epoch, as CloudFront's ``AWS:EpochTime`` (aware datetimes)."""
-    return int(moment.timestamp())
 
 
 def canned_policy(resource: str, date_less_than: int) -> str:
