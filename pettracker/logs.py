@@ -36,7 +36,6 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-
 def _request_id(request) -> str:
     given = request.headers.get(REQUEST_ID_HEADER, "")
     # A proxy's id is kept when it looks like one; anything else is replaced.
