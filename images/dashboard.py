@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
+from kombu.exceptions import ChannelError
 
 from images.models import Invalidation, Photo, Rendition, SigningKey
 
@@ -45,7 +46,10 @@ def queue_depth() -> int | None:
     try:
         with app.connection_for_read() as connection:
             connection.ensure_connection(max_retries=1)
-            declared = connection.default_channel.queue_declare(PROCESSING_QUEUE, passive=True)
+            try:
+                declared = connection.default_channel.queue_declare(PROCESSING_QUEUE, passive=True)
+            except ChannelError:
+                return 0  # Redis drops an empty queue's key: nothing is waiting
             return declared.message_count
     except Exception:  # any broker failure: the page says "unavailable" rather than fail
         logger.warning("the broker did not answer the dashboard", exc_info=True)

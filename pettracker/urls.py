@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from pettracker.views import healthz, metrics
+from pettracker.views import favicon, healthz, metrics
 
 urlpatterns = [
     path("", include("images.urls")),
@@ -9,4 +9,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics, name="metrics"),
+    # Pages link favicon.svg; browsers still ask for this one on pages that do not (the admin).
+    path("favicon.ico", favicon),
 ]

@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -59,3 +61,9 @@ def exposition() -> str:
     ]
     lines.append(f"pettracker_queue_depth {depth if depth is not None else 'NaN'}")
     return "\n".join(lines) + "\n"
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """The icon's hashed address is known only once static files are collected: ask then."""
+    return redirect(static("favicon.svg"), permanent=True)

@@ -55,6 +55,12 @@ def test_the_queue_depth_is_read_from_the_broker(broker):
     broker.control.purge()
 
 
+@pytest.mark.redis
+def test_an_empty_queue_has_no_job_waiting(broker):
+    broker.control.purge()
+    assert queue_depth() == 0
+
+
 def test_a_broker_that_does_not_answer_is_said_so(settings):
     from pettracker.celery import app
 

@@ -23,3 +23,9 @@ def test_it_answers_503_naming_the_broker_when_the_broker_is_down(client, settin
 @pytest.mark.django_db
 def test_it_refuses_writes(client):
     assert client.post("/healthz").status_code == 405
+
+
+def test_the_old_favicon_address_leads_to_the_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"] == "/static/favicon.svg"
