@@ -137,10 +137,14 @@
     Array.prototype.forEach.call(files, upload);
   }
 
-  input.addEventListener("change", function () {
+  function takeChosen() {
     uploadAll(input.files);
     input.value = "";
-  });
+  }
+  input.addEventListener("change", takeChosen);
+  if (input.files && input.files.length) {
+    takeChosen(); // chosen before this script ran (a slow connection)
+  }
   ["dragenter", "dragover"].forEach(function (name) {
     dropzone.addEventListener(name, function (event) {
       event.preventDefault();

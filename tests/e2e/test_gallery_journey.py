@@ -83,6 +83,7 @@ def test_sign_up_upload_share_revoke_and_revisit(
 
     # Upload two photos through the page: each bar reaches done.
     ann.click("text=Upload photos")
+    ann.wait_for_url("**/upload/")  # the page and its script, not the gallery still showing
     files = [
         photo_file(tmp_path, "garden.jpg", "#2b8a3e"),
         photo_file(tmp_path, "sofa.jpg", "#1971c2"),
