@@ -185,3 +185,33 @@ def test_a_processing_photo_turns_into_its_thumbnail_when_ready(person, signing_
     (width,) = loaded_images(page)
     assert width > 0  # decoded: the signed URL opened the edge
     assert page.get_attribute("#gallery img", "src").startswith(f"/cdn/{key}?Policy=")
+
+
+def test_a_share_link_made_on_the_page_shows_the_gallery_to_a_visitor(person, signing_key):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from tests.factories import PetFactory, ready_photo
+
+    owner = UserFactory(username="fay")
+    pet = PetFactory(owner=owner, name="Tansy")
+    photo = ready_photo(pet=pet)
+    for rendition in photo.renditions.all():
+        buffer = io.BytesIO()
+        Image.new("RGB", (rendition.width, rendition.height), "#f08c00").save(buffer, "WEBP")
+        default_storage.save(rendition.key, ContentFile(buffer.getvalue()))
+
+    page = person()
+    log_in(page, "fay")
+    page.goto(f"/pets/{pet.pk}/sharing/")
+    page.select_option("#id_lifetime", "1")
+    page.click(".link-form button[type=submit]")
+    link = page.input_value("#new-link-url")
+    assert "/s/" in link
+
+    visitor = person()  # no account, no cookies
+    visitor.goto(link)
+    assert visitor.inner_text("h1") == "Tansy"
+    (width,) = loaded_images(visitor)
+    assert width > 0
+    assert "/originals/" not in visitor.content()
