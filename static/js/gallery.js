@@ -40,7 +40,12 @@
       credentials: "same-origin",
       headers: { Accept: "application/json" }
     })
-      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (response) {
+        if (response.status === 404) {
+          tile.remove(); // deleted meanwhile, or no longer shared
+        }
+        return response.ok ? response.json() : null;
+      })
       .then(function (photo) {
         if (!photo || photo.state === "processing") {
           return;
