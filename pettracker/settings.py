@@ -148,7 +148,12 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minim
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+# Proxies in front of the app (CloudFront, a load balancer): the client's address is the one
+# they saw. One rule (pettracker.net.client_ip) for log-in throttling, the edge and the audit
+# trail; django-axes would otherwise need django-ipware, which is not installed, and would key
+# every lock-out on the proxy's address.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "pettracker.net.client_ip"
 AXES_VERBOSE = False
 
 # --- Internationalisation ----------------------------------------------------------------

@@ -82,3 +82,19 @@ def test_an_inactive_account_cannot_log_in(client, owner):
     owner.save()
     log_in(client, "owner", PASSWORD)
     assert SESSION_KEY not in client.session
+
+
+@pytest.mark.django_db
+def test_behind_a_proxy_a_lockout_is_keyed_on_the_clients_address(client, owner, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    attacker = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "198.51.100.66"}
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(LOGIN, {"username": "owner", "password": "wrong"}, **attacker)
+    assert (
+        client.post(LOGIN, {"username": "owner", "password": PASSWORD}, **attacker).status_code
+        == 429
+    )
+    # The owner, at another address behind the same proxy, still logs in.
+    owner_there = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "203.0.113.8"}
+    response = client.post(LOGIN, {"username": "owner", "password": PASSWORD}, **owner_there)
+    assert response.status_code == 302

@@ -148,7 +148,7 @@ def test_an_ip_condition_sees_the_viewer_behind_trusted_proxies(
     from images.delivery.encryption import decrypt_private_key
     from images.delivery.signing import Credentials, custom_policy, custom_url, load_private_key
 
-    settings.AXES_IPWARE_PROXY_COUNT = 1
+    settings.TRUSTED_PROXY_COUNT = 1
     private_key = load_private_key(decrypt_private_key(signing_key.encrypted_private_key))
     expires = int(timezone.now().timestamp()) + 600
     policy = custom_policy(f"/cdn/renditions/{PET}/*", expires, ip_address="198.51.100.7")
