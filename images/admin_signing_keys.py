@@ -30,6 +30,7 @@ from images.delivery.rotation import (
     signing_key_retire,
     signing_key_rotate,
 )
+from images.delivery.signer import longest_url_life
 from images.models import SigningKey
 
 PERMISSION = "images.manage_signing_keys"
@@ -130,10 +131,10 @@ class SigningKeyAdmin(AuditedAdmin):
         if key.activated_at is None:
             return "Nothing: it has never been active."
         until = f"until {key.retiring_at:%Y-%m-%d %H:%M} UTC" if key.retiring_at else "until now"
-        lifetime = 2 * settings.CDN_SIGNING_WINDOW_SECONDS // 60
+        lifetime = longest_url_life(settings.CDN_SIGNING_WINDOW_SECONDS).total_seconds() // 60
         return (
             f"Every photo URL and cookie from {key.activated_at:%Y-%m-%d %H:%M} UTC {until}, "
-            f"each valid for at most {lifetime} minutes."
+            f"each valid for at most {lifetime:.0f} minutes."
         )
 
     @admin.display(description="Must stay trusted until")

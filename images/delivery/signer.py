@@ -57,10 +57,17 @@ def window_expiry(now: float, window: int) -> int:
     return (int(now) // window + 2) * window
 
 
+def longest_url_life(window: int) -> datetime.timedelta:
+    """The longest a signed URL (or cookie) stays valid: signed at the start of a window, it
+    expires at the end of the next one (``window_expiry``)."""
+    return datetime.timedelta(seconds=2 * window)
+
+
 def retiring_trust(window: int) -> datetime.timedelta:
     """How long a key must stay trusted after it stopped being the active one: a process may
-    sign with it until its key cache expires, and what it signed lives two windows more."""
-    return datetime.timedelta(seconds=ACTIVE_KEY_CACHE_SECONDS + 2 * window + CLOCK_SKEW_SECONDS)
+    sign with it until its key cache expires, and what it signed lives that long more."""
+    slack = datetime.timedelta(seconds=ACTIVE_KEY_CACHE_SECONDS + CLOCK_SKEW_SECONDS)
+    return longest_url_life(window) + slack
 
 
 def load_active_credentials() -> Credentials:

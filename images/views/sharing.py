@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
-from images.delivery.signer import get_signer
+from images.delivery.signer import get_signer, longest_url_life
 from images.forms import InviteForm, RoleForm, ShareLinkForm
 from images.gallery import GRID_SIZES, tiles
 from images.models import Pet, Photo, ShareLink
@@ -28,8 +28,8 @@ from images.views.common import page_of, pet_cards
 
 def revoked_access_minutes() -> int:
     """How long someone whose access is revoked may still load images already sent to them:
-    the URLs they hold live up to two signing windows."""
-    return 2 * settings.CDN_SIGNING_WINDOW_SECONDS // 60
+    as long as the URLs they hold stay valid."""
+    return int(longest_url_life(settings.CDN_SIGNING_WINDOW_SECONDS).total_seconds() // 60)
 
 
 @login_required

@@ -201,3 +201,11 @@ def test_a_missing_key_is_asked_for_once_per_cache_time(clock):
     with pytest.raises(NoSigningKey):
         signer.url(key_of(PET))
     assert len(asked) == 2
+
+
+def test_no_url_outlives_the_longest_url_life():
+    from images.delivery.signer import longest_url_life
+
+    for now in (1200, 1201, 1799):
+        assert window_expiry(now, 600) - now <= longest_url_life(600).total_seconds()
+    assert window_expiry(1200, 600) - 1200 == longest_url_life(600).total_seconds()
