@@ -16,6 +16,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
 KEY_GROUP_LIMIT = 5  # public keys in one key group (a CloudFront quota)
+KEY_GROUP_FULL = (
+    f"CloudFront allows at most {KEY_GROUP_LIMIT} keys in a key group; retire a key first."
+)
 THROTTLING_CODES = {
     "Throttling",
     "ThrottlingException",
@@ -57,6 +60,12 @@ def cdn() -> Cdn:
     return LocalCdn()
 
 
+def check_key_group_size(key_ids: list[str]) -> None:
+    """A key group trusts at most ``KEY_GROUP_LIMIT`` keys."""
+    if len(key_ids) > KEY_GROUP_LIMIT:
+        raise CdnError(KEY_GROUP_FULL)
+
+
 def _translated(exc: Exception) -> CdnError:
     if isinstance(exc, ClientError):
         code = exc.response.get("Error", {}).get("Code", "")
@@ -64,10 +73,7 @@ def _translated(exc: Exception) -> CdnError:
         if code in THROTTLING_CODES:
             return Throttled(f"CloudFront is throttling us ({code}); it will be retried.")
         if code == "TooManyPublicKeysInKeyGroup":
-            return CdnError(
-                f"CloudFront allows at most {KEY_GROUP_LIMIT} keys in a key group; "
-                "retire a key first."
-            )
+            return CdnError(KEY_GROUP_FULL)
         return CdnError(f"CloudFront refused the request ({code}): {message}")
     return CdnError(f"CloudFront could not be reached: {exc}")
 
@@ -118,12 +124,8 @@ class CloudFrontApi:
     def set_trusted_keys(self, key_ids: list[str]) -> None:
         """Make the key group trust exactly ``key_ids`` (creating the group if needed)."""
         if not key_ids:
-            raise CdnError("A key group must trust at least one key.")
-        if len(key_ids) > KEY_GROUP_LIMIT:
-            raise CdnError(
-                f"CloudFront allows at most {KEY_GROUP_LIMIT} keys in a key group; "
-                "retire a key first."
-            )
+            raise CdnError("A CloudFront key group must trust at least one key.")
+        check_key_group_size(key_ids)
         config = {"Name": self.key_group_name, "Items": sorted(key_ids)}
         try:
             group_id = self._key_group_id()
@@ -195,11 +197,7 @@ class LocalCdn:
         return "LOCAL" + hashlib.sha256(pem.strip().encode()).hexdigest()[:9].upper()
 
     def set_trusted_keys(self, key_ids: list[str]) -> None:
-        if len(key_ids) > KEY_GROUP_LIMIT:
-            raise CdnError(
-                f"CloudFront allows at most {KEY_GROUP_LIMIT} keys in a key group; "
-                "retire a key first."
-            )
+        check_key_group_size(key_ids)
 
     def delete_public_key(self, key_id: str) -> None:
         return None

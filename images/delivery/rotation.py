@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from images.delivery import keypairs
-from images.delivery.cloudfront import KEY_GROUP_LIMIT, CdnError, cdn
+from images.delivery.cloudfront import KEY_GROUP_FULL, KEY_GROUP_LIMIT, CdnError, cdn
 from images.delivery.encryption import encrypt_private_key
 from images.delivery.signer import forget_active_key, retiring_trust
 from images.models import SigningKey
@@ -67,10 +67,7 @@ def signing_key_publish(*, key: SigningKey) -> SigningKey:
     key = _locked(key)
     _require_state(key, State.CREATED, "be published")
     if SigningKey.objects.trusted().count() >= KEY_GROUP_LIMIT:
-        raise SigningKeyError(
-            f"CloudFront trusts at most {KEY_GROUP_LIMIT} keys in a key group; "
-            "retire a key before publishing another."
-        )
+        raise SigningKeyError(KEY_GROUP_FULL)  # before creating anything in CloudFront
     backend = cdn()
     try:
         key_id = backend.publish_public_key(name=f"pettracker-key-{key.pk}", pem=key.public_key_pem)
