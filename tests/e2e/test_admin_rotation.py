@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
-from PIL import Image
 
 from images.models import SigningKey
 from tests.e2e.test_gallery_journey import log_in
-from tests.factories import PetFactory, UserFactory, ready_photo
+from tests.factories import PetFactory, UserFactory, ready_photo, store_renditions
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 REFETCH = """() => Promise.all(
@@ -22,12 +17,7 @@ REFETCH = """() => Promise.all(
 def stored_gallery(owner, photos: int):
     pet = PetFactory(owner=owner, name="Juniper")
     for index in range(photos):
-        photo = ready_photo(pet=pet)
-        for rendition in photo.renditions.all():
-            buffer = io.BytesIO()
-            colour = (40 * index % 255, 120, 200)
-            Image.new("RGB", (rendition.width, rendition.height), colour).save(buffer, "WEBP")
-            default_storage.save(rendition.key, ContentFile(buffer.getvalue()))
+        store_renditions(ready_photo(pet=pet), colour=(40 * index % 255, 120, 200))
     return pet
 
 

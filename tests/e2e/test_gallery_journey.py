@@ -188,18 +188,11 @@ def test_a_processing_photo_turns_into_its_thumbnail_when_ready(person, signing_
 
 
 def test_a_share_link_made_on_the_page_shows_the_gallery_to_a_visitor(person, signing_key):
-    from django.core.files.base import ContentFile
-    from django.core.files.storage import default_storage
-
-    from tests.factories import PetFactory, ready_photo
+    from tests.factories import PetFactory, ready_photo, store_renditions
 
     owner = UserFactory(username="fay")
     pet = PetFactory(owner=owner, name="Tansy")
-    photo = ready_photo(pet=pet)
-    for rendition in photo.renditions.all():
-        buffer = io.BytesIO()
-        Image.new("RGB", (rendition.width, rendition.height), "#f08c00").save(buffer, "WEBP")
-        default_storage.save(rendition.key, ContentFile(buffer.getvalue()))
+    store_renditions(ready_photo(pet=pet))
 
     page = person()
     log_in(page, "fay")
