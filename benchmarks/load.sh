@@ -16,7 +16,6 @@ ensure_redis
 command -v wrk >/dev/null 2>&1 || apt_install wrk
 
 WORK="$(mktemp -d /tmp/pettracker-load.XXXXXX)"
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 REDIS_PORT="$(free_port)"; WEB_PORT="$(free_port)"; CEILING_PORT="$(free_port)"
 export VAR_DIR="$WORK" CELERY_BROKER_URL="redis://127.0.0.1:$REDIS_PORT/0"
 export DEBUG=false ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=false

@@ -105,6 +105,7 @@ class PhotoAdmin(AuditedAdmin):
     list_select_related = ("pet", "uploader")
     date_hierarchy = "created_at"
     readonly_fields = (
+        "preview",
         "id",
         "pet",
         "uploader",
@@ -120,8 +121,7 @@ class PhotoAdmin(AuditedAdmin):
         "updated_at",
         "processed_at",
     )
-    fields = ("preview", "caption", *readonly_fields)
-    readonly_fields = ("preview", *readonly_fields)
+    fields = ("caption", *readonly_fields)  # the caption is the one thing an admin edits
     inlines = [RenditionInline]
     actions = ["reprocess"]
 

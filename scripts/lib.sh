@@ -64,6 +64,11 @@ ensure_redis() {
   command -v redis-server >/dev/null 2>&1 || apt_install redis-server
 }
 
+# free_port : a TCP port nothing listens on now, on 127.0.0.1.
+free_port() {
+  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # start_postgres : a throwaway PostgreSQL cluster on a free local port, stopped when the
 # calling script exits; sets PG_URL. The cluster lives under var/pg (or a temporary folder
 # when the postgres user cannot reach var/), owned by the user PostgreSQL insists on.
@@ -72,7 +77,7 @@ start_postgres() {
   local bin port dir runner=()
   bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
   [ -x "$bin/initdb" ] || die "PostgreSQL's initdb was not found under /usr/lib/postgresql"
-  port="$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  port="$(free_port)"
   [ "$(id -u)" = 0 ] && runner=(runuser -u postgres --)
   dir="$ROOT/var/pg-test"
   rm -rf "$dir"

@@ -70,13 +70,13 @@ def redis_url(tmp_path_factory) -> Iterator[str]:
         ],
         stdout=subprocess.DEVNULL,
     )
-    _wait_for_port(port)
+    wait_for_port(port)
     yield f"redis://127.0.0.1:{port}/0"
     process.terminate()
     process.wait(timeout=10)
 
 
-def _wait_for_port(port: int, timeout: float = 10.0) -> None:
+def wait_for_port(port: int, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with socket.socket() as sock:

@@ -37,14 +37,18 @@ def test_the_photo_list_filters_by_state(admin_client):
     assert list(listed.context["cl"].result_list) == [failed]
 
 
-def test_failed_photos_are_processed_again(admin_client, eager_celery, monkeypatch):
+def test_failed_photos_are_processed_again(
+    admin_client, monkeypatch, django_capture_on_commit_callbacks
+):
     failed = PhotoFactory(state=Photo.State.FAILED, error="storage could not be reached")
     queued = []
     monkeypatch.setattr(
         "images.tasks.process_photo.delay", lambda photo_id: queued.append(photo_id)
     )
-    response = act(admin_client, "/admin/images/photo/", "reprocess", failed)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = act(admin_client, "/admin/images/photo/", "reprocess", failed)
     assert "1 photo(s) queued for processing again." in response.content.decode()
+    assert queued == [str(failed.pk)]
     failed.refresh_from_db()
     assert (failed.state, failed.error) == (Photo.State.PROCESSING, "")
     assert AuditEntry.objects.get().action == "photo.reprocess"
@@ -123,3 +127,11 @@ def test_invalidations_show_their_first_paths(admin_client):
     Invalidation.objects.create(paths=paths, path_count=5)
     html = admin_client.get("/admin/images/invalidation/").content.decode()
     assert "/renditions/p/0.webp, /renditions/p/1.webp, /renditions/p/2.webp and 2 more" in html
+
+
+def test_a_photos_page_shows_its_preview_and_edits_only_the_caption(admin_client, signing_key):
+    photo = ready_photo(pet=PetFactory(), caption="old")
+    page = admin_client.get(f"/admin/images/photo/{photo.pk}/change/").content.decode()
+    assert '<img src="/cdn/renditions/' in page
+    assert 'name="caption"' in page
+    assert 'name="original_key"' not in page

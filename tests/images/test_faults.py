@@ -16,8 +16,7 @@ from django.test import Client
 
 from images.models import Photo
 from images.pipeline import photos_requeue_stuck
-from tests.conftest import ROOT, WorkerProcess, free_port
-from tests.conftest import _wait_for_port as wait_for_port
+from tests.conftest import ROOT, WorkerProcess, free_port, wait_for_port
 from tests.factories import PetFactory, UserFactory
 from tests.images import corpus
 from tests.images.helpers import ask_ticket, complete, post_file, upload
