@@ -112,3 +112,29 @@ def test_canned_cookies_carry_expires_and_sha256_cookies_say_so(rsa_key):
     assert cookies["CloudFront-Expires"] == "1893456000"
     assert "CloudFront-Policy" not in cookies
     assert cookies["CloudFront-Hash-Algorithm"] == "SHA256"
+
+
+def test_the_apps_signer_makes_botocores_urls_too(rsa_key):
+    """What galleries and downloads really use, not only the building blocks above."""
+    from images.delivery.signer import Signer
+
+    now = 1_899_999_600.0
+    signer = Signer(
+        base_url="https://d111111abcdef8.cloudfront.net",
+        window=600,
+        load_credentials=lambda: Credentials("K2JCJMDEHXQW5F", rsa_key),
+        clock=lambda: now,
+    )
+    expires = datetime.datetime.fromtimestamp(signer.expiry(), tz=datetime.UTC)
+    botocore = botocore_signer(rsa_key)
+    original = "originals/7/2026/03/a.jpg"
+    assert signer.url(original) == botocore.generate_presigned_url(
+        f"{signer.base_url}/{original}", date_less_than=expires
+    )
+    rendition = "renditions/11111111-1111-4111-8111-111111111111/p/thumb-ab.webp"
+    policy = botocore.build_policy(
+        f"{signer.base_url}/renditions/11111111-1111-4111-8111-111111111111/*", expires
+    )
+    assert signer.url(rendition) == botocore.generate_presigned_url(
+        f"{signer.base_url}/{rendition}", policy=policy
+    )
