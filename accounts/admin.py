@@ -1,6 +1,8 @@
 """The users' admin: who they are, what they keep here, and deactivation that ends their
 sessions at once (their pets and photos stay). Changes go to the audit trail."""
 
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models, transaction
@@ -58,6 +60,13 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     ordering = ("-date_joined",)
     inlines = [PetInline]
     actions = ["deactivate", "reactivate"]
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        ("Upload limits", {"fields": ("photo_quota", "storage_quota")}),
+    )
+    # Only a superuser grants powers: staff who may change users could otherwise make
+    # themselves (or anyone) a superuser.
+    superuser_only_fields = ("is_superuser", "groups", "user_permissions")
     add_fieldsets = (
         (
             None,
@@ -67,6 +76,18 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
             },
         ),
     )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return fields
+        return (*fields, *self.superuser_only_fields)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return _may_act_on(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return _may_act_on(request, obj) and super().has_delete_permission(request, obj)
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []  # a new user has no pets
@@ -97,8 +118,13 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     def storage_used(self, user: User) -> str:
         return filesizeformat(user.original_bytes + user.rendition_bytes)
 
-    @admin.action(description="Deactivate the selected users (ends their sessions now)")
+    @admin.action(
+        description="Deactivate the selected users (ends their sessions now)",
+        permissions=["change"],
+    )
     def deactivate(self, request, queryset) -> None:
+        if not self._may_act_on_all(request, queryset):
+            return
         with transaction.atomic():
             users = list(queryset.exclude(pk=request.user.pk))
             sessions = 0
@@ -111,14 +137,32 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
             request, f"{len(users)} user(s) deactivated; {sessions} session(s) ended."
         )
 
-    @admin.action(description="Reactivate the selected users")
+    @admin.action(description="Reactivate the selected users", permissions=["change"])
     def reactivate(self, request, queryset) -> None:
+        if not self._may_act_on_all(request, queryset):
+            return
         with transaction.atomic():
             users = list(queryset)
             for user in users:
                 user_reactivate(user=user)
                 audit_record(request=request, action="user.reactivate", target=user)
         self.message_user(request, f"{len(users)} user(s) reactivated.")
+
+    def _may_act_on_all(self, request, queryset) -> bool:
+        """Refuse, and say so, when the selection holds a superuser and the actor is not one."""
+        if request.user.is_superuser or not queryset.filter(is_superuser=True).exists():
+            return True
+        self.message_user(
+            request,
+            "Only a superuser can act on a superuser; nothing was changed.",
+            messages.ERROR,
+        )
+        return False
+
+
+def _may_act_on(request, user: User | None) -> bool:
+    """Acting on a superuser's account needs a superuser."""
+    return user is None or not user.is_superuser or request.user.is_superuser
 
 
 @admin.register(AuditEntry)
@@ -145,3 +189,19 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+# django-axes' own admin offers "Clean up expired attempts" without declaring a permission;
+# it deletes rows, so it needs the delete permission here. It also failed with a 500: it reads
+# the attempt time that axes sets only on log-in requests.
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(AxesAccessAttemptAdmin):
+    actions = ["cleanup_expired_attempts"]
+
+    @admin.action(description="Clean up expired attempts", permissions=["delete"])
+    def cleanup_expired_attempts(self, request, queryset) -> None:
+        request.axes_attempt_time = getattr(request, "axes_attempt_time", None)  # None: now
+        super().cleanup_expired_attempts(request, queryset)

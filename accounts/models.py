@@ -7,6 +7,20 @@ class User(AbstractUser):
     """A PetTracker account; log-in is by username, e-mail serves password resets."""
 
     email = models.EmailField("email address", blank=True)
+    # Upload limits of this account; empty means the site's defaults (PHOTO_QUOTA_COUNT and
+    # PHOTO_QUOTA_BYTES). Counted over the photos this user uploaded, pending ones included.
+    photo_quota = models.PositiveIntegerField(
+        "photo quota",
+        null=True,
+        blank=True,
+        help_text="Photos this user may keep. Empty: the site's default.",
+    )
+    storage_quota = models.PositiveBigIntegerField(
+        "storage quota (bytes)",
+        null=True,
+        blank=True,
+        help_text="Bytes of originals this user may keep. Empty: the site's default.",
+    )
 
     objects = UserManager()
 

@@ -135,7 +135,7 @@ class PhotoAdmin(AuditedAdmin):
     def preview(self, photo: Photo) -> str:
         return _thumb_preview(next((r for r in photo.renditions.all() if r.name == "thumb"), None))
 
-    @admin.action(description="Process the selected photos again")
+    @admin.action(description="Process the selected photos again", permissions=["change"])
     def reprocess(self, request, queryset) -> None:
         with transaction.atomic():
             photos = [photo_reprocess(photo=photo) for photo in queryset]
@@ -181,7 +181,7 @@ class ShareAdmin(AuditedAdmin):
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
 
-    @admin.action(description="Revoke the selected shares")
+    @admin.action(description="Revoke the selected shares", permissions=["delete"])
     def revoke(self, request, queryset) -> None:
         with transaction.atomic():
             shares = list(queryset.select_related("pet", "grantee"))
@@ -203,7 +203,7 @@ class ShareLinkAdmin(AuditedAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.action(description="Revoke the selected links")
+    @admin.action(description="Revoke the selected links", permissions=["change"])
     def revoke(self, request, queryset) -> None:
         with transaction.atomic():
             links = list(queryset.filter(revoked_at__isnull=True).select_related("pet"))
