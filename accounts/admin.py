@@ -62,8 +62,16 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     actions = ["deactivate", "reactivate"]
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        ("Upload limits", {"fields": ("photo_quota", "storage_quota")}),
+        (
+            "Upload limits",
+            {
+                "fields": ("upload_usage", "photo_quota", "storage_quota"),
+                "description": "Empty limits take the site's defaults (PHOTO_QUOTA_COUNT, "
+                "PHOTO_QUOTA_BYTES). Usage counts the photos this user uploaded, to any pet.",
+            },
+        ),
     )
+    readonly_fields = ("upload_usage",)
     # Only a superuser grants powers: staff who may change users could otherwise make
     # themselves (or anyone) a superuser.
     superuser_only_fields = ("is_superuser", "groups", "user_permissions")
@@ -113,6 +121,14 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     @admin.display(description="Photos", ordering="photos_owned")
     def photo_count(self, user: User) -> int:
         return user.photos_owned
+
+    @admin.display(description="Uploads")
+    def upload_usage(self, user: User) -> str:
+        used, quota = Photo.objects.uploaded_by(user).usage(), user.upload_quota()
+        return (
+            f"{used.photos:,} of {quota.photos:,} photos, "
+            f"{filesizeformat(used.bytes)} of {filesizeformat(quota.bytes)}"
+        )
 
     @admin.display(description="Storage used")
     def storage_used(self, user: User) -> str:

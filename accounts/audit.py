@@ -36,6 +36,22 @@ def audit_record(
     )
 
 
+SYSTEM_ACTOR = "system"
+
+
+def audit_record_system(*, action: str, target=None, via: str, details: dict | None = None):
+    """Record that PetTracker itself did ``action`` (a beat task, a management command)."""
+    return AuditEntry.objects.create(
+        actor=None,
+        actor_username=SYSTEM_ACTOR,
+        action=action,
+        target_type=target._meta.label if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        target_repr=str(target)[:200] if target is not None else "",
+        details={"via": via, **(details or {})},
+    )
+
+
 class AuditedAdmin(admin.ModelAdmin):
     """A ModelAdmin whose additions, changes and deletions also go to the audit trail."""
 

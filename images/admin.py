@@ -10,7 +10,7 @@ from images import admin_signing_keys  # noqa: F401  (registers the signing keys
 from images.delivery.invalidations import FREE_PATHS_PER_MONTH
 from images.delivery.signer import NoSigningKey, get_signer
 from images.models import Invalidation, Pet, Photo, Rendition, Share, ShareLink
-from images.pipeline import photo_delete, photo_reprocess, photos_delete
+from images.pipeline import photo_delete, photo_reprocess, photos_delete, renditions_delete
 from images.services import pet_delete, share_link_revoke, share_revoke
 
 
@@ -35,11 +35,12 @@ class ShareLinkInline(admin.TabularInline):
 
 
 def _thumb_preview(thumb: Rendition | None) -> str:
-    """The thumb, signed like the gallery's (one signature per page for any photos)."""
+    """The thumb, signed as the gallery signs it: one policy per pet (a signature per pet on
+    the page, once a window), so a preview's URL opens that pet's renditions and no other's."""
     if thumb is None:
         return "—"
     try:
-        url = get_signer().preview_url(thumb.key)
+        url = get_signer().url(thumb.key)
     except NoSigningKey:
         return "no signing key"
     return format_html('<img src="{}" width="64" height="64" alt="">', url)
@@ -152,7 +153,10 @@ class PhotoAdmin(AuditedAdmin):
 
 
 @admin.register(Rendition)
-class RenditionAdmin(admin.ModelAdmin):
+class RenditionAdmin(AuditedAdmin):
+    """Read-only but for deletion, which goes through the pipeline: the stored object is
+    deleted and its CDN path invalidated."""
+
     list_display = ("photo", "name", "width", "height", "bytes", "created_at")
     list_filter = ("name",)
     search_fields = ("key", "photo__id")
@@ -163,6 +167,14 @@ class RenditionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    @transaction.atomic
+    def delete_model(self, request, obj) -> None:
+        renditions_delete(renditions=Rendition.objects.filter(pk=obj.pk))
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset) -> None:
+        renditions_delete(renditions=queryset)
 
 
 @admin.register(Share)

@@ -171,7 +171,7 @@ class SigningKeyAdmin(AuditedAdmin):
 
     def key_step_view(self, request: HttpRequest, key_id: int, step: str) -> HttpResponse:
         key = get_object_or_404(SigningKey, pk=key_id)
-        chosen = _step(KEY_STEPS, step, request)
+        chosen = _step(KEY_STEPS, step, request, key=key)
         back = reverse("admin:images_signingkey_change", args=[key.pk])
         if request.method == "POST":
             self._perform(request, f"signing_key.{step}", lambda: chosen.service(key=key), key)
@@ -219,8 +219,11 @@ def _can(request: HttpRequest) -> bool:
     return request.user.has_perm(PERMISSION)
 
 
-def _step(steps: dict[str, KeyStep], name: str, request: HttpRequest) -> KeyStep:
+def _step(steps: dict[str, KeyStep], name: str, request: HttpRequest, key=None) -> KeyStep:
     if not _can(request):
+        if request.method == "POST" and name in steps:  # an attempt at the step, refused
+            details = {"refused": "no permission to manage signing keys"}
+            audit_record(request=request, action=f"signing_key.{name}", target=key, details=details)
         raise PermissionDenied("Managing signing keys needs the “manage signing keys” permission.")
     if request.method not in ("GET", "POST"):
         raise PermissionDenied("Only GET (to confirm) and POST (to do it).")

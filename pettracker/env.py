@@ -8,7 +8,8 @@ understood: a typo in production must stop the process, not quietly fall back.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -83,3 +84,24 @@ def env_required(name: str, *, reason: str, environ: Mapping[str, str] | None = 
     if value is None:
         raise ImproperlyConfigured(f"{name} must be set: {reason}")
     return value
+
+
+def local_secret(path: Path, make: Callable[[], str]) -> str:
+    """The secret kept in ``path`` (a local run's ``var/``), made by ``make`` on first use.
+
+    Written under a temporary name and linked into place, so processes starting together
+    (web, worker, beat) all end up with the one that won; readable by its owner only.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as stream:
+            stream.write(make())
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            draft.unlink()
+    return path.read_text().strip()

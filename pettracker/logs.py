@@ -1,21 +1,64 @@
 """Structured logs: one JSON object a line, and one line per request and per task, with ids.
 
 Request lines carry the path without its query string: signed URLs must not end up in logs.
+Secrets in paths (a share link's token, a password reset's) are redacted in every log line,
+ours and Django's alike (``RedactSecretPaths`` on the handler).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
 
 from celery.signals import task_failure, task_postrun, task_prerun
+from django.urls import Resolver404, ResolverMatch, resolve
 
 REQUEST_ID_HEADER = "X-Request-ID"
 request_logger = logging.getLogger("pettracker.request")
 task_logger = logging.getLogger("pettracker.task")
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+
+
+# URL parameters that are secrets: a share link's token, a password reset's user and token.
+SECRET_URL_PARAMETERS = frozenset({"token", "uidb64"})
+REDACTED = "[redacted]"
+# A path within a log message: after a space, a quote or the start, up to a space or quote.
+_PATH_IN_TEXT = re.compile(r"(?<![\w.:/])/[^\s\"'?#]*")
+
+
+def redact_path(path: str, match: ResolverMatch | None = None) -> str:
+    """``path`` with the values of its secret URL parameters replaced by ``[redacted]``."""
+    if match is None:
+        try:
+            match = resolve(path)
+        except Resolver404:
+            return path
+    for name, value in match.kwargs.items():
+        if name in SECRET_URL_PARAMETERS and str(value):
+            path = path.replace(f"/{value}/", f"/{REDACTED}/")
+    return path
+
+
+def redact_paths_in(text: str) -> str:
+    """``text`` with every path in it redacted (Django's "Not Found: /s/<token>/", the
+    development server's request lines)."""
+    return _PATH_IN_TEXT.sub(lambda found: redact_path(found.group()), text)
+
+
+class RedactSecretPaths(logging.Filter):
+    """On the handler, so that it sees every record, whichever logger made it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_paths_in(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        if isinstance(getattr(record, "path", None), str):
+            record.path = redact_path(record.path)
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -56,15 +99,16 @@ class RequestLogMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         user = getattr(request, "user", None)
+        path = redact_path(request.path, getattr(request, "resolver_match", None))
         request_logger.info(
             "%s %s %s",
             request.method,
-            request.path,
+            path,
             response.status_code,
             extra={
                 "request_id": request.id,
                 "method": request.method,
-                "path": request.path,
+                "path": path,
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                 "user_id": user.pk if user is not None and user.is_authenticated else None,

@@ -9,16 +9,17 @@ beyond choosing these back ends here.
 
 from __future__ import annotations
 
-import base64
-import hashlib
+import secrets
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
-from pettracker.env import env_bool, env_int, env_list, env_required, env_str
+from pettracker.defaults import PUBLISHED_SECRET_KEYS
+from pettracker.env import env_bool, env_int, env_list, env_required, env_str, local_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -28,11 +29,17 @@ VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 DEBUG = env_bool("DEBUG", True)
 
 if DEBUG:
-    SECRET_KEY = env_str("SECRET_KEY", "local-development-only-not-a-secret-key-0123456789abcdef")
+    # A local run makes its own secret on first start and keeps it in var/: a key published
+    # in the source would let anyone who reaches the server forge upload policies and sessions.
+    SECRET_KEY = env_str("SECRET_KEY") or local_secret(
+        VAR_DIR / "secret_key", lambda: secrets.token_urlsafe(64)
+    )
 else:
     SECRET_KEY = env_required("SECRET_KEY", reason="production (DEBUG=false) needs its own key.")
     if len(SECRET_KEY) < 50:
         raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long.")
+    if SECRET_KEY in PUBLISHED_SECRET_KEYS:
+        raise ImproperlyConfigured("SECRET_KEY is one published in PetTracker's source; make one.")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
@@ -41,6 +48,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "pettracker.apps.PetTrackerAdminConfig",
+    # Before staticfiles: its runserver refuses a public address while published defaults
+    # (demo passwords) are in use; and the project's system checks.
+    "pettracker.apps.PetTrackerConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -55,6 +65,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: one log line per request, whatever answers it.
     "pettracker.logs.RequestLogMiddleware",
+    # Next: requests that did not come the configured way in are refused before anything.
+    "pettracker.net.OriginGuardMiddleware",
+    # Then a Content-Length that is not a number is a 400, before anything reads the body.
+    "pettracker.framing.ContentLengthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files straight from the app (hashed names, far-future caching); CloudFront's
     # /static/* behaviour caches them at the edge.
@@ -148,11 +162,34 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minim
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-# Proxies in front of the app (CloudFront, a load balancer): the client's address is the one
-# they saw. One rule (pettracker.net.client_ip) for log-in throttling, the edge and the audit
-# trail; django-axes would otherwise need django-ipware, which is not installed, and would key
-# every lock-out on the proxy's address.
-TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+# The way in: the hops in front of the app, outermost first ("cloudfront", "load-balancer").
+# The client's address is the one the outermost hop saw: each hop appends the address it saw to
+# X-Forwarded-For, so it is the entry that many places from the end; entries before it are the
+# client's own and can be forged. The count holds only if every request takes the same path:
+# with CloudFront in front, the app refuses requests that lack the secret header CloudFront
+# adds (ORIGIN_SECRET), so nobody reaches it through the load balancer alone with one hop less.
+# One rule (pettracker.net.client_ip) serves log-in throttling, the edge and the audit trail.
+PROXY_KINDS = ("cloudfront", "load-balancer")
+PROXIES = env_list("PROXIES")
+if set(PROXIES) - set(PROXY_KINDS) or len(set(PROXIES)) != len(PROXIES):
+    raise ImproperlyConfigured(
+        f"PROXIES names the hops in front of the app, outermost first, each once: "
+        f"{', '.join(PROXY_KINDS)} (got {','.join(PROXIES)!r})."
+    )
+if PROXIES and PROXIES[0] != "cloudfront" and "cloudfront" in PROXIES:
+    raise ImproperlyConfigured("PROXIES: cloudfront comes first (the viewer reaches it first).")
+if env_str("TRUSTED_PROXY_COUNT"):
+    raise ImproperlyConfigured(
+        "TRUSTED_PROXY_COUNT is replaced by PROXIES: name the hops in front of the app, "
+        "e.g. PROXIES=cloudfront,load-balancer (see docs/deploy.md)."
+    )
+ORIGIN_SECRET = env_str("ORIGIN_SECRET")
+if "cloudfront" in PROXIES and len(ORIGIN_SECRET) < 32:
+    raise ImproperlyConfigured(
+        "ORIGIN_SECRET must be set (32+ characters) when PROXIES names cloudfront: CloudFront "
+        "adds it to every request as X-Origin-Secret, and the app refuses requests without "
+        "it, so the client's address can't be forged by skipping CloudFront."
+    )
 AXES_CLIENT_IP_CALLABLE = "pettracker.net.client_ip"
 AXES_VERBOSE = False
 
@@ -250,9 +287,10 @@ def _signing_key_encryption_keys() -> list[str]:
             '(make one with: python -c "from cryptography.fernet import Fernet; '
             'print(Fernet.generate_key().decode())").'
         )
-    # Local runs only: a key derived from SECRET_KEY, so nothing needs configuring.
-    digest = hashlib.sha256(f"signing-keys:{SECRET_KEY}".encode()).digest()
-    return [base64.urlsafe_b64encode(digest).decode()]
+    # Local runs only: a key made on first start and kept in var/ (never derived from
+    # SECRET_KEY, so knowing one opens nothing of the other).
+    path = VAR_DIR / "signing_key_encryption_key"
+    return [local_secret(path, lambda: Fernet.generate_key().decode())]
 
 
 SIGNING_KEY_ENCRYPTION_KEYS = _signing_key_encryption_keys()
@@ -262,8 +300,29 @@ SIGNING_KEY_ENCRYPTION_KEYS = _signing_key_encryption_keys()
 PHOTO_MAX_UPLOAD_BYTES = env_int("PHOTO_MAX_UPLOAD_BYTES", 40 * 1024 * 1024, minimum=1)
 # Decoded size limit: refuses decompression bombs before any pixel is decoded.
 PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 50_000_000, minimum=1_000_000)
+# Memory a photo's decode may take, checked from the header before decoding: pixels × the bytes
+# Pillow holds a pixel in (4 for RGB and RGBA, 1 for greyscale or palette) plus what the decoder
+# keeps beside them (WebP 12, HEIC 5, a progressive JPEG's coefficients). 250 MB admits every
+# JPEG camera photo within PHOTO_MAX_PIXELS (draft decodes a 50 MP one at a half or quarter
+# scale: 13-50 MB; progressive at 4:2:0, 200 MB), a 24 MP iPhone HEIC (220 MB) and RGBA PNGs up
+# to the pixel limit (200 MB); it refuses a 48 MP HEIC (440 MB) and WebPs over 15.6 MP. The
+# worst file it admits peaks a worker process at about 345 MiB (benchmarks/worker_memory.py),
+# which docs/deploy.md sizes workers by.
+PHOTO_MAX_DECODED_BYTES = env_int("PHOTO_MAX_DECODED_BYTES", 250_000_000, minimum=1_000_000)
 # How long an upload ticket (a presigned POST) stays valid.
 PHOTO_UPLOAD_TICKET_SECONDS = env_int("PHOTO_UPLOAD_TICKET_SECONDS", 300, minimum=30, maximum=3600)
+# Upload tickets one user may take in any 60 seconds (more: 429 with Retry-After). The upload
+# page sends three files at a time and waits a 429 out, so a few hundred dropped photos still
+# go through unattended; 120 a minute is more than most uplinks carry (four-megabyte phone
+# photos over 20 Mbit/s come to about 40 a minute), so only a fast line with small files waits.
+UPLOAD_TICKETS_PER_MINUTE = env_int("UPLOAD_TICKETS_PER_MINUTE", 120, minimum=1)
+# What one user may keep (more: 413), counting every photo they uploaded, unfinished uploads
+# by their announced size; a user's own quota, set in the admin, replaces these. Phone photos
+# are 2–5 MB, so 20 GB holds 4,000–10,000 originals: years of a keen owner's photos, at about
+# $0.50 a month in S3 Standard. The count also bounds what size cannot: each photo costs rows,
+# a worker's run and three renditions, however small its original.
+PHOTO_QUOTA_COUNT = env_int("PHOTO_QUOTA_COUNT", 10_000, minimum=0)
+PHOTO_QUOTA_BYTES = env_int("PHOTO_QUOTA_BYTES", 20 * 1024**3, minimum=0)
 # A photo still "processing" after this long is queued again (a lost message loses no photo).
 PHOTO_STUCK_AFTER_SECONDS = env_int("PHOTO_STUCK_AFTER_SECONDS", 600, minimum=1)
 # Processing attempts before a photo is marked failed for good.
@@ -344,6 +403,8 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# A failed CSRF check on an API call answers JSON like the API's other refusals.
+CSRF_FAILURE_VIEW = "pettracker.errors.csrf_failure"
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if not DEBUG:
@@ -400,13 +461,23 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "pettracker.logs.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "filters": {"redact_secret_paths": {"()": "pettracker.logs.RedactSecretPaths"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["redact_secret_paths"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # django-axes logs every successful log-in at INFO; only its warnings matter here.
     "loggers": {
         "axes": {"level": "WARNING"},
+        # Django's own loggers write through our handler too (its defaults have handlers of
+        # their own), so that every line is formatted alike and secrets are redacted.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # pettracker.request logs every request already.
-        "django.server": {"level": "WARNING"},
+        "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
 

@@ -343,6 +343,9 @@ def worker_env(broker, redis_url, test_var_dir, settings) -> dict[str, str]:
         "DATABASE_URL": database_url_for_workers(),
         "CELERY_BROKER_URL": redis_url,
         "VAR_DIR": str(test_var_dir),
+        # This process's secrets: the worker's VAR_DIR would otherwise make its own.
+        "SECRET_KEY": settings.SECRET_KEY,
+        "SIGNING_KEY_ENCRYPTION_KEYS": ",".join(settings.SIGNING_KEY_ENCRYPTION_KEYS),
         "PHOTO_MAX_ATTEMPTS": "5",
     }
 

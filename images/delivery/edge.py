@@ -19,7 +19,7 @@ from django.utils.http import http_date, parse_http_date_safe, quote_etag
 from django.views.decorators.http import require_http_methods
 
 from images.delivery.signing import SIGNING_PARAMETERS, PublicKey, load_public_key
-from images.delivery.verification import Refused, SignedRequest, verify
+from images.delivery.verification import Refused, SignedRequest, signing_query, verify
 from images.keys import SECURITY_HEADERS, object_headers
 from images.models import SigningKey
 from pettracker.metrics import increment
@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 OBJECT_KEY = re.compile(r"(?:originals|renditions)/[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*\.[a-z0-9]+")
 CHUNK = 64 * 1024
 SINGLE_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+# Range positions longer than this are beyond any object (and beyond int()'s digit limit).
+MAX_POSITION_DIGITS = 18
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -40,9 +42,10 @@ def edge(request: HttpRequest, key: str) -> HttpResponse:
     try:
         verify(_signed_request(request, key), trusted_public_keys())
     except Refused as refusal:
+        # The reason goes to the log only: it would tell a prober which key ids are trusted.
         logger.info("edge refused %s: %s", key, refusal)
         increment("edge_refused")
-        return _plain(403, f"Access Denied: {refusal}")
+        return _plain(403, "Access Denied")
     if not default_storage.exists(key):
         return _plain(404, "Not Found")
     increment("edge_served")
@@ -58,7 +61,7 @@ def _signed_request(request: HttpRequest, key: str) -> SignedRequest:
     url = f"{settings.CDN_BASE_URL}/{key}" + (f"?{'&'.join(kept)}" if kept else "")
     return SignedRequest(
         url=url,
-        query={name: request.GET[name] for name in SIGNING_PARAMETERS if name in request.GET},
+        query=signing_query(request.META.get("QUERY_STRING", "")),
         cookies=request.COOKIES,
         client_ip=client_ip(request),
         now=now(),
@@ -142,14 +145,20 @@ def _byte_range(request: HttpRequest, etag: str, size: int) -> tuple[int, int]:
     if not first and not last:
         return whole
     if not first:  # the last N bytes
-        return max(0, size - int(last)), size - 1
-    start = int(first)
-    if last and int(last) < start:
+        return max(0, size - _position(last)), size - 1
+    start = _position(first)
+    if last and _position(last) < start:
         return whole  # not a valid range: ignored
-    end = min(int(last), size - 1) if last else size - 1
+    end = min(_position(last), size - 1) if last else size - 1
     if start >= size:
         return size, size - 1  # start > end: unsatisfiable
     return start, end
+
+
+def _position(digits: str) -> int:
+    """A byte position; one with more digits than any object has bytes counts as "past the
+    end" (int() refuses 4,300 digits and more)."""
+    return int(digits) if len(digits) <= MAX_POSITION_DIGITS else 10**MAX_POSITION_DIGITS
 
 
 def _read(key: str, start: int, end: int) -> Iterator[bytes]:

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.audit import audit_record_system
 from images.delivery import keypairs
 from images.delivery.cloudfront import KEY_GROUP_FULL, KEY_GROUP_LIMIT, CdnError, cdn
 from images.delivery.encryption import encrypt_private_key
@@ -180,19 +181,27 @@ def signing_key_due(now=None) -> bool:
     return age >= datetime.timedelta(days=settings.SIGNING_KEY_MAX_AGE_DAYS)
 
 
-def signing_keys_maintain() -> dict[str, int]:
+def signing_keys_maintain(*, via: str = "beat") -> dict[str, int]:
     """Beat: rotate when due (or finish a rotation waiting for CloudFront), and retire the
-    retiring keys whose URLs have all expired. Returns what it did, for the log."""
+    retiring keys whose URLs have all expired; each step goes to the audit trail (actor
+    "system"). Returns what it did, for the log."""
     done = {"rotated": 0, "retired": 0}
     # A rotation waiting for CloudFront is still due (the old key is still active), so the
     # next run activates its key once it has spread.
     if signing_key_due():
         key = signing_key_rotate()
+        audit_record_system(
+            action="signing_key.rotate", target=key, via=via, details={"state": key.state}
+        )
         done["rotated"] = int(key.state == State.ACTIVE)
     for key in SigningKey.objects.filter(state=State.RETIRING, trusted_until__lte=timezone.now()):
         try:
             signing_key_retire(key=key)
-            done["retired"] += 1
-        except SigningKeyError:
+        except SigningKeyError as refusal:
             logger.exception("could not retire signing key %s", key.public_key_id)
+            details = {"refused": str(refusal)}
+            audit_record_system(action="signing_key.retire", target=key, via=via, details=details)
+            continue
+        audit_record_system(action="signing_key.retire", target=key, via=via)
+        done["retired"] += 1
     return done

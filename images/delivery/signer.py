@@ -109,13 +109,6 @@ class Signer:
             return f"{self.base_url}/{key}?{self._prefix_query(prefix)}"
         return self.original_url(key)
 
-    def preview_url(self, key: str) -> str:
-        """A rendition's URL for staff pages listing many pets' photos: one policy over every
-        rendition, so a page of any number of pets costs one signature per window."""
-        if not key.startswith(RENDITIONS_PREFIX):
-            raise ValueError("only renditions have previews")
-        return f"{self.base_url}/{key}?{self._prefix_query(RENDITIONS_PREFIX)}"
-
     def original_url(self, key: str) -> str:
         """``key`` signed alone, with a canned policy (for originals: one object, one owner)."""
         url = f"{self.base_url}/{key}"

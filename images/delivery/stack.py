@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 
 from images.keys import ORIGINALS_PREFIX, RENDITIONS_PREFIX, SECURITY_HEADERS
+from pettracker.net import ORIGIN_SECRET_HEADER
 
 # AWS-managed policies (their ids are the same in every account).
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
@@ -25,11 +26,12 @@ STATIC_PATH = "/static/*"
 class StackSettings:
     bucket_name: str
     region: str  # the bucket's, and Origin Shield's
-    app_domain: str  # where the Django application answers (the API origin)
+    app_domain: str  # the load balancer's own name: the app's origin, never used by people
     cdn_domain: str  # the distribution's alias (images.example.com)
     upload_origins: tuple[str, ...]  # site origins allowed to POST uploads to the bucket
     key_group_name: str
     public_keys: tuple[tuple[str, str], ...]  # (name, PEM) of each trusted key
+    site_domains: tuple[str, ...] = ()  # the site's public names, also served by the distribution
 
 
 def security_headers_function_code() -> str:
@@ -68,8 +70,15 @@ def cloudfront_template(stack: StackSettings) -> dict:
             "CertificateArn": {
                 "Type": "String",
                 "AllowedPattern": "arn:aws:acm:us-east-1:[0-9]{12}:certificate/.+",
-                "Description": f"ACM certificate (us-east-1) for {stack.cdn_domain}",
-            }
+                "Description": "ACM certificate (us-east-1) for " + ", ".join(_aliases(stack)),
+            },
+            "OriginSecret": {
+                "Type": "String",
+                "NoEcho": True,
+                "MinLength": 32,
+                "Description": "The app's ORIGIN_SECRET: CloudFront adds it to every request "
+                f"as {ORIGIN_SECRET_HEADER}, and the app refuses requests without it",
+            },
         },
         "Resources": resources,
         "Outputs": {
@@ -249,6 +258,10 @@ def _app(path: str | None, cache_policy: str) -> dict:
     return _with_headers(behaviour)
 
 
+def _aliases(stack: StackSettings) -> list[str]:
+    return [stack.cdn_domain, *(d for d in stack.site_domains if d != stack.cdn_domain)]
+
+
 def _distribution(stack: StackSettings) -> dict:
     photos_origin = {
         "Id": "photos",
@@ -264,6 +277,11 @@ def _distribution(stack: StackSettings) -> dict:
             "OriginProtocolPolicy": "https-only",
             "OriginSSLProtocols": ["TLSv1.2"],
         },
+        # The one way in: the app answers only requests carrying this, so every request has
+        # come through CloudFront and then the load balancer (PROXIES=cloudfront,load-balancer).
+        "OriginCustomHeaders": [
+            {"HeaderName": ORIGIN_SECRET_HEADER, "HeaderValue": {"Ref": "OriginSecret"}}
+        ],
     }
     return {
         "Type": "AWS::CloudFront::Distribution",
@@ -271,7 +289,7 @@ def _distribution(stack: StackSettings) -> dict:
             "DistributionConfig": {
                 "Enabled": True,
                 "Comment": "PetTracker photos and application",
-                "Aliases": [stack.cdn_domain],
+                "Aliases": _aliases(stack),
                 "HttpVersion": "http2and3",
                 "IPV6Enabled": True,
                 "PriceClass": "PriceClass_All",

@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import unquote, unquote_plus
 
 from images.delivery.signing import (
     COOKIE_PREFIX,
@@ -38,6 +39,23 @@ class SignedRequest:
     cookies: Mapping[str, str]
     client_ip: str
     now: int  # epoch seconds
+
+
+def signing_query(query_string: str) -> dict[str, str]:
+    """The signing parameters of a raw query string, as CloudFront reads them: their names
+    exactly as written (a percent-encoded name is not one), each at most once."""
+    found: dict[str, str] = {}
+    for part in filter(None, query_string.split("&")):
+        raw_name, _, value = part.partition("=")
+        name = unquote_plus(raw_name)
+        if name not in SIGNING_PARAMETERS:
+            continue
+        if raw_name != name:
+            raise Refused(f"the signing parameter {name} is percent-encoded")
+        if name in found:
+            raise Refused(f"the signing parameter {name} appears twice")
+        found[name] = unquote(value)
+    return found
 
 
 def verify(request: SignedRequest, trusted_keys: Mapping[str, PublicKey]) -> None:

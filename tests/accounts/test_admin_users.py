@@ -118,3 +118,13 @@ def test_the_audit_trail_is_read_only(admin_client):
     assert b'name="action"' not in page.content
     assert admin_client.post(f"/admin/accounts/auditentry/{entry.pk}/delete/").status_code == 403
     assert admin_client.get("/admin/accounts/auditentry/add/").status_code == 403
+
+
+def test_a_users_page_shows_their_uploads_against_their_quota(admin_client, owner):
+    from tests.factories import PetFactory, PhotoFactory
+
+    PhotoFactory(pet=PetFactory(), uploader=owner, size=3 * 1024 * 1024)
+    owner.photo_quota = 50
+    owner.save(update_fields=["photo_quota"])
+    page = admin_client.get(f"/admin/accounts/user/{owner.pk}/change/").content.decode()
+    assert "1 of 50 photos, 3.0\xa0MB of 20.0\xa0GB" in page

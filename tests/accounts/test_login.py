@@ -86,7 +86,7 @@ def test_an_inactive_account_cannot_log_in(client, owner):
 
 @pytest.mark.django_db
 def test_behind_a_proxy_a_lockout_is_keyed_on_the_clients_address(client, owner, settings):
-    settings.TRUSTED_PROXY_COUNT = 1
+    settings.PROXIES = ["load-balancer"]
     attacker = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "198.51.100.66"}
     for _ in range(settings.AXES_FAILURE_LIMIT):
         client.post(LOGIN, {"username": "owner", "password": "wrong"}, **attacker)

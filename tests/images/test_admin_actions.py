@@ -18,16 +18,34 @@ def act(admin_client, changelist, action, *objects):
     )
 
 
-def test_photos_are_listed_with_a_signed_preview_at_one_signature_a_page(admin_client, signing_key):
+def test_photos_are_listed_with_a_signed_preview_at_one_signature_a_pet(admin_client, signing_key):
     from images.delivery.signer import get_signer
 
-    for _ in range(5):
-        ready_photo(pet=PetFactory())  # five pets
+    pets = [PetFactory() for _ in range(3)]
+    for pet in [*pets, pets[0]]:
+        ready_photo(pet=pet)  # four photos of three pets
     signer = get_signer()
     before = signer.signatures
     html = admin_client.get("/admin/images/photo/").content.decode()
-    assert html.count('<img src="/cdn/renditions/') == 5
-    assert signer.signatures - before == 1
+    assert html.count('<img src="/cdn/renditions/') == 4
+    assert signer.signatures - before == 3
+
+
+def test_a_preview_opens_its_own_pets_renditions_and_no_other(admin_client, signing_key):
+    import html
+    import re
+
+    from tests.factories import store_renditions
+
+    mine, theirs = ready_photo(pet=PetFactory()), ready_photo(pet=PetFactory())
+    store_renditions(mine)
+    store_renditions(theirs)
+    page = admin_client.get(f"/admin/images/photo/{mine.pk}/change/").content.decode()
+    preview = html.unescape(re.search(r'<img src="(/cdn/renditions/[^"]+)"', page).group(1))
+    query = preview.split("?", 1)[1]
+    other = theirs.renditions.get(name="thumb").key
+    assert admin_client.get(preview).status_code == 200
+    assert admin_client.get(f"/cdn/{other}?{query}").status_code == 403
 
 
 def test_the_photo_list_filters_by_state(admin_client):
@@ -135,3 +153,30 @@ def test_a_photos_page_shows_its_preview_and_edits_only_the_caption(admin_client
     assert '<img src="/cdn/renditions/' in page
     assert 'name="caption"' in page
     assert 'name="original_key"' not in page
+
+
+def test_deleting_a_rendition_goes_through_the_pipeline_and_is_audited(admin_client):
+    photo = ready_photo(pet=PetFactory())
+    thumb = photo.renditions.get(name="thumb")
+    response = admin_client.post(f"/admin/images/rendition/{thumb.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not photo.renditions.filter(pk=thumb.pk).exists()
+    assert PendingObjectDeletion.objects.filter(key=thumb.key).exists()
+    assert PendingInvalidation.objects.filter(path=f"/{thumb.key}").exists()
+    entry = AuditEntry.objects.get(action="delete")
+    assert entry.target_type == "images.Rendition"
+
+
+def test_deleting_renditions_in_bulk_goes_through_the_pipeline(admin_client):
+    photo = ready_photo(pet=PetFactory())
+    keys = set(photo.renditions.values_list("key", flat=True))
+    admin_client.post(
+        "/admin/images/rendition/",
+        {
+            "action": "delete_selected",
+            "_selected_action": [r.pk for r in photo.renditions.all()],
+            "post": "yes",
+        },
+    )
+    assert set(PendingObjectDeletion.objects.values_list("key", flat=True)) == keys
+    assert AuditEntry.objects.filter(action="delete").count() == 3

@@ -152,6 +152,18 @@ def test_staff_without_the_key_permission_see_keys_but_may_not_act(staff_client,
     assert key.state == State.CREATED
 
 
+def test_a_step_refused_for_want_of_permission_is_audited(staff_client, make_signing_key):
+    key = make_signing_key(state="created")
+    staff_client.post(step_url(key, "publish"))
+    staff_client.post("/admin/images/signingkey/step/rotate/")
+    staff_client.get(step_url(key, "publish"))  # only looking: not an attempt
+    publish, rotate = AuditEntry.objects.order_by("created_at")
+    assert (publish.action, publish.target_id) == ("signing_key.publish", str(key.pk))
+    assert publish.details == {"refused": "no permission to manage signing keys"}
+    assert rotate.action == "signing_key.rotate"
+    assert rotate.ip_address == "127.0.0.1"
+
+
 def test_people_who_are_not_staff_never_reach_the_steps(client, make_signing_key):
     key = make_signing_key(state="created")
     client.force_login(UserFactory())

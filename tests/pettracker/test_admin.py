@@ -235,3 +235,68 @@ def test_lists_still_filter_on_ordinary_fields(admin_client):
     links = admin_client.get(_changelist("images.ShareLink"), {"revoked_at__isnull": "True"})
     assert len(keys.context["cl"].result_list) == 1
     assert len(links.context["cl"].result_list) == 1
+
+
+@pytest.mark.parametrize(("label", "action"), ACTIONS)
+@pytest.mark.parametrize(
+    "selected",
+    ["not-a-uuid", "9" * 25, "9" * 5000, "-1.5", ""],
+    ids=["word", "past-the-column", "past-int", "float", "empty"],
+)
+def test_an_action_on_a_malformed_id_is_a_400_and_changes_nothing(label, action, selected):
+    client = staff_client("boss", superuser=True)
+    client.raise_request_exception = False
+    target = _target(label, action)
+    # An action not offered (no model allows deleting its keys or audit entries) is refused
+    # before the selection is read: the list again, saying no action was chosen.
+    expected = 400 if action in offered(client, label) else 200
+    before = database_state()
+    data = {"action": action, "_selected_action": [target.pk, selected], "index": 0, "post": "yes"}
+    response = client.post(_changelist(label), data)
+    assert response.status_code == expected
+    assert database_state() == before
+
+
+AUTOCOMPLETED = [
+    (model._meta.label, name)
+    for model, model_admin in admin.site._registry.items()
+    for name in model_admin.autocomplete_fields
+]
+NOT_AN_ID = ["not-a-uuid", "9" * 25, "9" * 5000]
+
+
+@pytest.mark.parametrize(("label", "field"), AUTOCOMPLETED)
+@pytest.mark.parametrize("value", NOT_AN_ID, ids=["word", "past-the-column", "past-int"])
+def test_an_autocompleted_field_given_no_id_shows_the_form_again(admin_client, label, field, value):
+    app_label, model = label.lower().split(".")
+    admin_client.raise_request_exception = False
+    response = admin_client.post(reverse(f"admin:{app_label}_{model}_add"), {field: value})
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors[field]
+
+
+@pytest.mark.parametrize("value", NOT_AN_ID, ids=["word", "past-the-column", "past-int"])
+def test_an_autocompleted_inline_field_given_no_id_shows_the_form_again(admin_client, value):
+    pet = PetFactory()
+    admin_client.raise_request_exception = False
+    data = {
+        "owner": pet.owner_id,
+        "name": pet.name,
+        "species": pet.species,
+        **{
+            f"{prefix}-{name}": n
+            for prefix in ("shares", "share_links")
+            for name, n in [
+                ("TOTAL_FORMS", 0),
+                ("INITIAL_FORMS", 0),
+                ("MIN_NUM_FORMS", 0),
+                ("MAX_NUM_FORMS", 1000),
+            ]
+        },
+        "shares-TOTAL_FORMS": 1,
+        "shares-0-grantee": value,
+        "shares-0-role": "viewer",
+    }
+    response = admin_client.post(reverse("admin:images_pet_change", args=[pet.pk]), data)
+    assert response.status_code == 200
+    assert response.context["inline_admin_formsets"][0].formset.errors[0]["grantee"]

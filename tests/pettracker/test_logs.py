@@ -59,3 +59,64 @@ def test_each_task_is_one_line_with_its_id_and_state(caplog, eager_celery):
     assert line.task == "images.tasks.requeue_stuck_photos"
     assert line.task_id == result.id
     assert line.state == "SUCCESS"
+
+
+# --- Secrets in paths never reach a log line -----------------------------------------------
+
+
+@pytest.fixture
+def console():
+    """What the configured console handler writes, as text."""
+    import io
+
+    (handler,) = [h for h in logging.getLogger().handlers if h.get_name() == "console"]
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    yield stream
+    handler.setStream(previous)
+
+
+@pytest.fixture
+def link_token(owner):
+    import datetime
+
+    from images.services import share_link_create
+    from tests.factories import PetFactory
+
+    _, token = share_link_create(
+        pet=PetFactory(owner=owner), created_by=owner, lifetime=datetime.timedelta(days=1)
+    )
+    return token
+
+
+def test_a_share_links_token_is_not_logged_when_it_opens(client, console, link_token, signing_key):
+    assert client.get(f"/s/{link_token}/").status_code == 200
+    assert link_token not in console.getvalue()
+    assert "/s/[redacted]/" in console.getvalue()
+
+
+def test_a_share_links_token_is_not_logged_when_refused(client, console, link_token):
+    from images.models import ShareLink
+
+    ShareLink.objects.update(revoked_at="2026-01-01T00:00:00Z")
+    assert client.get(f"/s/{link_token}/").status_code == 404  # Django logs "Not Found: ..."
+    assert client.get(f"/s/{link_token}x/").status_code == 404
+    assert link_token not in console.getvalue()
+
+
+def test_a_password_reset_token_is_not_logged(client, console):
+    client.get("/accounts/password/reset/MQ/cgx1b2-0123456789abcdef0123456789abcdef/")
+    assert "0123456789abcdef0123456789abcdef" not in console.getvalue()
+
+
+def test_the_development_servers_request_line_is_redacted(console):
+    logging.getLogger("django.server").warning(
+        '"%s" %s %s', "GET /s/c2VjcmV0LXRva2VuLXZhbHVl/ HTTP/1.1", "404", "179"
+    )
+    assert "c2VjcmV0LXRva2VuLXZhbHVl" not in console.getvalue()
+    assert '"GET /s/[redacted]/ HTTP/1.1" 404 179' in console.getvalue()
+
+
+def test_paths_without_secrets_are_logged_as_they_are(client, console):
+    client.get("/pets/")
+    assert "GET /pets/ 302" in console.getvalue()

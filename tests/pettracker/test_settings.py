@@ -107,3 +107,45 @@ def test_production_cookies_are_secure_http_only_and_same_site():
         "s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_PRELOAD",
     )
     assert result.stdout.split() == ["True", "True", "Lax", "True", "31536000", "True"]
+
+
+def deploy_guide_environment() -> dict[str, str]:
+    """The deploy guide's "minimum for production", with its ``...`` filled in."""
+    text = (ROOT / "docs" / "deploy.md").read_text()
+    block = text.split("The minimum for production:", 1)[1].split("```sh", 1)[1].split("```")[0]
+    env = {}
+    for line in block.splitlines():
+        for assignment in line.split("#")[0].split():
+            name, _, value = assignment.partition("=")
+            env[name] = value
+    fillers = {
+        "SECRET_KEY": "k" * 64,
+        "SIGNING_KEY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "ORIGIN_SECRET": "o" * 48,
+    }
+    env.update({name: value for name, value in fillers.items() if name in env})
+    return {name: value for name, value in env.items() if "..." not in value}
+
+
+def test_the_deploy_guides_settings_give_the_one_way_in():
+    env = deploy_guide_environment()
+    assert env["PROXIES"] == "cloudfront,load-balancer"
+    result = load_settings(env, "s.PROXIES, len(s.ORIGIN_SECRET) >= 32")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['cloudfront', 'load-balancer'] True"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"ORIGIN_SECRET": ""}, "ORIGIN_SECRET must be set"),
+        ({"ORIGIN_SECRET": "short"}, "ORIGIN_SECRET must be set"),
+        ({"TRUSTED_PROXY_COUNT": "2"}, "TRUSTED_PROXY_COUNT is replaced by PROXIES"),
+        ({"PROXIES": "cloudfront,nginx"}, "PROXIES names the hops"),
+        ({"PROXIES": "load-balancer,cloudfront"}, "cloudfront comes first"),
+    ],
+)
+def test_a_way_in_that_does_not_hold_together_is_refused(change, message):
+    result = load_settings({**deploy_guide_environment(), **change}, "s.PROXIES")
+    assert result.returncode != 0
+    assert message in result.stderr

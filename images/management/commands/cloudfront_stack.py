@@ -19,7 +19,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bucket", help="Default: AWS_STORAGE_BUCKET_NAME.")
-        parser.add_argument("--app-domain", help="Default: the first of ALLOWED_HOSTS.")
+        parser.add_argument(
+            "--app-domain",
+            help="The load balancer's own name, CloudFront's origin for the app "
+            "(origin.pets.example.com); people never use it.",
+        )
+        parser.add_argument(
+            "--site-domain",
+            action="append",
+            help="A public name of the site, served by the distribution too (repeatable). "
+            "Default: ALLOWED_HOSTS but the app domain.",
+        )
         parser.add_argument("--cdn-domain", help="Default: the host of CDN_BASE_URL.")
         parser.add_argument(
             "--generate-key",
@@ -30,15 +40,19 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         bucket = options["bucket"] or settings.AWS_STORAGE_BUCKET_NAME
-        app_domain = _required(options["app_domain"] or _app_domain(), "--app-domain")
+        app_domain = _required(options["app_domain"], "--app-domain")
+        site_domains = options["site_domain"] or _site_domains(exclude=app_domain)
+        cdn_domain = _required(options["cdn_domain"] or _cdn_domain(), "--cdn-domain")
         stack = StackSettings(
             bucket_name=_required(bucket, "--bucket"),
             region=settings.AWS_S3_REGION_NAME,
             app_domain=app_domain,
-            cdn_domain=_required(options["cdn_domain"] or _cdn_domain(), "--cdn-domain"),
-            upload_origins=tuple(settings.CSRF_TRUSTED_ORIGINS) or (f"https://{app_domain}",),
+            cdn_domain=cdn_domain,
+            upload_origins=tuple(settings.CSRF_TRUSTED_ORIGINS)
+            or tuple(f"https://{domain}" for domain in site_domains or [cdn_domain]),
             key_group_name=settings.CLOUDFRONT_KEY_GROUP_NAME,
             public_keys=_public_keys(generate=options["generate_key"]),
+            site_domains=tuple(site_domains),
         )
         template = cloudfront_template_json(stack)
         if options["output"]:
@@ -55,9 +69,10 @@ def _required(value: str | None, option: str) -> str:
     return value
 
 
-def _app_domain() -> str | None:
+def _site_domains(*, exclude: str) -> list[str]:
     hosts = [host.lstrip(".") for host in settings.ALLOWED_HOSTS if host not in LOCAL_HOSTS]
-    return next((host for host in hosts if "*" not in host), None)
+    # Public DNS names only: no wildcard, no single-label host (localhost, testserver).
+    return [host for host in hosts if "*" not in host and "." in host and host != exclude]
 
 
 def _cdn_domain() -> str | None:

@@ -8,6 +8,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from accounts.audit import audit_record_system
+from images.delivery.encryption import UndecryptableKey, decrypt_private_key
 from images.delivery.rotation import (
     SigningKeyError,
     ready_to_sign_at,
@@ -15,6 +17,9 @@ from images.delivery.rotation import (
     signing_key_rotate,
 )
 from images.models import SigningKey
+
+ACTION = "signing_key.rotate"
+VIA = "manage.py rotate_signing_key"
 
 
 class Command(BaseCommand):
@@ -34,19 +39,30 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, if_due: bool = False, wait: bool = False, **options) -> None:
-        if if_due and not signing_key_due():
+        if if_due and not signing_key_due() and _active_key_opens():
             active = SigningKey.objects.active()
             self.stdout.write(f"Key {active.public_key_id} is active and not due; nothing to do.")
             return
         previous = SigningKey.objects.active()
         try:
-            key = signing_key_rotate()
+            key = self._rotate()
             if key.state == SigningKey.State.PUBLISHED and wait:
                 time.sleep(max(0.0, (ready_to_sign_at(key) - timezone.now()).total_seconds()))
-                key = signing_key_rotate()
+                key = self._rotate()
         except SigningKeyError as exc:
+            audit_record_system(action=ACTION, via=VIA, details={"refused": str(exc)})
             raise CommandError(str(exc)) from exc
         self.stdout.write(self._report(key, previous))
+
+    def _rotate(self) -> SigningKey:
+        if not _active_key_opens():
+            self.stderr.write(
+                "The active key cannot be opened with SIGNING_KEY_ENCRYPTION_KEYS (a local "
+                "database from before var/signing_key_encryption_key?); a new key replaces it."
+            )
+        key = signing_key_rotate()
+        audit_record_system(action=ACTION, target=key, via=VIA, details={"state": key.state})
+        return key
 
     def _report(self, key: SigningKey, previous: SigningKey | None) -> str:
         if key.state == SigningKey.State.PUBLISHED:
@@ -63,3 +79,15 @@ class Command(BaseCommand):
                 f"{previous.trusted_until:%Y-%m-%d %H:%M:%S} UTC, then retired by beat."
             )
         return "\n".join(lines)
+
+
+def _active_key_opens() -> bool:
+    """Whether the active key (if any) can be decrypted with the configured encryption keys."""
+    active = SigningKey.objects.active()
+    if active is None:
+        return True
+    try:
+        decrypt_private_key(active.encrypted_private_key)
+    except UndecryptableKey:
+        return False
+    return True

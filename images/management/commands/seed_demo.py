@@ -3,6 +3,7 @@ twice and resets the demo passwords to the ones it prints."""
 
 from __future__ import annotations
 
+import secrets
 import zlib
 from dataclasses import dataclass
 
@@ -54,30 +55,40 @@ class Command(BaseCommand):
             action="store_true",
             help="Run even with DEBUG=false. Demo accounts have published passwords.",
         )
+        parser.add_argument(
+            "--new-passwords",
+            action="store_true",
+            help="Give the demo accounts new random passwords instead of the published ones "
+            "(needed before the server listens beyond this machine).",
+        )
 
-    def handle(self, *args, force: bool = False, **options) -> None:
+    def handle(self, *args, force: bool = False, new_passwords: bool = False, **options) -> None:
         if not settings.DEBUG and not force:
             raise CommandError(
                 "Refusing to create demo accounts with DEBUG=false: their passwords are public. "
                 "Use --force if this really is a throwaway installation."
             )
+        passwords = {
+            name: secrets.token_urlsafe(12) if new_passwords else demo_password(name)
+            for name in DEMO_USERS
+        }
         with transaction.atomic():
-            users = {name: self._user(name) for name in DEMO_USERS}
+            users = {name: self._user(name, passwords[name]) for name in DEMO_USERS}
             for spec in DEMO_PETS:
                 self._pet(spec, users)
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in as:"))
         for name, role in DEMO_USERS.items():
-            self.stdout.write(f"  {name:<8} password {demo_password(name):<28} {role}")
+            self.stdout.write(f"  {name:<8} password {passwords[name]:<28} {role}")
 
-    def _user(self, username: str) -> User:
+    def _user(self, username: str, password: str) -> User:
         user = User.objects.filter(username=username).first()
         if user is None:
             return user_create(
                 username=username,
                 email=f"{username}@example.com",
-                password=demo_password(username),
+                password=password,
             )
-        user.set_password(demo_password(username))
+        user.set_password(password)
         user.is_active = True
         user.save(update_fields=["password", "is_active"])
         return user

@@ -148,7 +148,7 @@ def test_an_ip_condition_sees_the_viewer_behind_trusted_proxies(
     from images.delivery.encryption import decrypt_private_key
     from images.delivery.signing import Credentials, custom_policy, custom_url, load_private_key
 
-    settings.TRUSTED_PROXY_COUNT = 1
+    settings.PROXIES = ["load-balancer"]
     private_key = load_private_key(decrypt_private_key(signing_key.encrypted_private_key))
     expires = int(timezone.now().timestamp()) + 600
     policy = custom_policy(f"/cdn/renditions/{PET}/*", expires, ip_address="198.51.100.7")
@@ -175,3 +175,43 @@ def test_attached_pet_cookies_are_secure_http_only_and_scoped_to_the_pet(
     for name, morsel in cookies.items():
         client.cookies[name] = morsel.value
     assert client.get(f"/cdn/{stored}").status_code == 200
+
+
+# --- What the edge tells a prober, and what CloudFront would refuse -------------------------
+
+
+def test_a_refusal_says_no_more_than_access_denied(client, url, stored, signing_key, caplog):
+    query = url.split("?", 1)[1].replace(
+        f"Key-Pair-Id={signing_key.public_key_id}", "Key-Pair-Id=KUNTRUSTED0000"
+    )
+    caplog.set_level("INFO", logger="images.delivery.edge")
+    response = client.get(f"/cdn/{stored}?{query}")
+    assert response.status_code == 403
+    assert response.content == b"Access Denied"
+    assert "not in the trusted key group" in caplog.text  # the reason is for the operator
+
+
+@pytest.mark.parametrize("name", ["Signature", "Policy", "Key-Pair-Id"])
+def test_a_percent_encoded_signing_parameter_name_is_refused(client, url, name):
+    encoded = "".join(f"%{ord(char):02X}" for char in name)
+    assert client.get(url).status_code == 200
+    assert client.get(url.replace(f"{name}=", f"{encoded}=")).status_code == 403
+
+
+@pytest.mark.parametrize("name", ["Signature", "Policy", "Key-Pair-Id"])
+def test_a_signing_parameter_given_twice_is_refused(client, url, name):
+    value = next(p for p in url.split("?", 1)[1].split("&") if p.startswith(f"{name}="))
+    assert client.get(f"{url}&{value}").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("header", "status"),
+    [
+        ("bytes=0-" + "9" * 5000, 200),  # to the end: the whole object
+        ("bytes=" + "9" * 5000 + "-", 416),  # starts past the end
+        ("bytes=-" + "9" * 5000, 200),  # the last "N" bytes: all of them
+    ],
+)
+def test_a_range_with_thousands_of_digits_is_answered_not_crashed_on(client, url, header, status):
+    response = client.get(url, HTTP_RANGE=header)
+    assert response.status_code == status

@@ -1,4 +1,5 @@
 import datetime
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
@@ -154,6 +155,28 @@ def test_maintenance_rotates_when_due_and_retires_what_is_safe(make_signing_key,
     assert signing_keys_maintain() == {"rotated": 0, "retired": 0}
 
 
+def test_maintenance_by_beat_is_audited_as_the_system(make_signing_key):
+    from accounts.models import AuditEntry
+
+    make_signing_key(state="active", activated_at=later(days=-91))
+    expired = make_signing_key(state="retiring", trusted_until=later(seconds=-1))
+    signing_keys_maintain()
+    entries = {entry.action: entry for entry in AuditEntry.objects.all()}
+    assert set(entries) == {"signing_key.rotate", "signing_key.retire"}
+    assert {entry.actor_username for entry in entries.values()} == {"system"}
+    assert entries["signing_key.retire"].target_id == str(expired.pk)
+    assert entries["signing_key.rotate"].details == {"via": "beat", "state": "active"}
+
+
+def test_a_rotation_by_the_command_is_audited_as_the_system(signing_key):
+    from accounts.models import AuditEntry
+
+    call_command("rotate_signing_key", stdout=StringIO())
+    entry = AuditEntry.objects.get()
+    assert (entry.actor_username, entry.action) == ("system", "signing_key.rotate")
+    assert entry.details["via"] == "manage.py rotate_signing_key"
+
+
 def test_the_command_rotates_and_says_until_when_the_old_key_is_trusted(signing_key, capsys):
     call_command("rotate_signing_key")
     out = capsys.readouterr().out
@@ -230,3 +253,13 @@ def test_a_rotation_publishes_a_key_already_generated_before_making_another(make
     assert key.pk == generated.pk
     assert key.state == State.ACTIVE
     assert SigningKey.objects.count() == 1
+
+
+def test_if_due_replaces_an_active_key_the_encryption_keys_cannot_open(signing_key, settings):
+    from cryptography.fernet import Fernet
+
+    settings.SIGNING_KEY_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]  # var/ made anew
+    call_command("rotate_signing_key", "--if-due", stdout=StringIO(), stderr=StringIO())
+    signing_key.refresh_from_db()
+    assert signing_key.state == State.RETIRING
+    assert SigningKey.objects.active().pk != signing_key.pk

@@ -86,6 +86,27 @@ def test_photos_are_signed_and_cached_and_the_api_is_not_cached(template):
     assert photos["OriginShield"] == {"Enabled": True, "OriginShieldRegion": "us-west-2"}
 
 
+def test_the_app_is_reached_only_through_cloudfront_with_the_origin_secret(template):
+    config = template["Resources"]["Distribution"]["Properties"]["DistributionConfig"]
+    app = next(origin for origin in config["Origins"] if origin["Id"] == "app")
+    assert app["DomainName"] == "app.pets.example.com"
+    assert app["OriginCustomHeaders"] == [
+        {"HeaderName": "X-Origin-Secret", "HeaderValue": {"Ref": "OriginSecret"}}
+    ]
+    secret = template["Parameters"]["OriginSecret"]
+    assert secret["NoEcho"] is True
+    assert secret["MinLength"] == 32
+
+
+def test_the_sites_public_names_are_served_by_the_distribution(
+    stack_settings, make_signing_key, capsys
+):
+    make_signing_key()
+    call_command("cloudfront_stack", *OPTIONS, "--site-domain", "pets.example.com")
+    config = json.loads(capsys.readouterr().out)["Resources"]["Distribution"]["Properties"]
+    assert config["DistributionConfig"]["Aliases"] == ["cdn.pets.example.com", "pets.example.com"]
+
+
 def test_every_answer_gets_the_security_headers_function(template):
     config = template["Resources"]["Distribution"]["Properties"]["DistributionConfig"]
     for behaviour in [config["DefaultCacheBehavior"], *config["CacheBehaviors"]]:
