@@ -1,51 +1,90 @@
 """The JSON API of photo uploads (see DESIGN.md, "The flow of one photo").
 
-Errors are ``{"error": "..."}`` with the status that fits; what a user may not see is 404.
+Every answer is JSON, refusals included: ``{"error": "..."}`` with the status that fits —
+401 logged out, 404 for what a user may not see and for addresses the API does not have, 405
+for another method; a failed CSRF check and a server error too (``pettracker.errors``).
 Session authentication with Django's CSRF check, as for every form.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from functools import wraps
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
 
 from images.delivery.signer import NoSigningKey, get_signer
 from images.models import Pet, Photo
 from images.pipeline import PhotoError, photo_complete, photo_create_upload, photo_delete
 from images.querysets import Access
+from pettracker.errors import json_error as error
+
+ENDPOINTS = (
+    "POST /api/pets/<pet>/uploads, POST /api/photos/<photo>/complete, "
+    "GET or DELETE /api/photos/<photo>"
+)
 
 
-def error(status: int, message: str) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
+def photo_error(exc: PhotoError) -> JsonResponse:
+    """The answer to a refused request; a 429 says when to try again (``Retry-After``)."""
+    response = error(exc.status, str(exc))
+    if exc.retry_after is not None:
+        response["Retry-After"] = str(math.ceil(exc.retry_after))  # whole seconds, never early
+    return response
 
 
-def api_view(view: Callable) -> Callable:
-    """Log-in required (401 otherwise); ``PhotoError`` becomes its JSON answer."""
+def api_view(*methods: str) -> Callable[[Callable], Callable]:
+    """An API view answering ``methods``, logged in. Every refusal is JSON, also under
+    DEBUG=true: 405 for another method, 401 logged out, 404 for ``Http404``, 403 for
+    ``PermissionDenied``, and a ``PhotoError``'s own answer."""
 
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return error(401, "Log in first.")
-        try:
-            return view(request, *args, **kwargs)
-        except PhotoError as exc:
-            return error(exc.status, str(exc))
-        except NoSigningKey as exc:
-            return error(503, str(exc))
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if request.method not in methods:
+                response = error(405, f"{request.method} is not allowed here; use {methods[0]}.")
+                response["Allow"] = ", ".join(methods)
+                return response
+            if not request.user.is_authenticated:
+                return error(401, "Log in first.")
+            try:
+                return view(request, *args, **kwargs)
+            except Http404 as exc:
+                return error(404, str(exc) or "Nothing here, or it isn't shared with you.")
+            except PermissionDenied as exc:
+                return error(403, str(exc) or "You may not do this.")
+            except PhotoError as exc:
+                return photo_error(exc)
+            except NoSigningKey as exc:
+                return error(503, str(exc))
 
-    return wrapper
+        return wrapper
+
+    return decorate
+
+
+def one_of(rows: QuerySet, pk, missing: str) -> Model:
+    """The row of ``rows`` with this id, or a 404 saying ``missing``."""
+    found = rows.filter(pk=pk).first()
+    if found is None:
+        raise Http404(missing)
+    return found
+
+
+def unknown_endpoint(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """Every other address under ``/api/``: a JSON 404, also under DEBUG=true."""
+    return error(404, f"The API has no such address; it has {ENDPOINTS}.")
 
 
 def json_body(request: HttpRequest) -> dict:
     try:
         body = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nested deeper than Python goes
         raise PhotoError(400, "The body must be JSON.") from None
     if not isinstance(body, dict):
         raise PhotoError(400, "The body must be a JSON object.")
@@ -69,11 +108,14 @@ def photo_json(photo: Photo) -> dict:
     }
 
 
-@require_POST
-@api_view
+@api_view("POST")
 def upload_create(request: HttpRequest, pet_id) -> JsonResponse:
     """``POST /api/pets/<pet>/uploads``: a pending photo and its upload ticket."""
-    pet = get_object_or_404(Pet.objects.visible_to(request.user, Access.CONTRIBUTE), pk=pet_id)
+    pet = one_of(
+        Pet.objects.visible_to(request.user, Access.CONTRIBUTE),
+        pet_id,
+        "No pet with this id that you may upload to; its owner can make you a contributor.",
+    )
     body = json_body(request)
     photo, ticket = photo_create_upload(
         pet=pet,
@@ -93,24 +135,27 @@ def upload_create(request: HttpRequest, pet_id) -> JsonResponse:
     )
 
 
-@require_POST
-@api_view
+@api_view("POST")
 def upload_complete(request: HttpRequest, photo_id) -> JsonResponse:
     """``POST /api/photos/<photo>/complete``: the upload is done; processing is queued."""
-    photo = get_object_or_404(
+    photo = one_of(
         Photo.objects.visible_to(request.user, Access.CONTRIBUTE).filter(uploader=request.user),
-        pk=photo_id,
+        photo_id,
+        "No upload of yours with this id; ask for a new ticket at POST /api/pets/<pet>/uploads.",
     )
     photo = photo_complete(photo=photo)
     return JsonResponse(photo_json(photo), status=202)
 
 
-@require_http_methods(["GET", "HEAD", "DELETE"])
-@api_view
+@api_view("GET", "HEAD", "DELETE")
 def photo_detail(request: HttpRequest, photo_id) -> JsonResponse:
-    """``GET /api/photos/<photo>``: state and rendition URLs; ``DELETE`` removes it."""
-    visible = Photo.objects.visible_to(request.user).with_renditions()
-    photo = get_object_or_404(visible, pk=photo_id)
+    """``GET /api/photos/<photo>``: state and rendition URLs, for those who may read it (see
+    ``PhotoQuerySet.readable_by``); ``DELETE`` removes it."""
+    photo = one_of(
+        Photo.objects.readable_by(request.user).with_renditions(),
+        photo_id,
+        "No photo with this id that you may see; it may still be processing.",
+    )
     if request.method == "DELETE":
         if not Photo.objects.deletable_by(request.user).filter(pk=photo.pk).exists():
             return error(403, "Only the pet's owner or the photo's uploader may delete it.")

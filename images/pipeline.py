@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import math
 import uuid
 from pathlib import PurePosixPath
 
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat, pluralize
 from django.utils import timezone
 
 from accounts.models import User
@@ -35,11 +37,13 @@ logger = logging.getLogger(__name__)
 
 
 class PhotoError(Exception):
-    """A request about a photo that cannot be honoured; ``status`` is the HTTP answer."""
+    """A request about a photo that cannot be honoured; ``status`` is the HTTP answer and
+    ``retry_after``, when set, the seconds after which the same request may succeed."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, *, retry_after: int | None = None):
         super().__init__(message)
         self.status = status
+        self.retry_after = retry_after
 
 
 # --- Uploads -------------------------------------------------------------------------------
@@ -65,13 +69,20 @@ def validate_upload_request(*, filename: object, content_type: object, size: obj
 def photo_create_upload(
     *, pet: Pet, uploader: User, filename: str, content_type: str, size: int, local_url: str
 ) -> tuple[Photo, Ticket]:
-    """A pending photo and the ticket to upload its original straight to storage.
+    """A pending photo and the ticket to upload its original, at most ``size`` bytes,
+    straight to storage.
 
-    The caller has checked that ``uploader`` may contribute to ``pet``.
+    Refused with 429 past UPLOAD_TICKETS_PER_MINUTE, and with 413 when the photo would take
+    ``uploader`` over their quota. The caller has checked that they may contribute to ``pet``.
     """
     validate_upload_request(filename=filename, content_type=content_type, size=size)
-    photo_id = uuid.uuid4()
+    # One ticket at a time per user: concurrent requests would each see room for one more.
+    # (SQLite ignores the lock, but its IMMEDIATE transactions already run one at a time.)
+    uploader = User.objects.select_for_update().get(pk=uploader.pk)
     now = timezone.now()
+    _refuse_if_too_fast(uploader, now)
+    _refuse_if_over_quota(uploader, size)
+    photo_id = uuid.uuid4()
     photo = Photo.objects.create(
         id=photo_id,
         pet=pet,
@@ -86,10 +97,56 @@ def photo_create_upload(
     policy = UploadPolicy(
         key=photo.original_key,
         content_type=content_type,
-        max_bytes=settings.PHOTO_MAX_UPLOAD_BYTES,
+        max_bytes=size,  # the quota counted this size: the ticket lets no more in
         expires_at=now + datetime.timedelta(seconds=settings.PHOTO_UPLOAD_TICKET_SECONDS),
     )
     return photo, make_ticket(default_storage, policy, local_url=local_url)
+
+
+RATE_WINDOW = datetime.timedelta(seconds=60)
+WHAT_TO_DO_WHEN_FULL = (
+    "Delete photos you no longer need, or ask an administrator to raise your quota."
+)
+
+
+def _refuse_if_too_fast(uploader: User, now: datetime.datetime) -> None:
+    """429 when ``uploader`` took UPLOAD_TICKETS_PER_MINUTE tickets in the last minute, counted
+    from their photos' rows; Retry-After is when the oldest of those leaves the minute."""
+    limit = settings.UPLOAD_TICKETS_PER_MINUTE
+    recent = Photo.objects.uploaded_by(uploader)
+    oldest_counted = recent.nth_newest_created_at(limit, since=now - RATE_WINDOW)
+    if oldest_counted is None:
+        return
+    wait = max(1, math.ceil((oldest_counted + RATE_WINDOW - now).total_seconds()))
+    raise PhotoError(
+        429,
+        f"{limit} uploads a minute is the most allowed; "
+        f"try again in {wait} second{pluralize(wait)}.",
+        retry_after=wait,
+    )
+
+
+def _refuse_if_over_quota(uploader: User, size: int) -> None:
+    """413 when one more photo of ``size`` bytes would take ``uploader`` over their quota."""
+    quota = uploader.upload_quota()
+    used = Photo.objects.uploaded_by(uploader).usage()
+    if used.photos + 1 > quota.photos:
+        raise PhotoError(
+            413,
+            f"You have used {used.photos:,} of your {quota.photos:,} photos (uploads not yet "
+            f"finished count too). {WHAT_TO_DO_WHEN_FULL}",
+        )
+    if used.bytes + size > quota.bytes:
+        raise PhotoError(
+            413,
+            f"This {_human_size(size)} photo would take you over your storage quota: "
+            f"{_human_size(used.bytes)} of {_human_size(quota.bytes)} used. "
+            f"{WHAT_TO_DO_WHEN_FULL}",
+        )
+
+
+def _human_size(size: int) -> str:
+    return filesizeformat(size).replace("\xa0", " ")  # plain spaces in a JSON message
 
 
 @transaction.atomic
@@ -128,7 +185,9 @@ def photo_complete(*, photo: Photo) -> Photo:
     if not default_storage.exists(photo.original_key):
         raise PhotoError(409, "The file has not been uploaded yet; upload it, then complete.")
     stored_size = default_storage.size(photo.original_key)
-    if not 1 <= stored_size <= settings.PHOTO_MAX_UPLOAD_BYTES:
+    # The ticket allowed the announced size: a storage that ignored it (moto, a misconfigured
+    # S3-compatible one) must not let more past the quota.
+    if not 1 <= stored_size <= min(photo.size, settings.PHOTO_MAX_UPLOAD_BYTES):
         photo_fail(photo_id=photo.pk, reason="the stored file is empty or over the size limit")
         _queue_object_deletions([photo.original_key])
         raise PhotoError(413, "The stored file is empty or larger than the size limit.")
@@ -163,7 +222,11 @@ def photo_process(*, photo_id: uuid.UUID | str) -> Photo | None:
     try:
         with default_storage.open(photo.original_key, "rb") as stream:
             content_hash = sha256_of(stream)
-            result = process_image(stream, max_pixels=settings.PHOTO_MAX_PIXELS)
+            result = process_image(
+                stream,
+                max_pixels=settings.PHOTO_MAX_PIXELS,
+                max_decoded_bytes=settings.PHOTO_MAX_DECODED_BYTES,
+            )
     except ImageRejected as rejection:
         return photo_fail(photo_id=photo.pk, reason=str(rejection))
     written = _store_renditions(photo, result)
@@ -303,6 +366,16 @@ def photos_delete(*, photos) -> int:
     Photo.objects.filter(pk__in=photos.values("pk")).delete()
     _queue_object_deletions(keys)
     return len(originals)
+
+
+def renditions_delete(*, renditions) -> int:
+    """Delete a queryset of renditions (an admin's removal): their objects are queued for
+    deletion and their CDN paths for invalidation, as a photo's are. Returns how many."""
+    keys = list(renditions.values_list("key", flat=True))
+    PendingInvalidation.objects.bulk_create(PendingInvalidation(path=f"/{key}") for key in keys)
+    Rendition.objects.filter(key__in=keys).delete()
+    _queue_object_deletions(keys)
+    return len(keys)
 
 
 def _queue_object_deletions(keys) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.db import models
 from django.db.models.functions import Coalesce
@@ -29,6 +29,13 @@ class Access(StrEnum):
 
 def _is_account(user: AbstractBaseUser | AnonymousUser | None) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+class Usage(NamedTuple):
+    """How many photos, and how many bytes of originals."""
+
+    photos: int
+    bytes: int
 
 
 class PetQuerySet(models.QuerySet):
@@ -104,6 +111,18 @@ class PhotoQuerySet(models.QuerySet):
         )
         return self.filter(managed | own_uploads)
 
+    def readable_by(self, user) -> PhotoQuerySet:
+        """Photos whose details ``user`` may read (``GET /api/photos/<id>``): the ready photos
+        of pets they see; and in every state, with its reason, the photos of pets they own and
+        their own uploads to pets they still see."""
+        from images.models import Pet
+
+        if not _is_account(user):
+            return self.none()
+        managed = models.Q(pet__in=Pet.objects.visible_to(user, Access.MANAGE))
+        theirs = models.Q(state=self.model.State.READY) | managed | models.Q(uploader=user)
+        return self.visible_to(user).filter(theirs)
+
     def ready(self) -> PhotoQuerySet:
         return self.filter(state=self.model.State.READY)
 
@@ -123,6 +142,26 @@ class PhotoQuerySet(models.QuerySet):
 
     def with_renditions(self) -> PhotoQuerySet:
         return self.prefetch_related("renditions")
+
+    def uploaded_by(self, user) -> PhotoQuerySet:
+        """The photos ``user`` uploaded, to whichever pet: what their upload quota counts."""
+        return self.filter(uploader=user)
+
+    def usage(self) -> Usage:
+        """Photos and bytes of originals, whatever their state: a finished upload by its stored
+        size, a pending one by the size announced for it (its ticket allows no more)."""
+        totals = self.order_by().aggregate(
+            photos=models.Count("pk"), bytes=Coalesce(models.Sum("size"), 0)
+        )
+        return Usage(photos=totals["photos"], bytes=totals["bytes"])
+
+    def nth_newest_created_at(
+        self, n: int, *, since: datetime.datetime
+    ) -> datetime.datetime | None:
+        """When the ``n``-th newest photo made after ``since`` was made (1: the newest), or
+        ``None`` when fewer were. Per uploader, photo_uploader_idx answers it from the index."""
+        newest_first = self.filter(created_at__gt=since).order_by("-created_at")
+        return newest_first.values_list("created_at", flat=True)[n - 1 : n].first()
 
 
 class ShareLinkQuerySet(models.QuerySet):

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from storages.backends.s3 import S3Storage
 
 from images.uploads import UploadRefused, verify_local_upload
+from pettracker.framing import MALFORMED, declared_length
 
 # Room for the form fields and multipart framing around the file.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -31,7 +32,10 @@ def refused(status: int, message: str) -> JsonResponse:
 def local_upload(request: HttpRequest) -> HttpResponse:
     if isinstance(default_storage, S3Storage):
         raise Http404("Uploads go straight to S3.")
-    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    # ContentLengthMiddleware refuses a malformed one first; this view does not rely on it.
+    declared = declared_length(request)
+    if declared is None:
+        return refused(400, MALFORMED)
     if declared > settings.PHOTO_MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD:
         return refused(413, f"The file is larger than {settings.PHOTO_MAX_UPLOAD_BYTES:,} bytes.")
     upload = request.FILES.get("file")

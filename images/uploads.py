@@ -1,7 +1,8 @@
 """Upload tickets: where and how a browser may POST one original, straight to storage.
 
 With S3 the ticket is a presigned POST (``generate_presigned_post``) whose policy S3 enforces:
-the exact key, the announced Content-Type, 1 byte to the size limit, a few minutes of validity.
+the exact key, the announced Content-Type, 1 byte to the announced size (which the uploader's
+quota counted), a few minutes of validity.
 Locally the ticket has the same shape and points at our own upload endpoint, which enforces
 the same policy itself (``verify_local_upload``), signed with an HMAC of the project's secret.
 """

@@ -22,6 +22,10 @@ urlpatterns = [
     path("api/pets/<uuid:pet_id>/uploads", api.upload_create, name="api_upload_create"),
     path("api/photos/<uuid:photo_id>/complete", api.upload_complete, name="api_upload_complete"),
     path("api/photos/<uuid:photo_id>", api.photo_detail, name="api_photo"),
+    # After the API's routes: any other address under /api/ (a malformed id included) is a
+    # JSON 404, also under DEBUG=true, instead of Django's HTML page.
+    path("api/", api.unknown_endpoint, name="api_unknown"),
+    path("api/<path:rest>", api.unknown_endpoint, name="api_unknown_path"),
     path("uploads/", upload_endpoint.local_upload, name="local_upload"),
     # The local edge (CDN_BASE_URL's default, /cdn): CloudFront's checks, then the object.
     path("cdn/<path:key>", edge, name="cdn_edge"),

@@ -12,3 +12,9 @@ urlpatterns = [
     # Pages link favicon.svg; browsers still ask for this one on pages that do not (the admin).
     path("favicon.ico", favicon),
 ]
+
+# Django's error pages, except JSON under /api/ (DEBUG=false only; see pettracker.errors).
+handler400 = "pettracker.errors.bad_request"
+handler403 = "pettracker.errors.permission_denied"
+handler404 = "pettracker.errors.page_not_found"
+handler500 = "pettracker.errors.server_error"

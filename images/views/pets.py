@@ -91,11 +91,18 @@ def pet_gallery(request: HttpRequest, pet_id) -> HttpResponse:
 @login_required
 @require_safe
 def pet_upload(request: HttpRequest, pet_id) -> HttpResponse:
+    """The upload page, with what the user has used of their quota (counted over everything
+    they uploaded, to any pet)."""
     pet = get_object_or_404(Pet.objects.visible_to(request.user, Access.CONTRIBUTE), pk=pet_id)
+    used = Photo.objects.uploaded_by(request.user).usage()
+    quota = request.user.upload_quota()
     context = {
         "pet": pet,
         "accepted": ",".join(sorted(EXTENSIONS)),
         "max_bytes": settings.PHOTO_MAX_UPLOAD_BYTES,
         "max_mb": settings.PHOTO_MAX_UPLOAD_BYTES // (1024 * 1024),
+        "used": used,
+        "quota": quota,
+        "quota_reached": used.photos >= quota.photos or used.bytes >= quota.bytes,
     }
     return render(request, "pets/upload.html", context)

@@ -1,6 +1,8 @@
 // The upload page: each chosen or dropped file asks for an upload ticket, goes straight to
 // storage (S3, or the local endpoint) with its own progress bar, is completed, and is
 // followed until its renditions are ready. A refused file says why; the others carry on.
+// Files go a few at a time, and when the server says "too many this minute" (429) every file
+// waits out its Retry-After before asking again, so hundreds of photos can be dropped at once.
 (function () {
   "use strict";
 
@@ -14,6 +16,10 @@
   var list = root.querySelector(".uploads");
   var ZERO_ID = "00000000-0000-0000-0000-000000000000";
   var POLL_MS = 1500;
+  var SIMULTANEOUS = 3; // files between asking for a ticket and completing, at once
+  var queue = [];
+  var inFlight = 0;
+  var resumeAt = 0; // after a 429, no ticket is asked for before this time (ms)
   var TYPES_BY_EXTENSION = { heic: "image/heic", heif: "image/heif", jpg: "image/jpeg",
     jpeg: "image/jpeg", png: "image/png", webp: "image/webp", gif: "image/gif" };
 
@@ -39,11 +45,18 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) {
-          throw new Error(data.error || "The server answered " + response.status + ".");
+          var error = new Error(data.error || "The server answered " + response.status + ".");
+          error.status = response.status;
+          error.retryAfter = parseInt(response.headers.get("Retry-After"), 10);
+          throw error;
         }
         return data;
       });
     });
+  }
+
+  function pause(ms) {
+    return new Promise(function (resolve) { window.setTimeout(resolve, ms); });
   }
 
   function Row(file) {
@@ -113,28 +126,67 @@
         throw new Error(photo.error);
       }
       row.say("processing", "Processing…");
-      return new Promise(function (resolve) { window.setTimeout(resolve, POLL_MS); })
-        .then(function () { return follow(photoId, row); });
+      return pause(POLL_MS).then(function () { return follow(photoId, row); });
     });
   }
 
-  function upload(file) {
-    var row = new Row(file);
-    row.say("asking", "Waiting…");
-    api("POST", root.getAttribute("data-tickets"),
-        { filename: file.name, content_type: contentType(file), size: file.size })
-      .then(function (ticket) {
-        row.say("uploading", "Uploading 0%");
-        return send(ticket, file, row).then(function () {
-          row.say("processing", "Processing…");
-          return api("POST", urlFor("data-complete", ticket.photo));
-        }).then(function () { return follow(ticket.photo, row); });
-      })
-      .catch(function (error) { row.say("refused", error.message); });
+  function waitingFor(row) {
+    var seconds = Math.ceil((resumeAt - Date.now()) / 1000);
+    row.say("waiting", "Waiting… (too many uploads this minute; trying again in " + seconds + " s)");
+  }
+
+  // A ticket for the file; a 429 holds back every file until its Retry-After has passed.
+  function ticketFor(file, row) {
+    var wait = resumeAt - Date.now();
+    if (wait > 0) {
+      waitingFor(row);
+    }
+    return pause(Math.max(wait, 0)).then(function () {
+      row.say("asking", "Asking…");
+      return api("POST", root.getAttribute("data-tickets"),
+        { filename: file.name, content_type: contentType(file), size: file.size });
+    }).catch(function (error) {
+      if (error.status !== 429) {
+        throw error; // a 413 (over the quota) and the rest: the row shows the message
+      }
+      var seconds = error.retryAfter > 0 ? error.retryAfter : 10;
+      resumeAt = Math.max(resumeAt, Date.now() + seconds * 1000);
+      return ticketFor(file, row);
+    });
+  }
+
+  // Ticket, upload and completion hold one of the SIMULTANEOUS places; following does not.
+  function upload(item) {
+    var row = item.row;
+    var refuse = function (error) { row.say("refused", error.message); };
+    return ticketFor(item.file, row).then(function (ticket) {
+      row.say("uploading", "Uploading 0%");
+      return send(ticket, item.file, row).then(function () {
+        row.say("processing", "Processing…");
+        return api("POST", urlFor("data-complete", ticket.photo));
+      }).then(function () {
+        follow(ticket.photo, row).catch(refuse);
+      });
+    }).catch(refuse);
+  }
+
+  function next() {
+    while (inFlight < SIMULTANEOUS && queue.length) {
+      inFlight += 1;
+      upload(queue.shift()).then(function () {
+        inFlight -= 1;
+        next();
+      });
+    }
   }
 
   function uploadAll(files) {
-    Array.prototype.forEach.call(files, upload);
+    Array.prototype.forEach.call(files, function (file) {
+      var row = new Row(file);
+      row.say("queued", "Waiting…");
+      queue.push({ file: file, row: row });
+    });
+    next();
   }
 
   function takeChosen() {

@@ -159,6 +159,60 @@ def test_a_refused_file_says_why_and_the_others_still_upload(
     assert Photo.objects.filter(pet=pet, state=Photo.State.READY).count() == 1
 
 
+def test_files_over_the_rate_wait_their_turn_and_then_upload(
+    person, live_server, celery_worker, signing_key, tmp_path, settings, monkeypatch
+):
+    import datetime
+
+    from images import pipeline
+    from tests.factories import PetFactory
+
+    settings.UPLOAD_TICKETS_PER_MINUTE = 1
+    monkeypatch.setattr(pipeline, "RATE_WINDOW", datetime.timedelta(seconds=3))  # a short minute
+    owner = UserFactory(username="gus")
+    pet = PetFactory(owner=owner, name="Bramble")
+    page = person()
+    log_in(page, "gus")
+    page.goto(f"/pets/{pet.pk}/upload/")
+    colours = ("#2b8a3e", "#1971c2", "#e8590c")
+    page.set_input_files(
+        "#files", [photo_file(tmp_path, f"{i}.jpg", colour) for i, colour in enumerate(colours)]
+    )
+    page.wait_for_selector(".upload[data-state=waiting] >> text=Waiting…")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.upload[data-state=done]').length === 3",
+        timeout=60_000,
+    )
+    assert Photo.objects.filter(pet=pet, state=Photo.State.READY).count() == 3
+
+
+def test_a_file_over_the_quota_says_what_to_do_on_its_row(
+    person, live_server, celery_worker, signing_key, tmp_path
+):
+    from tests.factories import PetFactory
+
+    owner = UserFactory(username="hal")
+    owner.photo_quota = 1
+    owner.save(update_fields=["photo_quota"])
+    pet = PetFactory(owner=owner, name="Juniper")
+    page = person()
+    log_in(page, "hal")
+    page.goto(f"/pets/{pet.pk}/upload/")
+    assert "0 of 1 photos" in page.inner_text(".quota")
+    page.set_input_files(
+        "#files",
+        [photo_file(tmp_path, "a.jpg", "#2b8a3e"), photo_file(tmp_path, "b.jpg", "#1971c2")],
+    )
+    page.wait_for_function(
+        "() => document.querySelectorAll('.upload[data-state=done]').length === 1"
+        " && document.querySelectorAll('.upload[data-state=refused]').length === 1",
+        timeout=60_000,
+    )
+    refused = page.inner_text(".upload[data-state=refused] .status")
+    assert "1 of your 1 photos" in refused
+    assert "ask an administrator" in refused
+
+
 def test_a_processing_photo_turns_into_its_thumbnail_when_ready(person, signing_key):
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage

@@ -1,8 +1,13 @@
+import datetime
+
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.test import Client
+from django.utils import timezone
 
 from images.models import PendingInvalidation, Photo
+from tests.factories import PhotoFactory, ready_photo
 from tests.images import corpus
 from tests.images.helpers import ask_ticket, complete, post_file, upload
 
@@ -99,12 +104,12 @@ def test_the_local_endpoint_stores_the_file_under_the_ticket_key(pet, owner):
         assert stored.read() == JPEG
 
 
-def test_the_local_endpoint_refuses_a_file_larger_than_its_ticket_allows(pet, owner, settings):
-    settings.PHOTO_MAX_UPLOAD_BYTES = 1000
-    ticket = ask_ticket(client_for(owner), pet, data=JPEG, size=500).json()  # it lies
+def test_the_local_endpoint_refuses_a_file_larger_than_the_size_its_ticket_declared(pet, owner):
+    # The quota counted the declared size, so the ticket must not let more bytes in.
+    ticket = ask_ticket(client_for(owner), pet, data=JPEG, size=len(JPEG) - 1).json()
     response = post_file(Client(), ticket, JPEG)
     assert response.status_code == 413
-    assert "larger than 1,000 bytes" in response.json()["error"]
+    assert f"larger than {len(JPEG) - 1:,} bytes" in response.json()["error"]
     assert not default_storage.exists(ticket["upload"]["fields"]["key"])
 
 
@@ -114,6 +119,15 @@ def test_the_local_endpoint_refuses_a_body_far_over_the_limit_before_reading_it(
         "/uploads/", ticket["upload"]["fields"], CONTENT_LENGTH=str(50 * 1024 * 1024)
     )
     assert response.status_code == 413
+
+
+@pytest.mark.parametrize("declared", ["abc", "12abc", "1e9", " ", "-1", "١٢"])
+def test_the_local_endpoint_refuses_a_content_length_that_is_not_a_number(pet, owner, declared):
+    ticket = ask_ticket(client_for(owner), pet, data=JPEG).json()
+    response = Client().post("/uploads/", ticket["upload"]["fields"], CONTENT_LENGTH=declared)
+    assert response.status_code == 400
+    assert "Content-Length" in response.json()["error"]
+    assert not default_storage.exists(ticket["upload"]["fields"]["key"])
 
 
 def test_the_local_endpoint_refuses_a_tampered_key(pet, owner):
@@ -128,6 +142,113 @@ def test_the_local_endpoint_wants_a_file(pet, owner):
     ticket = ask_ticket(client_for(owner), pet, data=JPEG).json()
     response = Client().post("/uploads/", ticket["upload"]["fields"])
     assert response.status_code == 400
+
+
+# --- Limits: tickets per minute, and a quota of photos and bytes per user ------------------
+
+
+def test_a_ticket_over_the_per_minute_rate_gets_429_with_retry_after_and_nothing_is_made(
+    pet, owner, settings
+):
+    settings.UPLOAD_TICKETS_PER_MINUTE = 3
+    client = client_for(owner)
+    for _ in range(3):
+        assert ask_ticket(client, pet, data=JPEG).status_code == 201
+    response = ask_ticket(client, pet, data=JPEG)
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert f"try again in {response['Retry-After']} seconds" in response.json()["error"]
+    assert Photo.objects.count() == 3
+
+
+def test_retry_after_is_when_the_oldest_ticket_of_the_minute_leaves_it(pet, owner, settings):
+    settings.UPLOAD_TICKETS_PER_MINUTE = 2
+    client = client_for(owner)
+    first = ask_ticket(client, pet, data=JPEG).json()["photo"]
+    ask_ticket(client, pet, data=JPEG)
+    fifty_seconds_ago = timezone.now() - datetime.timedelta(seconds=50)
+    Photo.objects.filter(pk=first).update(created_at=fifty_seconds_ago)
+    response = ask_ticket(client, pet, data=JPEG)
+    assert response.status_code == 429
+    assert 9 <= int(response["Retry-After"]) <= 10
+
+
+def test_tickets_older_than_a_minute_no_longer_count_against_the_rate(pet, owner, settings):
+    settings.UPLOAD_TICKETS_PER_MINUTE = 1
+    client = client_for(owner)
+    ask_ticket(client, pet, data=JPEG)
+    Photo.objects.update(created_at=timezone.now() - datetime.timedelta(seconds=61))
+    assert ask_ticket(client, pet, data=JPEG).status_code == 201
+
+
+def test_the_rate_is_counted_per_user(pet, owner, contributor, settings):
+    settings.UPLOAD_TICKETS_PER_MINUTE = 1
+    assert ask_ticket(client_for(owner), pet, data=JPEG).status_code == 201
+    assert ask_ticket(client_for(owner), pet, data=JPEG).status_code == 429
+    assert ask_ticket(client_for(contributor), pet, data=JPEG).status_code == 201
+
+
+def test_a_ticket_over_the_photo_quota_gets_413_saying_what_to_do_and_nothing_is_made(
+    pet, owner, settings
+):
+    settings.PHOTO_QUOTA_COUNT = 2
+    PhotoFactory.create_batch(2, pet=pet, uploader=owner, state=Photo.State.READY)
+    response = ask_ticket(client_for(owner), pet, data=JPEG)
+    assert response.status_code == 413
+    message = response.json()["error"]
+    assert "2 of your 2 photos" in message
+    assert "Delete photos" in message
+    assert "ask an administrator" in message
+    assert Photo.objects.count() == 2
+
+
+def test_a_ticket_over_the_storage_quota_gets_413_and_one_that_just_fits_is_made(
+    pet, owner, settings
+):
+    settings.PHOTO_QUOTA_BYTES = 1_000_000
+    PhotoFactory(pet=pet, uploader=owner, size=990_000, state=Photo.State.READY)
+    client = client_for(owner)
+    response = ask_ticket(client, pet, data=JPEG, size=10_001)
+    assert response.status_code == 413
+    message = response.json()["error"]
+    assert "storage quota" in message
+    assert "966.8 KB of 976.6 KB used" in message
+    assert "Delete photos" in message
+    assert Photo.objects.count() == 1
+    assert ask_ticket(client, pet, data=JPEG, size=10_000).status_code == 201
+
+
+def test_pending_uploads_count_against_the_quota_by_their_declared_size(pet, owner, settings):
+    settings.PHOTO_QUOTA_BYTES = 1000
+    client = client_for(owner)
+    assert ask_ticket(client, pet, data=JPEG, size=600).status_code == 201  # never uploaded
+    assert ask_ticket(client, pet, data=JPEG, size=600).status_code == 413
+
+
+def test_a_users_own_quota_lifts_the_sites_default(pet, owner, settings):
+    settings.PHOTO_QUOTA_COUNT = 1
+    PhotoFactory(pet=pet, uploader=owner)
+    client = client_for(owner)
+    assert ask_ticket(client, pet, data=JPEG).status_code == 413
+    owner.photo_quota = 5
+    owner.save(update_fields=["photo_quota"])
+    assert ask_ticket(client, pet, data=JPEG).status_code == 201
+
+
+def test_a_users_own_quota_lowers_the_sites_default(pet, owner, contributor):
+    contributor.storage_quota = len(JPEG) - 1
+    contributor.save(update_fields=["storage_quota"])
+    assert ask_ticket(client_for(contributor), pet, data=JPEG).status_code == 413
+    assert ask_ticket(client_for(owner), pet, data=JPEG).status_code == 201
+
+
+def test_the_quota_counts_what_the_user_uploaded_whoever_owns_the_pet(pet, owner, contributor):
+    contributor.photo_quota = 1
+    contributor.save(update_fields=["photo_quota"])
+    PhotoFactory.create_batch(3, pet=pet, uploader=owner)  # the owner's, not the contributor's
+    client = client_for(contributor)
+    assert ask_ticket(client, pet, data=JPEG).status_code == 201
+    assert ask_ticket(client, pet, data=JPEG).status_code == 413
 
 
 # --- Completion ----------------------------------------------------------------------------
@@ -161,6 +282,16 @@ def test_completing_twice_is_harmless(pet, owner, django_capture_on_commit_callb
         second = complete(client, ticket["photo"])
     assert second.status_code == 202
     assert len(callbacks) == 1
+
+
+def test_completing_refuses_a_stored_file_larger_than_its_ticket_declared(pet, owner):
+    client = client_for(owner)
+    ticket = ask_ticket(client, pet, data=JPEG, size=100).json()
+    # What a storage that ignored the ticket's policy would hold.
+    default_storage.save(ticket["upload"]["fields"]["key"], ContentFile(JPEG))
+    response = complete(client, ticket["photo"])
+    assert response.status_code == 413
+    assert Photo.objects.get().state == Photo.State.FAILED
 
 
 def test_only_the_uploader_completes_their_upload(pet, owner, contributor):
@@ -215,13 +346,39 @@ def test_a_stranger_cannot_see_or_delete_a_photo(pet, owner, stranger):
     assert Photo.objects.filter(pk=ticket["photo"]).exists()
 
 
-def test_a_viewer_sees_but_may_not_delete(pet, owner, friend):
-    ticket = ask_ticket(client_for(owner), pet, data=JPEG).json()
+def test_a_viewer_sees_a_ready_photo_but_may_not_delete_it(pet, friend, signing_key):
+    photo = ready_photo(pet=pet)
     client = client_for(friend)
-    assert client.get(f"/api/photos/{ticket['photo']}").status_code == 200
-    response = client.delete(f"/api/photos/{ticket['photo']}")
+    assert client.get(f"/api/photos/{photo.pk}").status_code == 200
+    response = client.delete(f"/api/photos/{photo.pk}")
     assert response.status_code == 403
     assert "owner or the photo's uploader" in response.json()["error"]
+    assert Photo.objects.filter(pk=photo.pk).exists()
+
+
+@pytest.mark.parametrize("state", ["pending", "processing", "failed"])
+@pytest.mark.parametrize("actor", ["friend", "contributor", "stranger"])
+def test_only_the_owner_and_the_uploader_see_an_unfinished_photo(request, pet, state, actor):
+    photo = PhotoFactory(pet=pet, state=state, error="not an image" if state == "failed" else "")
+    client = client_for(request.getfixturevalue(actor))
+    for method in (client.get, client.delete):
+        response = method(f"/api/photos/{photo.pk}")
+        assert response.status_code == 404
+        assert "No photo" in response.json()["error"]
+    assert Photo.objects.filter(pk=photo.pk).exists()
+
+
+@pytest.mark.parametrize("state", ["pending", "processing", "failed"])
+@pytest.mark.parametrize("actor", ["owner", "uploader"])
+def test_the_owner_and_the_uploader_see_every_state_and_its_reason(
+    pet, contributor, owner, state, actor
+):
+    reason = "not an image" if state == "failed" else ""
+    photo = PhotoFactory(pet=pet, uploader=contributor, state=state, error=reason)
+    client = client_for(owner if actor == "owner" else contributor)
+    body = client.get(f"/api/photos/{photo.pk}").json()
+    assert (body["state"], body["error"]) == (state, reason)
+    assert client.delete(f"/api/photos/{photo.pk}").status_code == 204
 
 
 @pytest.mark.django_db(transaction=True)
@@ -248,3 +405,125 @@ def test_a_contributor_deletes_their_own_photo_but_not_the_owners(pet, owner, co
     client = client_for(contributor)
     assert client.delete(f"/api/photos/{owners}").status_code == 403
     assert client.delete(f"/api/photos/{own}").status_code == 204
+
+
+# --- Every answer is JSON, refusals included ----------------------------------------------
+
+UPLOADS, COMPLETE, PHOTO = (
+    "/api/pets/{pet}/uploads",
+    "/api/photos/{photo}/complete",
+    "/api/photos/{photo}",
+)
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "debug"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/",
+        "/api/nothing-here",
+        "/api/photos/not-a-uuid",
+        "/api/photos/{photo}/",
+        "/api/pets/{pet}/uploads/extra",
+        "/api/" + "x" * 5000,
+    ],
+    ids=["root", "unknown", "malformed-id", "trailing-slash", "extra-segment", "long"],
+)
+def test_an_unknown_api_address_answers_404_as_json(pet, owner, settings, path, debug):
+    settings.DEBUG = debug
+    photo = ready_photo(pet=pet)
+    for client in (client_for(owner), client_for(None)):
+        response = client.get(path.format(pet=pet.pk, photo=photo.pk))
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/json"
+        assert "/api/photos/<photo>" in response.json()["error"]  # it names what there is
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "debug"])
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("get", UPLOADS, "POST"),
+        ("put", UPLOADS, "POST"),
+        ("get", COMPLETE, "POST"),
+        ("post", PHOTO, "GET, HEAD, DELETE"),
+        ("patch", PHOTO, "GET, HEAD, DELETE"),
+        ("options", PHOTO, "GET, HEAD, DELETE"),
+    ],
+)
+def test_a_wrong_method_answers_405_as_json_naming_the_right_ones(
+    pet, owner, settings, method, path, allowed, debug
+):
+    settings.DEBUG = debug
+    photo = ready_photo(pet=pet)
+    response = getattr(client_for(owner), method)(path.format(pet=pet.pk, photo=photo.pk))
+    assert response.status_code == 405
+    assert response["Allow"] == allowed
+    assert allowed.split(", ")[0] in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("post", UPLOADS), ("post", COMPLETE), ("get", PHOTO), ("delete", PHOTO)]
+)
+def test_anonymous_gets_401_as_json_everywhere(pet, method, path):
+    photo = ready_photo(pet=pet)
+    response = getattr(client_for(None), method)(path.format(pet=pet.pk, photo=photo.pk))
+    assert response.status_code == 401
+    assert response.json() == {"error": "Log in first."}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("post", UPLOADS), ("post", COMPLETE), ("get", PHOTO), ("delete", PHOTO)]
+)
+def test_what_a_user_may_not_see_is_404_as_json(pet, stranger, method, path):
+    photo = ready_photo(pet=pet)
+    body = {"data": "{}", "content_type": "application/json"} if method == "post" else {}
+    response = getattr(client_for(stranger), method)(
+        path.format(pet=pet.pk, photo=photo.pk), **body
+    )
+    assert response.status_code == 404
+    assert response.json()["error"].startswith("No ")
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "debug"])
+def test_a_failed_csrf_check_answers_403_as_json(pet, owner, settings, debug):
+    settings.DEBUG = debug
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    response = client.post(f"/api/pets/{pet.pk}/uploads", "{}", content_type="application/json")
+    assert response.status_code == 403
+    assert "X-CSRFToken" in response.json()["error"]
+
+
+def test_a_failed_csrf_check_on_a_page_keeps_djangos_page(pet, owner):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    response = client.post(f"/pets/{pet.pk}/edit/", {"name": "Rex"})
+    assert response.status_code == 403
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_server_error_answers_500_as_json(pet, owner, monkeypatch):
+    def broken(photo):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("images.api.photo_json", broken)
+    photo = ready_photo(pet=pet)
+    client = client_for(owner)
+    client.raise_request_exception = False
+    response = client.get(f"/api/photos/{photo.pk}")
+    assert response.status_code == 500
+    assert "try again" in response.json()["error"]
+    assert "a bug" not in response.content.decode()  # nothing of the failure leaks
+
+
+def test_a_server_error_on_a_page_keeps_the_html_page(pet, owner, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("images.views.pets.pet_cards", broken)
+    client = client_for(owner)
+    client.raise_request_exception = False
+    response = client.get("/pets/")
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("text/html")

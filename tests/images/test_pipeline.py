@@ -1,13 +1,18 @@
 import datetime
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.utils import timezone
 
 from images import pipeline
 from images.models import PendingObjectDeletion, Photo, Rendition
+from images.querysets import PhotoQuerySet
 from tests.factories import PhotoFactory
 from tests.images import corpus
 
@@ -166,3 +171,53 @@ def test_photo_import_refuses_a_type_we_do_not_accept_and_stores_nothing(pet, ow
             pet=pet, uploader=owner, content=b"<svg/>", content_type="image/svg+xml"
         )
     assert not Photo.objects.exists()
+
+
+# --- Upload limits under concurrency -------------------------------------------------------
+
+
+def slowed_down(method):
+    """``method``, then a pause: widens the gap between reading the usage and writing the new
+    photo, where concurrent requests would otherwise all see room for one more."""
+
+    def slow(*args, **kwargs):
+        result = method(*args, **kwargs)
+        time.sleep(0.1)
+        return result
+
+    return slow
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("setting", "refusal"), [("PHOTO_QUOTA_COUNT", 413), ("UPLOAD_TICKETS_PER_MINUTE", 429)]
+)
+def test_concurrent_ticket_requests_of_one_user_do_not_overshoot_a_limit(
+    pet, owner, settings, monkeypatch, setting, refusal
+):
+    setattr(settings, setting, 3)
+    for name in ("usage", "nth_newest_created_at"):
+        monkeypatch.setattr(PhotoQuerySet, name, slowed_down(getattr(PhotoQuerySet, name)))
+    start = threading.Barrier(8)
+
+    def ask_for_a_ticket(_) -> int:
+        start.wait()
+        try:
+            pipeline.photo_create_upload(
+                pet=pet,
+                uploader=owner,
+                filename="walk.jpg",
+                content_type="image/jpeg",
+                size=1000,
+                local_url="http://testserver/uploads/",
+            )
+            return 201
+        except pipeline.PhotoError as error:
+            return error.status
+        finally:
+            connection.close()  # each thread has its own connection
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = sorted(pool.map(ask_for_a_ticket, range(8)))
+    assert answers == [201] * 3 + [refusal] * 5
+    assert Photo.objects.filter(uploader=owner).count() == 3

@@ -86,9 +86,54 @@ def test_an_uploader_whose_share_ended_can_no_longer_delete(pet, contributor):
     assert contributed not in Photo.objects.deletable_by(contributor)
 
 
+def test_readable_by_shows_unfinished_photos_only_to_the_owner_and_their_uploader(
+    pet, owner, friend, contributor, stranger
+):
+    ready = PhotoFactory(pet=pet, state=Photo.State.READY)
+    owners = PhotoFactory(pet=pet, uploader=owner, state=Photo.State.FAILED)
+    contributed = PhotoFactory(pet=pet, uploader=contributor, state=Photo.State.PENDING)
+    assert set(Photo.objects.readable_by(owner)) == {ready, owners, contributed}
+    assert set(Photo.objects.readable_by(contributor)) == {ready, contributed}
+    assert list(Photo.objects.readable_by(friend)) == [ready]
+    assert not Photo.objects.readable_by(stranger).exists()
+    assert not Photo.objects.readable_by(AnonymousUser()).exists()
+
+
+def test_an_uploader_who_no_longer_sees_the_pet_no_longer_reads_their_upload(pet, contributor):
+    contributed = PhotoFactory(pet=pet, uploader=contributor, state=Photo.State.FAILED)
+    pet.shares.filter(grantee=contributor).update(role="viewer")
+    assert contributed in Photo.objects.readable_by(contributor)  # still sees the pet
+    pet.shares.filter(grantee=contributor).delete()
+    assert contributed not in Photo.objects.readable_by(contributor)
+
+
 def test_active_share_links_are_neither_revoked_nor_expired(pet):
     live = ShareLinkFactory(pet=pet)
     ShareLinkFactory(pet=pet, revoked_at=timezone.now())
     later = timezone.now() + datetime.timedelta(days=8)
     assert list(ShareLink.objects.active()) == [live]
     assert not ShareLink.objects.active(now=later).exists()
+
+
+def test_usage_counts_every_photo_a_user_uploaded_pending_ones_by_declared_size(
+    pet, owner, contributor
+):
+    PhotoFactory(pet=pet, uploader=owner, state=Photo.State.PENDING, size=4000)  # declared
+    PhotoFactory(pet=pet, uploader=owner, state=Photo.State.PROCESSING, size=300)
+    PhotoFactory(pet=pet, uploader=owner, state=Photo.State.READY, size=20)
+    PhotoFactory(pet=pet, uploader=owner, state=Photo.State.FAILED, size=1, error="not an image")
+    PhotoFactory(pet=pet, uploader=contributor, size=50_000)  # to the owner's pet, not by them
+    usage = Photo.objects.uploaded_by(owner).usage()
+    assert (usage.photos, usage.bytes) == (4, 4321)
+    assert tuple(Photo.objects.uploaded_by(PetFactory().owner).usage()) == (0, 0)
+
+
+def test_nth_newest_created_at_is_when_the_nth_newest_photo_since_a_moment_was_made(pet):
+    now = timezone.now()
+    for age in (5, 30, 90):
+        photo = PhotoFactory(pet=pet)
+        Photo.objects.filter(pk=photo.pk).update(created_at=now - datetime.timedelta(seconds=age))
+    since = now - datetime.timedelta(seconds=60)
+    recent = Photo.objects.all()
+    assert recent.nth_newest_created_at(2, since=since) == now - datetime.timedelta(seconds=30)
+    assert recent.nth_newest_created_at(3, since=since) is None  # the third is older

@@ -61,6 +61,8 @@ def test_each_upload_field_at_its_limit_is_refused_and_nothing_stored(
         ("[1, 2]", "must be a JSON object"),
         ("null", "must be a JSON object"),
         ('"a string"', "must be a JSON object"),
+        ("[" * 100_000, "must be JSON"),  # nested past the parser's recursion limit
+        ('{"a":' * 50_000 + "1" + "}" * 50_000, "must be JSON"),
     ],
 )
 def test_a_body_that_is_not_a_json_object_is_refused(owner_client, pet, body, says):

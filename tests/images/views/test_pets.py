@@ -3,7 +3,7 @@ import datetime
 import pytest
 
 from images.models import PendingInvalidation, PendingObjectDeletion, Pet, Photo, Share
-from tests.factories import ready_photo
+from tests.factories import PhotoFactory, ready_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -77,6 +77,29 @@ def test_the_upload_page_gives_the_script_its_endpoints(owner_client, pet):
     assert 'data-max-bytes="41943040"' in html
     assert "multiple" in html
     assert "csrfmiddlewaretoken" in html
+
+
+def test_the_upload_page_shows_my_usage_against_my_quota(owner_client, pet, owner, settings):
+    settings.PHOTO_QUOTA_COUNT = 10_000
+    settings.PHOTO_QUOTA_BYTES = 20 * 1024**3
+    PhotoFactory(pet=pet, uploader=owner, size=1024**3)
+    PhotoFactory(pet=pet, uploader=owner, size=205 * 1024**2, state=Photo.State.PENDING)
+    html = owner_client.get(f"/pets/{pet.pk}/upload/").content.decode().replace("\xa0", " ")
+    assert "2 of 10,000 photos · 1.2 GB of 20.0 GB" in html
+    assert "reached your quota" not in html
+
+
+def test_the_upload_page_shows_a_contributors_own_quota_and_says_when_it_is_full(
+    client, pet, contributor
+):
+    contributor.photo_quota = 1
+    contributor.save(update_fields=["photo_quota"])
+    PhotoFactory(pet=pet, uploader=contributor, size=2048)
+    client.force_login(contributor)
+    html = client.get(f"/pets/{pet.pk}/upload/").content.decode().replace("\xa0", " ")
+    assert "1 of 1 photos · 2.0 KB of" in html
+    assert "reached your quota" in html
+    assert "ask an administrator" in html
 
 
 def test_my_pets_lists_only_the_pets_i_own(client, pet, friend):
