@@ -1,6 +1,24 @@
+from typing import NamedTuple
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
+
+from accounts.usernames import mixes_scripts, skeleton
+
+LOOK_ALIKE = "That username looks too much like an existing one; choose another."
+MIXED_SCRIPTS = (
+    "That username mixes alphabets (such as Latin and Cyrillic); use letters of one alphabet."
+)
+
+
+class UploadQuota(NamedTuple):
+    """How many photos, and how many bytes of originals, a user may keep."""
+
+    photos: int
+    bytes: int
 
 
 class User(AbstractUser):
@@ -21,8 +39,14 @@ class User(AbstractUser):
         blank=True,
         help_text="Bytes of originals this user may keep. Empty: the site's default.",
     )
+    # What the username looks like (accounts/usernames.py): look-alike usernames share it, so
+    # the unique index refuses the second of two racing sign-ups. save() keeps it in step.
+    # NULL (not "", which would collide) only for the younger of two look-alikes that
+    # predate the rule (migration 0004).
+    username_skeleton = models.TextField(null=True, unique=True, editable=False)  # noqa: DJ001
 
     objects = UserManager()
+    _stored_username: str | None = None  # as loaded: only a new or changed name is checked
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -35,6 +59,51 @@ class User(AbstractUser):
                 violation_error_message="An account with this e-mail address already exists.",
             ),
         ]
+
+    @classmethod
+    def from_db(cls, db, field_names, values) -> "User":
+        user = super().from_db(db, field_names, values)
+        user._stored_username = user.__dict__.get("username")
+        return user
+
+    def clean(self) -> None:
+        super().clean()  # NFKC-normalises the username (AbstractBaseUser) and the address
+        if self.username and self.username != self._stored_username:
+            self.clean_new_username()
+
+    def clean_new_username(self) -> None:
+        """Refuse a username that mixes scripts, or that differs only in case from an
+        account's or looks like one. Every path that validates the model runs this: sign-up,
+        user_create, the admin's forms."""
+        if mixes_scripts(self.username):
+            raise ValidationError({"username": MIXED_SCRIPTS}, code="mixed_scripts")
+        others = User.objects.exclude(pk=self.pk)
+        if others.filter(username__iexact=self.username).exists():
+            raise ValidationError({"username": self.unique_error_message(User, ["username"])})
+        if others.filter(username_skeleton=skeleton(self.username)).exists():
+            raise ValidationError({"username": LOOK_ALIKE}, code="look_alike")
+
+    def save(self, **kwargs) -> None:
+        # The skeleton is derived from the username, on every path that writes one (sign-up,
+        # the admin, createsuperuser, fixtures): were it left to callers, the unique index
+        # would guard nothing. An unchanged name keeps its skeleton, NULL included.
+        update_fields = kwargs.get("update_fields")
+        writes_username = update_fields is None or "username" in update_fields
+        loaded = "username" in self.__dict__  # not a deferred field left unread
+        if writes_username and loaded and self.username != self._stored_username:
+            self.username_skeleton = skeleton(self.username)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "username_skeleton"}
+        super().save(**kwargs)
+        if writes_username:
+            self._stored_username = self.__dict__.get("username")
+
+    def upload_quota(self) -> UploadQuota:
+        """This user's own quota where an administrator set one, else the site's."""
+        return UploadQuota(
+            photos=settings.PHOTO_QUOTA_COUNT if self.photo_quota is None else self.photo_quota,
+            bytes=settings.PHOTO_QUOTA_BYTES if self.storage_quota is None else self.storage_quota,
+        )
 
 
 class AuditEntry(models.Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django import forms
+from django.core.validators import validate_email
 
 from images.models import Pet, Photo, Share
 
@@ -38,6 +39,12 @@ class InviteForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     role = forms.ChoiceField(choices=Share.Role.choices, initial=Share.Role.VIEWER)
+
+    def clean_who(self) -> str:
+        who = self.cleaned_data["who"].strip()
+        if "@" in who:  # an address: it must be one (a username has no "@")
+            validate_email(who)
+        return who
 
 
 class RoleForm(forms.Form):

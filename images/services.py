@@ -66,20 +66,35 @@ def photo_update_caption(*, photo: Photo, caption: str) -> Photo:
     return photo
 
 
-def find_account(who: str) -> User:
-    """The active account with this username or e-mail address (either, in any case)."""
+def names_an_address(who: str) -> bool:
+    """Whether ``who``, as typed in an invitation, is an e-mail address, not a username."""
+    return "@" in who
+
+
+def find_account(who: str) -> User | None:
+    """The active account with this username or e-mail address (either, in any case).
+
+    An unknown username is an error: usernames are public on the site. An unknown address is
+    None, which callers must treat as they treat a known one: whether an address has an
+    account is not for others to learn."""
     who = who.strip()
-    field = "email__iexact" if "@" in who else "username__iexact"
-    account = User.objects.filter(**{field: who}, is_active=True).first() if who else None
+    if names_an_address(who):
+        return User.objects.filter(email__iexact=who, is_active=True).first()
+    account = User.objects.filter(username__iexact=who, is_active=True).first() if who else None
     if account is None:
-        raise ValidationError("No PetTracker account has that username or e-mail address.")
+        raise ValidationError("No PetTracker account has that username.")
     return account
 
 
 @transaction.atomic
-def share_invite(*, pet: Pet, who: str, role: str, granted_by: User) -> Share:
-    """Share ``pet`` with the account named by username or e-mail address."""
-    return share_grant(pet=pet, grantee=find_account(who), role=role, granted_by=granted_by)
+def share_invite(*, pet: Pet, who: str, role: str, granted_by: User) -> Share | None:
+    """Share ``pet`` with the account named by username or e-mail address. An address with
+    no active account shares nothing and returns None, without an error (see find_account);
+    inviting such addresses to join is for a later change."""
+    grantee = find_account(who)
+    if grantee is None:
+        return None
+    return share_grant(pet=pet, grantee=grantee, role=role, granted_by=granted_by)
 
 
 @transaction.atomic

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,6 +20,7 @@ from images.gallery import GRID_SIZES, tiles
 from images.models import Pet, Photo, ShareLink
 from images.querysets import Access
 from images.services import (
+    names_an_address,
     share_grant,
     share_invite,
     share_link_create,
@@ -61,6 +65,16 @@ def _new_link_key(pet: Pet) -> str:
     return f"new-share-link-{pet.pk}"
 
 
+def _posted_row(rows: QuerySet, request: HttpRequest, field: str):
+    """The row of ``rows`` whose id the form posted in ``field``; 404 when it is absent,
+    malformed or not one of ``rows`` (a malformed id is just another unknown one)."""
+    try:
+        pk = uuid.UUID(request.POST.get(field, ""))
+    except ValueError:
+        raise Http404(f"No such {field} on this pet.") from None
+    return get_object_or_404(rows, pk=pk)
+
+
 def _invite(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse | None:
     form = forms["invite"] = InviteForm(request.POST)
     if not form.is_valid():
@@ -70,12 +84,18 @@ def _invite(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse | None:
     except ValidationError as exc:
         form.add_error("who", exc)
         return None
-    messages.success(request, f"{pet.name} is shared with {share.grantee.username}.")
+    who = form.cleaned_data["who"]
+    if names_an_address(who):
+        # The same words whether or not the address has an account (then nothing is shared).
+        done = f"If {who} belongs to a PetTracker account, it can now see {pet.name}."
+    else:
+        done = f"{pet.name} is shared with {share.grantee.username}."
+    messages.success(request, done)
     return redirect("pet_sharing", pet_id=pet.pk)
 
 
 def _change_role(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse | None:
-    share = get_object_or_404(pet.shares.select_related("grantee"), pk=request.POST.get("share"))
+    share = _posted_row(pet.shares.select_related("grantee"), request, "share")
     form = RoleForm(request.POST)
     if not form.is_valid():
         return HttpResponse("Choose viewer or contributor.", status=400)
@@ -87,7 +107,7 @@ def _change_role(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse | 
 
 
 def _revoke(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse:
-    share = get_object_or_404(pet.shares.select_related("grantee"), pk=request.POST.get("share"))
+    share = _posted_row(pet.shares.select_related("grantee"), request, "share")
     share_revoke(share=share)
     messages.success(request, f"{share.grantee.username} no longer sees {pet.name}.")
     return redirect("pet_sharing", pet_id=pet.pk)
@@ -107,7 +127,7 @@ def _create_link(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse | 
 
 
 def _revoke_link(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse:
-    link = get_object_or_404(pet.share_links, pk=request.POST.get("link"))
+    link = _posted_row(pet.share_links, request, "link")
     share_link_revoke(link=link)
     messages.success(request, "The link no longer opens the gallery.")
     return redirect("pet_sharing", pet_id=pet.pk)

@@ -22,10 +22,38 @@ def test_inviting_by_username_or_email_shares_the_pet(sharing, pet):
     assert pet.shares.get(grantee=ann).role == "contributor"
 
 
+def messages_on(page) -> list[bytes]:
+    return [str(message).encode() for message in page.context["messages"]]
+
+
+def test_inviting_by_address_says_the_same_whether_or_not_it_has_an_account(sharing, client):
+    UserFactory(username="sam", email="sam@example.com")
+    UserFactory(username="gone", email="gone@example.com", is_active=False)
+    for address in ("sam@example.com", "nobody@example.com", "gone@example.com"):
+        response = sharing(action="invite", who=address, role="viewer")
+        assert response.status_code == 302
+        assert messages_on(client.get(response["Location"])) == [
+            f"If {address} belongs to a PetTracker account, it can now see Biscuit.".encode()
+        ]
+
+
+def test_an_unknown_address_shares_nothing(sharing, pet):
+    before = Share.objects.count()
+    sharing(action="invite", who="nobody@example.com", role="viewer")
+    assert Share.objects.count() == before
+
+
+def test_inviting_by_username_says_who_now_sees_the_pet(sharing, pet, client):
+    UserFactory(username="Sam")
+    response = sharing(action="invite", who="sam", role="viewer")
+    assert messages_on(client.get(response["Location"])) == [b"Biscuit is shared with Sam."]
+
+
 @pytest.mark.parametrize(
     ("who", "message"),
     [
-        ("nobody-here", "No PetTracker account has that username or e-mail address."),
+        ("nobody-here", "No PetTracker account has that username."),
+        ("owner@example.com", "You can&#x27;t share a pet with its owner."),
         ("", "This field is required."),
         ("owner", "You can&#x27;t share a pet with its owner."),
     ],
@@ -89,3 +117,21 @@ def test_the_page_says_how_long_revoked_people_may_still_load_images(sharing, se
     settings.CDN_SIGNING_WINDOW_SECONDS = 600
     text = " ".join(sharing().content.decode().split())
     assert "keep loading for up to 20 minutes" in text
+
+
+@pytest.mark.parametrize(
+    ("action", "field"), [("role", "share"), ("revoke", "share"), ("revoke_link", "link")]
+)
+@pytest.mark.parametrize(
+    "value", ["not-a-uuid", "", "1" * 5000, "Ü🐶"], ids=["word", "empty", "long", "unicode"]
+)
+def test_a_malformed_id_is_as_unknown_as_a_missing_one(sharing, pet, action, field, value):
+    shares, links = Share.objects.count(), ShareLink.objects.active().count()
+    response = sharing(action=action, role="viewer", **{field: value})
+    assert response.status_code == 404
+    assert (Share.objects.count(), ShareLink.objects.active().count()) == (shares, links)
+
+
+@pytest.mark.parametrize(("action", "field"), [("revoke", "share"), ("revoke_link", "link")])
+def test_a_missing_id_is_as_unknown_as_a_missing_row(sharing, action, field):
+    assert sharing(action=action).status_code == 404
