@@ -5,17 +5,26 @@ rendition allows; each smaller rendition is resized from the one above it (a cas
 EXIF orientation is applied to the small results rather than to the full-size original.
 Renditions are re-encoded WebP in sRGB carrying no metadata at all: no EXIF (so no GPS), no
 XMP, no IPTC, no comments, no ICC profile (untagged means sRGB on the web).
+
+A worker's memory is bounded before anything is decoded, by pixels (``max_pixels``) and by the
+bytes the decode will hold (``max_decoded_bytes``: Pillow's image plus what the format's
+decoder keeps beside it). Past the decode the source is never copied whole: 16-bit and palette
+modes, ICC conversion and alpha premultiplication are done band by band as it is shrunk to the
+largest rendition (benchmarks/worker_memory.py measures the peak).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import math
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from PIL import Image, ImageCms, UnidentifiedImageError
+from PIL import Image, ImageCms, JpegImagePlugin, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
 register_heif_opener()
@@ -27,6 +36,9 @@ Image.MAX_IMAGE_PIXELS = None
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "HEIF")
 CONTENT_TYPES = {
     "JPEG": "image/jpeg",
+    # A JPEG carrying more pictures (phones' depth maps, cameras' previews): Pillow names it
+    # MPO; it is a JPEG, and its first picture is the photo.
+    "MPO": "image/jpeg",
     "PNG": "image/png",
     "WEBP": "image/webp",
     "GIF": "image/gif",
@@ -45,6 +57,24 @@ RESAMPLE = Image.Resampling.BICUBIC
 BANDED_RESIZE_MIN_PIXELS = 4_000_000
 LARGE_SOURCE_RESAMPLE = Image.Resampling.BILINEAR
 RESIZE_BANDS = 2
+# A source that needs converting (wide or palette modes, an ICC profile, alpha) is cropped,
+# converted and resized in bands of about this many pixels, so the copies made on the way are
+# a few of these bands rather than the whole source (tens of MB instead of hundreds).
+CONVERT_BAND_PIXELS = 2_000_000
+# How far each of Pillow's filters reaches either side, in output pixels (its "support", as in
+# Pillow's Resample.c): a band reads this far past its edges to resize as the whole image would.
+FILTER_SUPPORT = {
+    Image.Resampling.BOX: 0.5,
+    Image.Resampling.BILINEAR: 1.0,
+    Image.Resampling.HAMMING: 1.0,
+    Image.Resampling.BICUBIC: 2.0,
+    Image.Resampling.LANCZOS: 3.0,
+}
+# Bytes per pixel a decoder holds beside Pillow's image while decoding, measured
+# (benchmarks/worker_memory.py): libwebp keeps two RGBA canvases and Pillow copies the frame
+# into bytes before unpacking it (3 × 4); libheif keeps its interleaved RGB(A) copy (3-4) and
+# part of its YCbCr planes.
+DECODER_BYTES_PER_PIXEL = {"WEBP": 12, "HEIF": 5}
 ORIENTATION_TAG = 0x0112
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
@@ -101,22 +131,28 @@ def sha256_of(stream: BinaryIO, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def process_image(stream: BinaryIO, *, max_pixels: int) -> ProcessedPhoto:
+def process_image(
+    stream: BinaryIO, *, max_pixels: int, max_decoded_bytes: int | None = None
+) -> ProcessedPhoto:
     """Decode ``stream`` once and make every rendition of ``RENDITION_SPECS``.
 
     Raises ``ImageRejected`` with a reason a person can read for anything that is not a
-    decodable image of an allowed format within ``max_pixels``.
+    decodable image of an allowed format within ``max_pixels`` and, when given,
+    ``max_decoded_bytes`` (see ``decoded_bytes``).
     """
     image = open_image(stream, max_pixels=max_pixels)
-    orientation = image.getexif().get(ORIENTATION_TAG, 1)
-    source_format = image.format
-    width, height = _oriented_size(image.size, orientation)
-    try:
-        image.draft("RGB", _fit(image.size, RENDITION_SPECS[0].size))
-        image = to_srgb(image)
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageRejected("the image is damaged or truncated") from exc
+    source_format, declared = image.format, image.size
+    largest = RENDITION_SPECS[0].size
+    with _damaged_if_it_fails():
+        image.draft("RGB", _fit(declared, largest))
+    if max_decoded_bytes is not None:
+        check_decoded_bytes(image, declared=declared, limit=max_decoded_bytes)
+    with _damaged_if_it_fails():
+        # Not before the check: Pillow decodes a PNG to read its EXIF (it may follow the pixels).
+        orientation = image.getexif().get(ORIENTATION_TAG, 1)
+        image = shrink_to_srgb(image, _fit(image.size, largest))
     renditions = tuple(_cascade(image, orientation))
+    width, height = _oriented_size(declared, orientation)
     return ProcessedPhoto(
         format=source_format,
         content_type=CONTENT_TYPES[source_format],
@@ -125,6 +161,14 @@ def process_image(stream: BinaryIO, *, max_pixels: int) -> ProcessedPhoto:
         placeholder_color=_average_color(renditions[-1]),
         renditions=renditions,
     )
+
+
+@contextmanager
+def _damaged_if_it_fails() -> Iterator[None]:
+    try:
+        yield
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageRejected("the image is damaged or truncated") from exc
 
 
 def open_image(stream: BinaryIO, *, max_pixels: int) -> Image.Image:
@@ -152,22 +196,118 @@ def open_image(stream: BinaryIO, *, max_pixels: int) -> Image.Image:
     return image
 
 
-def to_srgb(image: Image.Image) -> Image.Image:
-    """Decode into 8-bit RGB or RGBA in sRGB, converting from an embedded ICC profile."""
+def decoded_bytes(image: Image.Image, *, declared: tuple[int, int]) -> int:
+    """The memory decoding ``image`` will take, in bytes, as it is set to decode now (after
+    ``draft``; ``declared`` is its size before): Pillow's image at the bytes Pillow stores per
+    pixel of its mode, plus what the format's decoder holds beside it."""
+    width, height = image.size
+    per_pixel = _bytes_per_pixel(image.mode) + DECODER_BYTES_PER_PIXEL.get(image.format, 0)
+    return width * height * per_pixel + _progressive_jpeg_coefficient_bytes(image, declared)
+
+
+def check_decoded_bytes(image: Image.Image, *, declared: tuple[int, int], limit: int) -> None:
+    """Refuse, before any decoding, an image whose decode would take more than ``limit``
+    bytes; the message says how large a file would go through."""
+    needed = decoded_bytes(image, declared=declared)
+    if needed <= limit:
+        return
+    width, height = declared
+    fitting = width * height * limit / needed / 1_000_000
+    raise ImageRejected(
+        f"image too large: {width}×{height} px takes {needed / 1_000_000:,.0f} MB of memory to "
+        f"decode (the limit is {limit / 1_000_000:,.0f} MB); save it at {fitting:.1f} "
+        f"megapixels at most{_lighter_kind(image)}"
+    )
+
+
+def _lighter_kind(image: Image.Image) -> str:
+    if not isinstance(image, JpegImagePlugin.JpegImageFile):
+        return ", or as a JPEG"  # decoded at a reduced scale, with no decoder copies
+    return ", or as a baseline (not progressive) JPEG" if image.info.get("progressive") else ""
+
+
+def _bytes_per_pixel(mode: str) -> int:
+    # Pillow stores a byte a pixel for 1, L and P, two for I;16, and four for everything else:
+    # I and F, and every multi-band mode (RGB is held as RGBX, LA as four bytes too).
+    if mode in ("1", "L", "P"):
+        return 1
+    return 2 if mode.startswith("I;16") else 4
+
+
+def _progressive_jpeg_coefficient_bytes(image: Image.Image, size: tuple[int, int]) -> int:
+    """libjpeg holds every DCT coefficient of a progressive JPEG (2 bytes each, 64 to a block
+    of 8×8) at full size, however small ``draft`` makes the output: 3 bytes a pixel at 4:2:0,
+    6 at 4:4:4."""
+    if not isinstance(image, JpegImagePlugin.JpegImageFile) or not image.info.get("progressive"):
+        return 0  # (MPO, a JPEG with more pictures after it, is a JpegImageFile too)
+    width, height = size
+    h_max = max(h for _, h, _, _ in image.layer)
+    v_max = max(v for _, _, v, _ in image.layer)
+    blocks = sum(
+        math.ceil(width * h / h_max / 8) * math.ceil(height * v / v_max / 8)
+        for _, h, v, _ in image.layer
+    )
+    return blocks * 64 * 2
+
+
+def shrink_to_srgb(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """Decode ``image`` into 8-bit RGB or RGBA in sRGB (from an embedded ICC profile) at
+    ``size``, which is never larger than it is.
+
+    A large source that needs converting is cropped, converted and resized band by band, so
+    no second full-size copy of it is made."""
     image.load()
+    convert = _srgb_converter(image)
+    if size == image.size:
+        return convert(image)
+    if image.width * image.height < BANDED_RESIZE_MIN_PIXELS:
+        return convert(image).resize(size, RESAMPLE, reducing_gap=3.0)
+    if image.mode == "RGB" and convert is _unchanged:
+        return _banded_resize(image, size)  # the common JPEG: resized where it lies, no copy
+    # Pillow premultiplies an RGBA image's alpha into a full-size copy before resizing it (in
+    # each band's call); a cropped band makes that copy band-sized too.
+    return _banded_resize(image, size, convert=convert)
+
+
+def _unchanged(image: Image.Image) -> Image.Image:
+    return image
+
+
+def _srgb_converter(image: Image.Image) -> Callable[[Image.Image], Image.Image]:
+    """The per-pixel conversion of ``image``'s pixels to 8-bit sRGB RGB or RGBA, set up once
+    (the ICC transform is built here) and applicable to the whole image or to any crop of it;
+    ``_unchanged`` when they already are."""
+    target = "RGBA" if _has_alpha(image) else "RGB"
+    transform = _icc_transform(image, target)
+    if transform is None and image.mode == target:
+        return _unchanged
+
+    def convert(part: Image.Image) -> Image.Image:
+        part = _to_eight_bit(part)
+        if transform is not None:
+            if part.mode != transform.input_mode:
+                part = part.convert(transform.input_mode)
+            return transform.apply(part)
+        return part if part.mode == target else part.convert(target)
+
+    return convert
+
+
+def _icc_transform(image: Image.Image, target: str) -> ImageCms.ImageCmsTransform | None:
     icc = image.info.get("icc_profile")
-    image = _to_eight_bit(image)
-    if icc:
-        try:
-            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            mode = "RGBA" if image.mode in ("RGBA", "LA", "PA") else "RGB"
-            if image.mode not in ("RGB", "RGBA", "CMYK", "L"):
-                image = image.convert(mode)
-            return ImageCms.profileToProfile(image, source, _SRGB, outputMode=mode)
-        except (ImageCms.PyCMSError, OSError, ValueError):
-            pass  # a broken profile: fall back to a plain conversion rather than fail
-    mode = "RGBA" if _has_alpha(image) else "RGB"
-    return image if image.mode == mode else image.convert(mode)
+    if not icc:
+        return None
+    eight_bit = _eight_bit_mode(image.mode)
+    source_mode = eight_bit if eight_bit in ("RGB", "RGBA", "CMYK", "L") else target
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        return ImageCms.buildTransform(source, _SRGB, source_mode, target)
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return None  # a broken profile: fall back to a plain conversion rather than fail
+
+
+def _eight_bit_mode(mode: str) -> str:
+    return "L" if mode in ("I;16", "I;16B", "I;16L", "I", "F") else mode
 
 
 def _to_eight_bit(image: Image.Image) -> Image.Image:
@@ -206,22 +346,38 @@ def _shrink(image: Image.Image, longest: int) -> Image.Image:
     return _banded_resize(image, size)
 
 
-def _banded_resize(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+def _banded_resize(
+    image: Image.Image,
+    size: tuple[int, int],
+    *,
+    convert: Callable[[Image.Image], Image.Image] | None = None,
+) -> Image.Image:
     """``image.resize(size)`` in horizontal bands on parallel threads (Pillow releases the GIL
-    while resampling). Each band's filter reads past its box into the whole image, so there are
-    no seams: the result is the single call's, but for float rounding of the band boxes moving
-    a few pixels by one level (a test bounds it)."""
+    while resampling). Each band's filter reads past its box, into the whole image or, when
+    the pixels need ``convert``-ing, into a converted crop reaching as far as the filter does;
+    so there are no seams: the result is the single call's, but for float rounding of the band
+    boxes moving a few pixels by a level (tests bound it)."""
     (width, height), (out_width, out_height) = image.size, size
-    cuts = [round(out_height * i / RESIZE_BANDS) for i in range(RESIZE_BANDS + 1)]
+    bands = RESIZE_BANDS
+    if convert is not None:
+        bands = min(max(bands, math.ceil(width * height / CONVERT_BAND_PIXELS)), out_height)
+    cuts = [round(out_height * i / bands) for i in range(bands + 1)]
+    # Pillow rounds each window's ends to whole rows: one more row covers that.
+    reach = math.ceil(FILTER_SUPPORT[LARGE_SOURCE_RESAMPLE] * height / out_height) + 1
 
     def band(top: int, bottom: int) -> Image.Image:
-        box = (0, height * top / out_height, width, height * bottom / out_height)
-        return image.resize((out_width, bottom - top), LARGE_SOURCE_RESAMPLE, box=box)
+        source, upper, lower = image, height * top / out_height, height * bottom / out_height
+        if convert is not None:
+            first = max(0, math.floor(upper) - reach)
+            source = convert(image.crop((0, first, width, min(height, math.ceil(lower) + reach))))
+            upper, lower = upper - first, lower - first
+        box = (0, upper, width, lower)
+        return source.resize((out_width, bottom - top), LARGE_SOURCE_RESAMPLE, box=box)
 
     with ThreadPoolExecutor(max_workers=RESIZE_BANDS) as pool:
-        bands = list(pool.map(band, cuts[:-1], cuts[1:]))
-    result = Image.new(image.mode, size)
-    for top, part in zip(cuts, bands, strict=False):
+        parts = list(pool.map(band, cuts[:-1], cuts[1:]))
+    result = Image.new(parts[0].mode, size)
+    for top, part in zip(cuts, parts, strict=False):
         result.paste(part, (0, top))
     return result
 

@@ -1,17 +1,20 @@
 import io
+import struct
+import zlib
 
 import pytest
-from PIL import Image, ImageChops
+from PIL import Image, ImageChops, ImageCms
 
 from images import processing
 from images.processing import ImageRejected, process_image, sha256_of
 from tests.images import corpus
 
 LIMIT = 50_000_000
+DECODED_LIMIT = 250_000_000
 
 
-def run(data: bytes):
-    return process_image(io.BytesIO(data), max_pixels=LIMIT)
+def run(data: bytes, *, max_decoded_bytes: int = DECODED_LIMIT):
+    return process_image(io.BytesIO(data), max_pixels=LIMIT, max_decoded_bytes=max_decoded_bytes)
 
 
 def decoded(rendered) -> Image.Image:
@@ -128,8 +131,135 @@ def test_the_pixel_limit_is_checked_before_decoding():
         process_image(io.BytesIO(corpus.jpeg()), max_pixels=1000)
 
 
+def test_an_image_within_the_pixel_limit_but_over_the_decoded_bytes_limit_is_refused():
+    rgba = corpus.png(size=(2000, 2000), mode="RGBA", color=(9, 9, 9, 9))  # 16 MB decoded
+    with pytest.raises(
+        ImageRejected,
+        match=r"image too large: 2000×2000 px takes 16 MB of memory to decode \(the limit is 10 "
+        r"MB\); save it at 2\.5 megapixels at most, or as a JPEG",
+    ):
+        run(rgba, max_decoded_bytes=10_000_000)
+
+
+def test_the_decoded_bytes_limit_is_checked_before_decoding():
+    # Its pixel data is a few zeros: decoding it would fail as damaged, and reading a PNG's
+    # EXIF (which may follow the pixels) decodes it.
+    declared_only = corpus.png_bomb(width=3000, height=3000)
+    with pytest.raises(ImageRejected, match="3000×3000 px takes 36 MB of memory to decode"):
+        run(declared_only, max_decoded_bytes=10_000_000)
+
+
+def test_the_decoded_bytes_limit_counts_the_bytes_of_each_pixel_not_pixels():
+    grey = corpus.png(size=(2000, 2000), mode="L", color=9)  # one byte a pixel: 4 MB
+    assert run(grey, max_decoded_bytes=10_000_000).width == 2000
+
+
+def test_a_jpeg_counts_at_the_reduced_size_it_decodes_to():
+    # Decoded at half scale (2100×1500, 12.6 MB) to make a 2048 px rendition: not at 50 MB.
+    result = run(corpus.jpeg(size=(4200, 3000)), max_decoded_bytes=20_000_000)
+    assert (result.width, result.height) == (4200, 3000)
+
+
+def test_a_progressive_jpeg_counts_its_coefficients_at_full_size():
+    # 12.6 MB decoded at half scale, and 37.8 MB of coefficients libjpeg holds meanwhile.
+    progressive = corpus.jpeg(size=(4200, 3000), progressive=True)
+    with pytest.raises(ImageRejected, match=r"takes 50 MB .* or as a baseline \(not progressive"):
+        run(progressive, max_decoded_bytes=20_000_000)
+
+
+def test_a_webp_counts_the_canvases_its_decoder_keeps_beside_the_image():
+    webp = corpus.encoded(Image.new("RGB", (1000, 1000), (1, 2, 3)), "WEBP")
+    with pytest.raises(ImageRejected, match="takes 16 MB of memory"):
+        run(webp, max_decoded_bytes=10_000_000)
+
+
+def png_16bit_rgba(size: tuple[int, int]) -> bytes:
+    """A 16-bit RGBA PNG (Pillow cannot write one): left half 0x8000 grey, right half 0xFFFF
+    white, alpha 0x8000 everywhere."""
+    width, height = size
+    half = width // 2
+    row = b"\x00" + struct.pack(">HHHH", 0x8000, 0x8000, 0x8000, 0x8000) * half
+    row += struct.pack(">HHHH", 0xFFFF, 0xFFFF, 0xFFFF, 0x8000) * (width - half)
+    header = struct.pack(">IIBBBBB", width, height, 16, 6, 0, 0, 0)
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    pixels = zlib.compress(row * height, 9)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def test_a_large_sixteen_bit_rgba_png_ends_as_eight_bit_renditions_of_the_right_size():
+    result = run(png_16bit_rgba((3000, 2000)))
+    sizes = {r.name: (r.width, r.height) for r in result.renditions}
+    assert sizes == {"large": (2048, 1365), "medium": (1024, 682), "thumb": (256, 256)}
+    large = decoded(result.renditions[0])
+    assert large.mode == "RGBA"
+    grey, _, _, alpha = large.getpixel((100, 600))
+    white = large.getpixel((1900, 600))[0]
+    assert abs(grey - 128) <= 2
+    assert white >= 253
+    assert abs(alpha - 128) <= 2
+
+
+def _palette_with_transparency():
+    image = Image.effect_noise((2600, 1700), 60).convert("P", palette=Image.Palette.ADAPTIVE)
+    image.info["transparency"] = 3
+    return image
+
+
+def _sixteen_bit_grey():
+    noise = Image.effect_noise((2600, 1700), 60).convert("I")
+    return noise.point(lambda v: v * 257).convert("I;16")
+
+
+def _rgba():
+    noise = Image.effect_noise((2600, 1700), 60)
+    return Image.merge("RGBA", [noise, noise.rotate(90), noise.rotate(180), noise.rotate(270)])
+
+
+def _rgb_with_a_profile():
+    image = Image.effect_noise((2600, 1700), 60).convert("RGB")
+    image.info["icc_profile"] = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    return image
+
+
+@pytest.mark.parametrize(
+    "make", [_palette_with_transparency, _sixteen_bit_grey, _rgba, _rgb_with_a_profile]
+)
+def test_shrinking_band_by_band_matches_converting_the_whole_image_then_resizing(make):
+    image = make()
+    whole = processing.shrink_to_srgb(image, image.size)
+    expected = whole.resize((1024, 670), processing.LARGE_SOURCE_RESAMPLE)
+    banded = processing.shrink_to_srgb(image, (1024, 670))
+    assert banded.mode == whole.mode
+    assert banded.mode in ("RGB", "RGBA")
+    # Compared as seen, with alpha multiplied in: a level of float rounding in the band boxes
+    # moves a translucent pixel's stored colour by up to 255/alpha levels, not what one sees.
+    seen = "RGBa" if banded.mode == "RGBA" else banded.mode
+    difference = ImageChops.difference(expected.convert(seen), banded.convert(seen))
+    assert all(high <= 2 for _, high in difference.getextrema())
+    changed = sum(1 for pixel in difference.get_flattened_data() if max(pixel))
+    assert changed < 0.001 * 1024 * 670
+
+
 def test_sha256_of_reads_in_chunks_and_rewinds():
     stream = io.BytesIO(b"a" * 3_000_000)
     digest = sha256_of(stream, chunk_size=1 << 16)
     assert digest == sha256_of(io.BytesIO(b"a" * 3_000_000))
     assert stream.tell() == 0
+
+
+def test_a_jpeg_carrying_more_pictures_is_processed_as_its_first():
+    extra = Image.new("RGB", (600, 400), "blue")
+    buffer = io.BytesIO()
+    Image.new("RGB", (600, 400), "red").save(buffer, "MPO", save_all=True, append_images=[extra])
+    processed = process_image(buffer, max_pixels=50_000_000)
+    assert processed.content_type == "image/jpeg"
+    thumb = Image.open(io.BytesIO(processed.renditions[-1].data)).convert("RGB")
+    red, _, blue = thumb.getpixel((10, 10))
+    assert red > 200
+    assert blue < 60
