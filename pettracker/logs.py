@@ -14,7 +14,7 @@ import time
 import uuid
 
 from celery.signals import task_failure, task_postrun, task_prerun
-from django.urls import Resolver404, ResolverMatch, resolve
+from django.urls import ResolverMatch, resolve
 
 REQUEST_ID_HEADER = "X-Request-ID"
 request_logger = logging.getLogger("pettracker.request")
@@ -34,7 +34,7 @@ def redact_path(path: str, match: ResolverMatch | None = None) -> str:
     if match is None:
         try:
             match = resolve(path)
-        except Resolver404:
+        except Exception:  # Resolver404, or a URLconf that cannot load: logging goes on
             return path
     for name, value in match.kwargs.items():
         if name in SECRET_URL_PARAMETERS and str(value):

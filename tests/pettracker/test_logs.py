@@ -120,3 +120,12 @@ def test_the_development_servers_request_line_is_redacted(console):
 def test_paths_without_secrets_are_logged_as_they_are(client, console):
     client.get("/pets/")
     assert "GET /pets/ 302" in console.getvalue()
+
+
+def test_a_urlconf_that_cannot_load_does_not_stop_logging(console, monkeypatch):
+    def broken(path):
+        raise ImportError("a view module failed to import")
+
+    monkeypatch.setattr("pettracker.logs.resolve", broken)
+    logging.getLogger("django.request").warning("Not Found: %s", "/s/some-token/")
+    assert "Not Found: /s/some-token/" in console.getvalue()
