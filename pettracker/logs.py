@@ -7,6 +7,7 @@ ours and Django's alike (``RedactSecretPaths`` on the handler).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -14,32 +15,70 @@ import time
 import uuid
 
 from celery.signals import task_failure, task_postrun, task_prerun
-from django.urls import ResolverMatch, resolve
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.urls.resolvers import ResolverMatch
 
 REQUEST_ID_HEADER = "X-Request-ID"
 request_logger = logging.getLogger("pettracker.request")
 task_logger = logging.getLogger("pettracker.task")
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+# Extra fields never written: Django attaches the request (or the socket) itself, whose text
+# holds the full path, secrets and all; the request line carries what is needed of it.
+_UNLOGGED = _STANDARD | {"request", "server_time"}
 
 
 # URL parameters that are secrets: a share link's token, a password reset's user and token.
 SECRET_URL_PARAMETERS = frozenset({"token", "uidb64"})
 REDACTED = "[redacted]"
+_SECRET_PARAMETER = re.compile(rf"<(?:\w+:)?(?:{'|'.join(SECRET_URL_PARAMETERS)})>")
 # A path within a log message: after a space, a quote or the start, up to a space or quote.
 _PATH_IN_TEXT = re.compile(r"(?<![\w.:/])/[^\s\"'?#]*")
 
 
 def redact_path(path: str, match: ResolverMatch | None = None) -> str:
-    """``path`` with the values of its secret URL parameters replaced by ``[redacted]``."""
+    """``path`` with the values of its secret URL parameters replaced by ``[redacted]``; a
+    path that resolves nowhere but starts like a route with a secret (``/s/<token>`` without
+    its slash) keeps only that start."""
     if match is None:
         try:
             match = resolve(path)
         except Exception:  # Resolver404, or a URLconf that cannot load: logging goes on
-            return path
+            return _redact_by_prefix(path)
     for name, value in match.kwargs.items():
         if name in SECRET_URL_PARAMETERS and str(value):
             path = path.replace(f"/{value}/", f"/{REDACTED}/")
     return path
+
+
+def _redact_by_prefix(path: str) -> str:
+    try:
+        prefixes = _secret_route_prefixes()
+    except Exception:  # a URLconf that cannot load: logging goes on
+        return path
+    for prefix in prefixes:
+        if path.startswith(prefix) and len(path) > len(prefix):
+            return prefix + REDACTED
+    return path
+
+
+@functools.cache
+def _secret_route_prefixes() -> tuple[str, ...]:
+    """The literal starts of the routes whose parameters include a secret
+    (``/s/``, ``/accounts/password/reset/``), longest first."""
+    found = set()
+
+    def walk(patterns, prefix: str) -> None:
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, route)
+            elif isinstance(pattern, URLPattern):
+                secret = _SECRET_PARAMETER.search(route)
+                if secret:
+                    found.add("/" + route[: secret.start()])
+
+    walk(get_resolver().url_patterns, "")
+    return tuple(sorted(found, key=len, reverse=True))
 
 
 def redact_paths_in(text: str) -> str:
@@ -73,7 +112,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        entry.update({k: v for k, v in vars(record).items() if k not in _UNLOGGED})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)

@@ -128,4 +128,29 @@ def test_a_urlconf_that_cannot_load_does_not_stop_logging(console, monkeypatch):
 
     monkeypatch.setattr("pettracker.logs.resolve", broken)
     logging.getLogger("django.request").warning("Not Found: %s", "/s/some-token/")
-    assert "Not Found: /s/some-token/" in console.getvalue()
+    assert "Not Found: /s/" in console.getvalue()
+    assert "some-token" not in console.getvalue()
+
+
+def test_a_token_in_a_path_that_resolves_nowhere_is_redacted(client, console, link_token):
+    client.get(f"/s/{link_token}")  # no trailing slash: a redirect
+    client.get(f"/s/{link_token}/more")
+    client.get("/accounts/password/reset/MQ/0123456789abcdef0123456789abcdef/more")
+    assert link_token not in console.getvalue()
+    assert "0123456789abcdef0123456789abcdef" not in console.getvalue()
+
+
+def test_json_lines_carry_no_request_object(client, link_token, signing_key):
+    import io
+
+    (handler,) = [h for h in logging.getLogger().handlers if h.get_name() == "console"]
+    stream, formatter = io.StringIO(), handler.formatter
+    previous = handler.setStream(stream)
+    handler.setFormatter(JsonFormatter())
+    try:
+        client.post(f"/s/{link_token}/")  # 405: Django's logger attaches the request
+    finally:
+        handler.setStream(previous)
+        handler.setFormatter(formatter)
+    assert "Method Not Allowed" in stream.getvalue()
+    assert link_token not in stream.getvalue()
