@@ -4,7 +4,9 @@ sessions at once (their pets and photos stay). Changes go to the audit trail."""
 from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
 from axes.models import AccessAttempt
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.db import models, transaction
 from django.db.models.functions import Coalesce
 from django.template.defaultfilters import filesizeformat
@@ -165,20 +167,26 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
         self.message_user(request, f"{len(users)} user(s) reactivated.")
 
     def _may_act_on_all(self, request, queryset) -> bool:
-        """Refuse, and say so, when the selection holds a superuser and the actor is not one."""
-        if request.user.is_superuser or not queryset.filter(is_superuser=True).exists():
+        """Refuse, and say so, when the selection holds a superuser or staff member and the
+        actor is not a superuser."""
+        powerful = models.Q(is_superuser=True) | models.Q(is_staff=True)
+        if request.user.is_superuser or not queryset.filter(powerful).exists():
             return True
         self.message_user(
             request,
-            "Only a superuser can act on a superuser; nothing was changed.",
+            "Only a superuser can act on a superuser's or staff member's account; nothing was "
+            "changed.",
             messages.ERROR,
         )
         return False
 
 
 def _may_act_on(request, user: User | None) -> bool:
-    """Acting on a superuser's account needs a superuser."""
-    return user is None or not user.is_superuser or request.user.is_superuser
+    """Acting on a superuser's or a staff member's account (its password included) needs a
+    superuser: otherwise staff who may change users could take over someone with more powers."""
+    if user is None or request.user.is_superuser:
+        return True
+    return not (user.is_superuser or user.is_staff)
 
 
 @admin.register(AuditEntry)
@@ -221,3 +229,19 @@ class AccessAttemptAdmin(AxesAccessAttemptAdmin):
     def cleanup_expired_attempts(self, request, queryset) -> None:
         request.axes_attempt_time = getattr(request, "axes_attempt_time", None)  # None: now
         super().cleanup_expired_attempts(request, queryset)
+
+
+# Groups carry permissions: changing one grants powers, which only a superuser does.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(DjangoGroupAdmin):
+    def has_add_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
