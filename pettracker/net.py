@@ -26,8 +26,9 @@ def client_ip(request: HttpRequest) -> str:
 
 @functools.cache
 def _unguarded_paths() -> frozenset[str]:
-    # The load balancer's health check reaches the app directly, without CloudFront.
-    return frozenset({reverse("healthz")})
+    # Reached directly, without CloudFront: the load balancer's health check, and the metrics
+    # scraper inside the network (/metrics asks for its own token; no address decides there).
+    return frozenset({reverse("healthz"), reverse("metrics")})
 
 
 class OriginGuardMiddleware:

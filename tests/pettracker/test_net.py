@@ -132,3 +132,12 @@ def test_the_origin_secret_is_not_left_for_error_reports(behind_cloudfront, rf):
 def test_without_cloudfront_nothing_is_asked_of_a_request(settings):
     settings.PROXIES, settings.ORIGIN_SECRET = ["load-balancer"], ""
     assert Client().get(LOGIN, REMOTE_ADDR=LOAD_BALANCER).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_metrics_scraper_needs_its_token_not_the_origin_secret(behind_cloudfront, settings):
+    settings.METRICS_TOKEN = "t" * 32
+    scraper = Client()
+    assert scraper.get("/metrics", REMOTE_ADDR="10.0.3.7").status_code == 403  # no token
+    authorised = scraper.get("/metrics", HTTP_AUTHORIZATION="Bearer " + "t" * 32)
+    assert authorised.status_code == 200
