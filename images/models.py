@@ -18,6 +18,7 @@ from images.querysets import (
     PhotoQuerySet,
     ShareLinkQuerySet,
     SigningKeyQuerySet,
+    UploadTicketQuerySet,
 )
 
 
@@ -391,3 +392,26 @@ class PendingObjectDeletion(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class UploadTicket(models.Model):
+    """An upload ticket given out: kept when its photo is deleted, so that deleting pending
+    photos neither resets the rate of tickets nor frees quota while their uploads can still
+    land (their tickets stay valid until ``expires_at``)."""
+
+    photo_id = models.UUIDField(primary_key=True)  # no foreign key: it outlives the photo
+    uploader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    original_key = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    objects = UploadTicketQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["uploader", "-created_at"], name="ticket_uploader_idx")]
+
+    def __str__(self) -> str:
+        return self.original_key

@@ -28,8 +28,10 @@ from images.models import (
     Pet,
     Photo,
     Rendition,
+    UploadTicket,
 )
 from images.processing import ImageRejected, ProcessedPhoto, process_image, sha256_of
+from images.querysets import Usage
 from images.uploads import Ticket, UploadPolicy, make_ticket
 from pettracker.metrics import increment
 
@@ -81,7 +83,7 @@ def photo_create_upload(
     uploader = User.objects.select_for_update().get(pk=uploader.pk)
     now = timezone.now()
     _refuse_if_too_fast(uploader, now)
-    _refuse_if_over_quota(uploader, size)
+    _refuse_if_over_quota(uploader, size, now)
     photo_id = uuid.uuid4()
     photo = Photo.objects.create(
         id=photo_id,
@@ -100,7 +102,26 @@ def photo_create_upload(
         max_bytes=size,  # the quota counted this size: the ticket lets no more in
         expires_at=now + datetime.timedelta(seconds=settings.PHOTO_UPLOAD_TICKET_SECONDS),
     )
+    _record_ticket(photo, policy, now)
     return photo, make_ticket(default_storage, policy, local_url=local_url)
+
+
+# Tickets are kept this long after they expire (enough for the rate's window), then pruned.
+TICKET_RECORD_KEPT = datetime.timedelta(hours=1)
+
+
+def _record_ticket(photo: Photo, policy: UploadPolicy, now: datetime.datetime) -> None:
+    UploadTicket.objects.filter(
+        uploader=photo.uploader_id, expires_at__lt=now - TICKET_RECORD_KEPT
+    ).delete()
+    UploadTicket.objects.create(
+        photo_id=photo.pk,
+        uploader_id=photo.uploader_id,
+        original_key=policy.key,
+        size=policy.max_bytes,
+        created_at=now,
+        expires_at=policy.expires_at,
+    )
 
 
 RATE_WINDOW = datetime.timedelta(seconds=60)
@@ -113,7 +134,7 @@ def _refuse_if_too_fast(uploader: User, now: datetime.datetime) -> None:
     """429 when ``uploader`` took UPLOAD_TICKETS_PER_MINUTE tickets in the last minute, counted
     from their photos' rows; Retry-After is when the oldest of those leaves the minute."""
     limit = settings.UPLOAD_TICKETS_PER_MINUTE
-    recent = Photo.objects.uploaded_by(uploader)
+    recent = UploadTicket.objects.filter(uploader=uploader)  # deleting photos forgets none
     oldest_counted = recent.nth_newest_created_at(limit, since=now - RATE_WINDOW)
     if oldest_counted is None:
         return
@@ -126,10 +147,13 @@ def _refuse_if_too_fast(uploader: User, now: datetime.datetime) -> None:
     )
 
 
-def _refuse_if_over_quota(uploader: User, size: int) -> None:
-    """413 when one more photo of ``size`` bytes would take ``uploader`` over their quota."""
+def _refuse_if_over_quota(uploader: User, size: int, now: datetime.datetime) -> None:
+    """413 when one more photo of ``size`` bytes would take ``uploader`` over their quota.
+    Photos deleted while their tickets are valid still count: their uploads may land."""
     quota = uploader.upload_quota()
-    used = Photo.objects.uploaded_by(uploader).usage()
+    photos = Photo.objects.uploaded_by(uploader).usage()
+    pending = UploadTicket.objects.filter(uploader=uploader).of_deleted_photos(now).usage()
+    used = Usage(photos=photos.photos + pending.photos, bytes=photos.bytes + pending.bytes)
     if used.photos + 1 > quota.photos:
         raise PhotoError(
             413,

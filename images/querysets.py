@@ -91,7 +91,19 @@ class PetQuerySet(models.QuerySet):
         )
 
 
-class PhotoQuerySet(models.QuerySet):
+class NewestFirst:
+    """For querysets of rows with a ``created_at``: counting what was made lately."""
+
+    def nth_newest_created_at(
+        self, n: int, *, since: datetime.datetime
+    ) -> datetime.datetime | None:
+        """When the ``n``-th newest photo made after ``since`` was made (1: the newest), or
+        ``None`` when fewer were. Per uploader, an index on (uploader, -created_at) answers it."""
+        newest_first = self.filter(created_at__gt=since).order_by("-created_at")
+        return newest_first.values_list("created_at", flat=True)[n - 1 : n].first()
+
+
+class PhotoQuerySet(NewestFirst, models.QuerySet):
     def visible_to(self, user, access: Access = Access.VIEW) -> PhotoQuerySet:
         """Photos of the pets ``user`` may act on with ``access``."""
         from images.models import Pet
@@ -155,13 +167,21 @@ class PhotoQuerySet(models.QuerySet):
         )
         return Usage(photos=totals["photos"], bytes=totals["bytes"])
 
-    def nth_newest_created_at(
-        self, n: int, *, since: datetime.datetime
-    ) -> datetime.datetime | None:
-        """When the ``n``-th newest photo made after ``since`` was made (1: the newest), or
-        ``None`` when fewer were. Per uploader, photo_uploader_idx answers it from the index."""
-        newest_first = self.filter(created_at__gt=since).order_by("-created_at")
-        return newest_first.values_list("created_at", flat=True)[n - 1 : n].first()
+
+class UploadTicketQuerySet(NewestFirst, models.QuerySet):
+    def of_deleted_photos(self, now=None) -> UploadTicketQuerySet:
+        """Tickets still valid at ``now`` whose photo is gone: their uploads can still land, so
+        their size stays counted against the quota until they expire."""
+        from images.models import Photo  # models imports this module
+
+        now = now or timezone.now()
+        return self.filter(expires_at__gt=now).exclude(photo_id__in=Photo.objects.values("pk"))
+
+    def usage(self) -> Usage:
+        totals = self.order_by().aggregate(
+            photos=models.Count("pk"), bytes=Coalesce(models.Sum("size"), 0)
+        )
+        return Usage(photos=totals["photos"], bytes=totals["bytes"])
 
 
 class ShareLinkQuerySet(models.QuerySet):

@@ -6,7 +6,7 @@ from django.core.files.storage import default_storage
 from django.test import Client
 from django.utils import timezone
 
-from images.models import PendingInvalidation, Photo
+from images.models import PendingInvalidation, Photo, UploadTicket
 from tests.factories import PhotoFactory, ready_photo
 from tests.images import corpus
 from tests.images.helpers import ask_ticket, complete, post_file, upload
@@ -167,7 +167,7 @@ def test_retry_after_is_when_the_oldest_ticket_of_the_minute_leaves_it(pet, owne
     first = ask_ticket(client, pet, data=JPEG).json()["photo"]
     ask_ticket(client, pet, data=JPEG)
     fifty_seconds_ago = timezone.now() - datetime.timedelta(seconds=50)
-    Photo.objects.filter(pk=first).update(created_at=fifty_seconds_ago)
+    UploadTicket.objects.filter(photo_id=first).update(created_at=fifty_seconds_ago)
     response = ask_ticket(client, pet, data=JPEG)
     assert response.status_code == 429
     assert 9 <= int(response["Retry-After"]) <= 10
@@ -177,7 +177,7 @@ def test_tickets_older_than_a_minute_no_longer_count_against_the_rate(pet, owner
     settings.UPLOAD_TICKETS_PER_MINUTE = 1
     client = client_for(owner)
     ask_ticket(client, pet, data=JPEG)
-    Photo.objects.update(created_at=timezone.now() - datetime.timedelta(seconds=61))
+    UploadTicket.objects.update(created_at=timezone.now() - datetime.timedelta(seconds=61))
     assert ask_ticket(client, pet, data=JPEG).status_code == 201
 
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from images import pipeline
 from images.models import PendingObjectDeletion, Photo, Rendition
-from images.querysets import PhotoQuerySet
-from tests.factories import PhotoFactory
+from images.querysets import PhotoQuerySet, UploadTicketQuerySet
+from tests.factories import PetFactory, PhotoFactory
 from tests.images import corpus
 
 pytestmark = pytest.mark.django_db
@@ -196,8 +196,9 @@ def test_concurrent_ticket_requests_of_one_user_do_not_overshoot_a_limit(
     pet, owner, settings, monkeypatch, setting, refusal
 ):
     setattr(settings, setting, 3)
-    for name in ("usage", "nth_newest_created_at"):
-        monkeypatch.setattr(PhotoQuerySet, name, slowed_down(getattr(PhotoQuerySet, name)))
+    for queryset in (PhotoQuerySet, UploadTicketQuerySet):
+        for name in ("usage", "nth_newest_created_at"):
+            monkeypatch.setattr(queryset, name, slowed_down(getattr(queryset, name)))
     start = threading.Barrier(8)
 
     def ask_for_a_ticket(_) -> int:
@@ -221,3 +222,54 @@ def test_concurrent_ticket_requests_of_one_user_do_not_overshoot_a_limit(
         answers = sorted(pool.map(ask_for_a_ticket, range(8)))
     assert answers == [201] * 3 + [refusal] * 5
     assert Photo.objects.filter(uploader=owner).count() == 3
+
+
+# --- Deleting pending photos frees nothing a ticket may still use ---------------------------
+
+
+def take_ticket(pet, uploader, size=4000):
+    return pipeline.photo_create_upload(
+        pet=pet,
+        uploader=uploader,
+        filename="walk.jpg",
+        content_type="image/jpeg",
+        size=size,
+        local_url="http://testserver/uploads/",
+    )[0]
+
+
+@pytest.mark.django_db
+def test_deleting_pending_photos_does_not_reset_the_rate_of_tickets(pet, owner, settings):
+    settings.UPLOAD_TICKETS_PER_MINUTE = 2
+    for _ in range(2):
+        pipeline.photo_delete(photo=take_ticket(pet, owner))
+    with pytest.raises(pipeline.PhotoError) as refusal:
+        take_ticket(pet, owner)
+    assert refusal.value.status == 429
+
+
+@pytest.mark.django_db
+def test_a_deleted_pending_photo_counts_against_the_quota_until_its_ticket_expires(
+    pet, owner, settings
+):
+    from images.models import UploadTicket
+
+    settings.PHOTO_QUOTA_BYTES = 5000
+    pipeline.photo_delete(photo=take_ticket(pet, owner))
+    with pytest.raises(pipeline.PhotoError) as refusal:
+        take_ticket(pet, owner)  # the first upload may still land
+    assert refusal.value.status == 413
+    UploadTicket.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    assert take_ticket(pet, owner).state == Photo.State.PENDING
+
+
+@pytest.mark.django_db
+def test_deleting_the_pet_frees_no_live_tickets_quota(pet, owner, settings):
+    from images.services import pet_delete
+
+    settings.PHOTO_QUOTA_COUNT = 1
+    take_ticket(pet, owner)
+    pet_delete(pet=pet)
+    with pytest.raises(pipeline.PhotoError) as refusal:
+        take_ticket(PetFactory(owner=owner), owner)
+    assert refusal.value.status == 413
