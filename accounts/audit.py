@@ -28,9 +28,7 @@ def audit_record(
         actor=request.user if request.user.is_authenticated else None,
         actor_username=getattr(request.user, "username", "") or "anonymous",
         action=action,
-        target_type=target._meta.label if target is not None else "",
-        target_id=str(target.pk) if target is not None else "",
-        target_repr=str(target)[:200] if target is not None else "",
+        **_target_fields(target),
         details=details or {},
         ip_address=_address(request),
     )
@@ -45,11 +43,19 @@ def audit_record_system(*, action: str, target=None, via: str, details: dict | N
         actor=None,
         actor_username=SYSTEM_ACTOR,
         action=action,
-        target_type=target._meta.label if target is not None else "",
-        target_id=str(target.pk) if target is not None else "",
-        target_repr=str(target)[:200] if target is not None else "",
+        **_target_fields(target),
         details={"via": via, **(details or {})},
     )
+
+
+def _target_fields(target) -> dict[str, str]:
+    if target is None:
+        return {"target_type": "", "target_id": "", "target_repr": ""}
+    return {
+        "target_type": target._meta.label,
+        "target_id": str(target.pk),
+        "target_repr": str(target)[:200],
+    }
 
 
 class AuditedAdmin(admin.ModelAdmin):

@@ -31,7 +31,6 @@ from images.models import (
     UploadTicket,
 )
 from images.processing import ImageRejected, ProcessedPhoto, process_image, sha256_of
-from images.querysets import Usage
 from images.uploads import Ticket, UploadPolicy, make_ticket
 from pettracker.metrics import increment
 
@@ -151,9 +150,8 @@ def _refuse_if_over_quota(uploader: User, size: int, now: datetime.datetime) -> 
     """413 when one more photo of ``size`` bytes would take ``uploader`` over their quota.
     Photos deleted while their tickets are valid still count: their uploads may land."""
     quota = uploader.upload_quota()
-    photos = Photo.objects.uploaded_by(uploader).usage()
-    pending = UploadTicket.objects.filter(uploader=uploader).of_deleted_photos(now).usage()
-    used = Usage(photos=photos.photos + pending.photos, bytes=photos.bytes + pending.bytes)
+    tickets_of_deleted = UploadTicket.objects.filter(uploader=uploader).of_deleted_photos(now)
+    used = Photo.objects.uploaded_by(uploader).usage().plus(tickets_of_deleted.usage())
     if used.photos + 1 > quota.photos:
         raise PhotoError(
             413,

@@ -37,6 +37,9 @@ class Usage(NamedTuple):
     photos: int
     bytes: int
 
+    def plus(self, other: Usage) -> Usage:
+        return Usage(self.photos + other.photos, self.bytes + other.bytes)
+
 
 class PetQuerySet(models.QuerySet):
     def visible_to(self, user, access: Access = Access.VIEW) -> PetQuerySet:
@@ -91,19 +94,28 @@ class PetQuerySet(models.QuerySet):
         )
 
 
-class NewestFirst:
-    """For querysets of rows with a ``created_at``: counting what was made lately."""
+class UploadCounts:
+    """For querysets of uploads (photos, and the tickets given for them): rows with a
+    ``size`` and a ``created_at``, counted against a user's quota and rate."""
+
+    def usage(self) -> Usage:
+        """How many, and their bytes: a finished upload by its stored size, a pending one (and
+        a ticket) by the size announced for it, which its ticket allows no more than."""
+        totals = self.order_by().aggregate(
+            photos=models.Count("pk"), bytes=Coalesce(models.Sum("size"), 0)
+        )
+        return Usage(photos=totals["photos"], bytes=totals["bytes"])
 
     def nth_newest_created_at(
         self, n: int, *, since: datetime.datetime
     ) -> datetime.datetime | None:
-        """When the ``n``-th newest photo made after ``since`` was made (1: the newest), or
+        """When the ``n``-th newest row made after ``since`` was made (1: the newest), or
         ``None`` when fewer were. Per uploader, an index on (uploader, -created_at) answers it."""
         newest_first = self.filter(created_at__gt=since).order_by("-created_at")
         return newest_first.values_list("created_at", flat=True)[n - 1 : n].first()
 
 
-class PhotoQuerySet(NewestFirst, models.QuerySet):
+class PhotoQuerySet(UploadCounts, models.QuerySet):
     def visible_to(self, user, access: Access = Access.VIEW) -> PhotoQuerySet:
         """Photos of the pets ``user`` may act on with ``access``."""
         from images.models import Pet
@@ -159,16 +171,8 @@ class PhotoQuerySet(NewestFirst, models.QuerySet):
         """The photos ``user`` uploaded, to whichever pet: what their upload quota counts."""
         return self.filter(uploader=user)
 
-    def usage(self) -> Usage:
-        """Photos and bytes of originals, whatever their state: a finished upload by its stored
-        size, a pending one by the size announced for it (its ticket allows no more)."""
-        totals = self.order_by().aggregate(
-            photos=models.Count("pk"), bytes=Coalesce(models.Sum("size"), 0)
-        )
-        return Usage(photos=totals["photos"], bytes=totals["bytes"])
 
-
-class UploadTicketQuerySet(NewestFirst, models.QuerySet):
+class UploadTicketQuerySet(UploadCounts, models.QuerySet):
     def of_deleted_photos(self, now=None) -> UploadTicketQuerySet:
         """Tickets still valid at ``now`` whose photo is gone: their uploads can still land, so
         their size stays counted against the quota until they expire."""
@@ -176,12 +180,6 @@ class UploadTicketQuerySet(NewestFirst, models.QuerySet):
 
         now = now or timezone.now()
         return self.filter(expires_at__gt=now).exclude(photo_id__in=Photo.objects.values("pk"))
-
-    def usage(self) -> Usage:
-        totals = self.order_by().aggregate(
-            photos=models.Count("pk"), bytes=Coalesce(models.Sum("size"), 0)
-        )
-        return Usage(photos=totals["photos"], bytes=totals["bytes"])
 
 
 class ShareLinkQuerySet(models.QuerySet):

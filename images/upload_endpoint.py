@@ -9,20 +9,17 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from storages.backends.s3 import S3Storage
 
 from images.uploads import UploadRefused, verify_local_upload
+from pettracker.errors import json_error as refused
 from pettracker.framing import MALFORMED, declared_length
 
 # Room for the form fields and multipart framing around the file.
 MULTIPART_OVERHEAD = 64 * 1024
-
-
-def refused(status: int, message: str) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
 
 
 # Like S3, this endpoint is authorised by the signed policy in the form, a capability for one

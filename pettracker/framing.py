@@ -19,13 +19,19 @@ MALFORMED = "Content-Length must be the body's size in bytes, digits only."
 MAX_DIGITS = 18  # 10**18 bytes, an exabyte: more than any body
 
 
+def bounded_int(digits: str) -> int:
+    """A non-negative numeral's value; one longer than ``MAX_DIGITS`` counts as ``10**MAX_DIGITS``
+    (past any body or object, and within what ``int()`` accepts)."""
+    return int(digits) if len(digits) <= MAX_DIGITS else 10**MAX_DIGITS
+
+
 def declared_length(request: HttpRequest) -> int | None:
     """The body's declared size (0 when not declared; ``10**MAX_DIGITS`` for any longer
     numeral), or ``None`` when it is not a number."""
     declared = request.META.get("CONTENT_LENGTH") or "0"
     if not (declared.isascii() and declared.isdigit()):  # 1*DIGIT: no sign, space, other digits
         return None
-    return int(declared) if len(declared) <= MAX_DIGITS else 10**MAX_DIGITS
+    return bounded_int(declared)
 
 
 class ContentLengthMiddleware:

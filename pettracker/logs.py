@@ -24,7 +24,7 @@ task_logger = logging.getLogger("pettracker.task")
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 # Extra fields never written: Django attaches the request (or the socket) itself, whose text
 # holds the full path, secrets and all; the request line carries what is needed of it.
-_UNLOGGED = _STANDARD | {"request", "server_time"}
+_UNLOGGED = _STANDARD | {"request", "server_time", "paths_redacted"}
 
 
 # URL parameters that are secrets: a share link's token, a password reset's user and token.
@@ -91,6 +91,8 @@ class RedactSecretPaths(logging.Filter):
     """On the handler, so that it sees every record, whichever logger made it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "paths_redacted", False):
+            return True  # the request line: made from a redacted path, nothing to resolve again
         message = record.getMessage()
         redacted = redact_paths_in(message)
         if redacted != message:
@@ -145,6 +147,7 @@ class RequestLogMiddleware:
             path,
             response.status_code,
             extra={
+                "paths_redacted": True,
                 "request_id": request.id,
                 "method": request.method,
                 "path": path,

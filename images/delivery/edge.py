@@ -22,6 +22,7 @@ from images.delivery.signing import SIGNING_PARAMETERS, PublicKey, load_public_k
 from images.delivery.verification import Refused, SignedRequest, signing_query, verify
 from images.keys import SECURITY_HEADERS, object_headers
 from images.models import SigningKey
+from pettracker.framing import bounded_int
 from pettracker.metrics import increment
 from pettracker.net import client_ip
 
@@ -31,8 +32,6 @@ logger = logging.getLogger(__name__)
 OBJECT_KEY = re.compile(r"(?:originals|renditions)/[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*\.[a-z0-9]+")
 CHUNK = 64 * 1024
 SINGLE_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
-# Range positions longer than this are beyond any object (and beyond int()'s digit limit).
-MAX_POSITION_DIGITS = 18
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -145,20 +144,14 @@ def _byte_range(request: HttpRequest, etag: str, size: int) -> tuple[int, int]:
     if not first and not last:
         return whole
     if not first:  # the last N bytes
-        return max(0, size - _position(last)), size - 1
-    start = _position(first)
-    if last and _position(last) < start:
+        return max(0, size - bounded_int(last)), size - 1
+    start = bounded_int(first)
+    if last and bounded_int(last) < start:
         return whole  # not a valid range: ignored
-    end = min(_position(last), size - 1) if last else size - 1
+    end = min(bounded_int(last), size - 1) if last else size - 1
     if start >= size:
         return size, size - 1  # start > end: unsatisfiable
     return start, end
-
-
-def _position(digits: str) -> int:
-    """A byte position; one with more digits than any object has bytes counts as "past the
-    end" (int() refuses 4,300 digits and more)."""
-    return int(digits) if len(digits) <= MAX_POSITION_DIGITS else 10**MAX_POSITION_DIGITS
 
 
 def _read(key: str, start: int, end: int) -> Iterator[bytes]:

@@ -63,3 +63,46 @@ def test_the_upload_page_shows_the_quota(person, live_server, output_dir, screen
     page.goto(f"/pets/{pet.pk}/upload/")
     assert "0 of 500 photos" in page.inner_text("main")
     page.screenshot(path=str(output_dir / f"upload-quota-{screen}.png"), full_page=True)
+
+
+def log_in(page, username: str) -> None:
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_url("**/")
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_the_pages_around_the_address_read_well(person, output_dir, screen):
+    from accounts.confirmation import Confirmation, confirmation_token
+
+    owner = UserFactory(username="owner", email="")
+    token = confirmation_token(Confirmation(user_id=owner.pk, email="o@example.com", was=""))
+    page = person()
+    page.set_viewport_size(SCREENS[screen])
+    log_in(page, "owner")
+    page.goto("/accounts/password/change/")
+    assert "see or change it" in page.inner_text("main")
+    page.screenshot(path=str(output_dir / f"password-{screen}.png"), full_page=True)
+    page.goto(f"/accounts/email/confirm/{token}/")
+    page.screenshot(path=str(output_dir / f"email-confirm-{screen}.png"), full_page=True)
+    page.click("main form button[type=submit]")
+    owner.refresh_from_db()
+    assert owner.email == "o@example.com"
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_inviting_an_address_says_the_same_either_way(person, output_dir, screen):
+    owner = UserFactory(username="owner")
+    pet = Pet.objects.create(owner=owner, name="Biscuit")
+    page = person()
+    page.set_viewport_size(SCREENS[screen])
+    log_in(page, "owner")
+    page.goto(f"/pets/{pet.pk}/sharing/")
+    page.fill("#id_who", "nobody@example.com")
+    page.click("form:has(#id_who) button[type=submit]")
+    page.wait_for_load_state()
+    expected = "If nobody@example.com belongs to a PetTracker account, it can now see Biscuit."
+    assert expected in page.inner_text("main")
+    page.screenshot(path=str(output_dir / f"sharing-invite-{screen}.png"), full_page=True)

@@ -39,11 +39,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, if_due: bool = False, wait: bool = False, **options) -> None:
-        if if_due and not signing_key_due() and _active_key_opens():
-            active = SigningKey.objects.active()
-            self.stdout.write(f"Key {active.public_key_id} is active and not due; nothing to do.")
-            return
         previous = SigningKey.objects.active()
+        opens = _opens(previous)
+        if if_due and not signing_key_due() and opens:
+            self.stdout.write(f"Key {previous.public_key_id} is active and not due; nothing to do.")
+            return
+        if not opens:
+            self.stderr.write(
+                "The active key cannot be opened with SIGNING_KEY_ENCRYPTION_KEYS (a local "
+                "database from before var/signing_key_encryption_key?); a new key replaces it."
+            )
         try:
             key = self._rotate()
             if key.state == SigningKey.State.PUBLISHED and wait:
@@ -55,11 +60,6 @@ class Command(BaseCommand):
         self.stdout.write(self._report(key, previous))
 
     def _rotate(self) -> SigningKey:
-        if not _active_key_opens():
-            self.stderr.write(
-                "The active key cannot be opened with SIGNING_KEY_ENCRYPTION_KEYS (a local "
-                "database from before var/signing_key_encryption_key?); a new key replaces it."
-            )
         key = signing_key_rotate()
         audit_record_system(action=ACTION, target=key, via=VIA, details={"state": key.state})
         return key
@@ -81,13 +81,12 @@ class Command(BaseCommand):
         return "\n".join(lines)
 
 
-def _active_key_opens() -> bool:
-    """Whether the active key (if any) can be decrypted with the configured encryption keys."""
-    active = SigningKey.objects.active()
-    if active is None:
+def _opens(key: SigningKey | None) -> bool:
+    """Whether ``key`` (none counts as fine) decrypts with the configured encryption keys."""
+    if key is None:
         return True
     try:
-        decrypt_private_key(active.encrypted_private_key)
+        decrypt_private_key(key.encrypted_private_key)
     except UndecryptableKey:
         return False
     return True
