@@ -3,14 +3,29 @@ action on many objects runs in one transaction; everything is written to the aud
 
 from django.contrib import admin, messages
 from django.db import transaction
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from accounts.audit import AuditedAdmin, audit_record
 from images import admin_signing_keys  # noqa: F401  (registers the signing keys' admin)
 from images.delivery.invalidations import FREE_PATHS_PER_MONTH
 from images.delivery.signer import NoSigningKey, get_signer
-from images.models import Invalidation, Pet, Photo, Rendition, Share, ShareLink
-from images.pipeline import photo_delete, photo_reprocess, photos_delete, renditions_delete
+from images.models import (
+    Invalidation,
+    PendingObjectDeletion,
+    Pet,
+    Photo,
+    ReconciliationRun,
+    Rendition,
+    Share,
+    ShareLink,
+)
+from images.pipeline import (
+    object_deletions_retry,
+    photo_delete,
+    photo_reprocess,
+    photos_delete,
+    renditions_delete,
+)
 from images.services import pet_delete, share_link_revoke, share_revoke
 
 
@@ -261,3 +276,112 @@ class InvalidationAdmin(admin.ModelAdmin):
             "used this month",
         }
         return super().changelist_view(request, extra_context)
+
+
+class SetAsideFilter(admin.SimpleListFilter):
+    title = "set aside"
+    parameter_name = "set_aside"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Set aside (failed for a day)"), ("no", "Waiting")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.set_aside()
+        if self.value() == "no":
+            return queryset.filter(set_aside_at__isnull=True)
+        return queryset
+
+
+@admin.register(PendingObjectDeletion)
+class PendingObjectDeletionAdmin(AuditedAdmin):
+    """The deletion outbox: objects whose rows are gone, waiting for the beat task. Rows are
+    written by the pipeline only; a person can only make set-aside ones due again. Never
+    deleted here: that would leave a deleted photo's original (and its GPS) in storage."""
+
+    list_display = ("key", "attempts", "short_error", "not_before", "set_aside_at", "created_at")
+    list_filter = (SetAsideFilter,)
+    search_fields = ("key",)
+    readonly_fields = ("key", "created_at", "not_before", "attempts", "last_error", "set_aside_at")
+    actions = ["retry"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # The list's action needs the change permission; no row's fields change by hand.
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="Last error")
+    def short_error(self, deletion: PendingObjectDeletion) -> str:
+        error = deletion.last_error
+        return error if len(error) <= 80 else f"{error[:79]}…"
+
+    @admin.action(description="Try again now", permissions=["change"])
+    def retry(self, request, queryset) -> None:
+        with transaction.atomic():
+            deletions = list(queryset)
+            count = object_deletions_retry(
+                deletions=PendingObjectDeletion.objects.filter(pk__in=[d.pk for d in deletions])
+            )
+            for deletion in deletions:
+                audit_record(request=request, action="object_deletion.retry", target=deletion)
+        self.message_user(
+            request, f"{count} deletion(s) will be tried again at once.", messages.SUCCESS
+        )
+
+
+@admin.register(ReconciliationRun)
+class ReconciliationRunAdmin(admin.ModelAdmin):
+    """Read-only: runs are written by the sweep (beat, or ``manage.py storage_reconcile``)."""
+
+    list_display = (
+        "started_at",
+        "dry_run",
+        "objects_seen",
+        "orphans",
+        "orphans_queued",
+        "missing_originals",
+        "missing_renditions",
+        "reprocessed",
+        "empty_directories_removed",
+        "failed",
+    )
+    list_filter = ("dry_run", "started_at")
+    fields = readonly_fields = [
+        *(f.name for f in ReconciliationRun._meta.fields if f.name not in ("id", "examples")),
+        "example_keys",
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="Error", boolean=True)
+    def failed(self, run: ReconciliationRun) -> bool:
+        return bool(run.error)
+
+    @admin.display(description="Examples")
+    def example_keys(self, run: ReconciliationRun) -> str:
+        kinds = [(kind, keys) for kind, keys in (run.examples or {}).items() if keys]
+        if not kinds:
+            return "—"
+        return format_html_join(
+            "",
+            "<p><strong>{}</strong><br>{}</p>",
+            (
+                (
+                    kind.replace("_", " ").capitalize(),
+                    format_html_join("", "{}<br>", ((key,) for key in keys)),
+                )
+                for kind, keys in kinds
+            ),
+        )

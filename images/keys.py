@@ -41,6 +41,22 @@ def rendition_key(*, pet_id: uuid.UUID, photo_id: uuid.UUID, name: str, content_
     return f"{renditions_prefix(pet_id)}{uuid.UUID(str(photo_id))}/{name}-{content_hash}.webp"
 
 
+def photo_id_of_rendition_key(key: str) -> str | None:
+    """The photo id in a rendition key (or a photo's rendition prefix), else ``None``."""
+    parts = key.split("/")
+    if len(parts) < 3 or f"{parts[0]}/" != RENDITIONS_PREFIX:
+        return None
+    try:
+        return str(uuid.UUID(parts[2]))
+    except ValueError:
+        return None
+
+
+def photo_renditions_prefix(*, pet_id: uuid.UUID, photo_id: uuid.UUID) -> str:
+    """The prefix under which every rendition of one photo lives."""
+    return f"{renditions_prefix(pet_id)}{uuid.UUID(str(photo_id))}/"
+
+
 _CONTENT_TYPES = {extension: content_type for content_type, extension in EXTENSIONS.items()}
 IMMUTABLE = "public, max-age=31536000, immutable"
 # Originals may carry GPS: no shared cache keeps them beyond a signed URL's life.

@@ -11,9 +11,11 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from images.querysets import (
     InvalidationQuerySet,
+    PendingObjectDeletionQuerySet,
     PetQuerySet,
     PhotoQuerySet,
     ShareLinkQuerySet,
@@ -135,6 +137,24 @@ class Photo(models.Model):
     )
     placeholder_color = models.CharField(max_length=7, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0, help_text="Processing runs started.")
+    # S3 only: the ETag of the original as it was when the upload completed; processing reads
+    # that object or none, so replaying the ticket cannot swap the bytes behind a photo.
+    original_etag = models.CharField(max_length=100, blank=True)
+    unqueued_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Waiting to be processed, but its task could not be sent to the broker "
+        "(beat sends it again).",
+    )
+    retry_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Failed for a reason of the server's (storage unreachable): processed again "
+        "from then.",
+    )
+    transient_failures = models.PositiveSmallIntegerField(
+        default=0, help_text="Times processing failed for a reason of the server's."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     processed_at = models.DateTimeField(null=True, blank=True)
@@ -157,6 +177,10 @@ class Photo(models.Model):
             models.CheckConstraint(
                 condition=models.Q(state="failed") | models.Q(error=""),
                 name="photo_error_only_when_failed",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state="failed") | models.Q(retry_at__isnull=True),
+                name="photo_retry_only_when_failed",
             ),
         ]
 
@@ -381,14 +405,34 @@ class PendingObjectDeletion(models.Model):
     """A stored object whose row is gone, waiting for a worker to delete it.
 
     Written in the same transaction as the deletion, so a broker outage cannot leave a deleted
-    photo's original (and its GPS) behind in storage.
+    photo's original (and its GPS) behind in storage. Each key is tried on its own: one that
+    cannot be deleted backs off and, failing for long, is set aside for a person to look at,
+    and holds no other key back. A key ending in ``/`` stands for every object under it (a
+    deleted photo's renditions, whatever a failed run left there).
     """
 
     key = models.CharField(max_length=255)
     created_at = models.DateTimeField(auto_now_add=True)
+    not_before = models.DateTimeField(
+        default=timezone.now,
+        help_text="Tried from then: after a failure, the next try; for an original whose "
+        "upload ticket was still valid, when the ticket has expired.",
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    set_aside_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Failed too often to be tried again automatically; retried from the admin.",
+    )
+
+    objects = PendingObjectDeletionQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at"]
+        indexes = [
+            models.Index(fields=["set_aside_at", "not_before"], name="deletion_due_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.key
@@ -415,3 +459,39 @@ class UploadTicket(models.Model):
 
     def __str__(self) -> str:
         return self.original_key
+
+
+class ReconciliationRun(models.Model):
+    """One comparison of what storage holds with what the rows reference
+    (``images.reconciliation``): the latest is shown on the dashboard and in ``/metrics``."""
+
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    dry_run = models.BooleanField(default=False)
+    objects_seen = models.PositiveIntegerField(default=0)
+    orphans = models.PositiveIntegerField(
+        default=0, help_text="Objects no row references, older than the safety margin."
+    )
+    orphans_queued = models.PositiveIntegerField(
+        default=0, help_text="Orphans queued for deletion (none in a dry run)."
+    )
+    recent_unreferenced = models.PositiveIntegerField(
+        default=0, help_text="Unreferenced objects younger than the margin, left for now."
+    )
+    missing_originals = models.PositiveIntegerField(default=0)
+    missing_renditions = models.PositiveIntegerField(default=0)
+    reprocessed = models.PositiveIntegerField(
+        default=0, help_text="Photos queued to make their missing renditions again."
+    )
+    empty_directories_removed = models.PositiveIntegerField(default=0)
+    examples = models.JSONField(
+        default=dict, blank=True, help_text="A few keys of each kind, to look into."
+    )
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        get_latest_by = "started_at"
+
+    def __str__(self) -> str:
+        return f"Reconciliation of {self.started_at:%Y-%m-%d %H:%M}"

@@ -16,12 +16,19 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.template.defaultfilters import filesizeformat, pluralize
 from django.utils import timezone
 
 from accounts.models import User
-from images.keys import EXTENSIONS, original_key, rendition_key
+from images.inventory import OBJECT_STORE_ERRORS, storage_keys_under
+from images.keys import (
+    EXTENSIONS,
+    original_key,
+    photo_id_of_rendition_key,
+    photo_renditions_prefix,
+    rendition_key,
+)
 from images.models import (
     PendingInvalidation,
     PendingObjectDeletion,
@@ -30,6 +37,7 @@ from images.models import (
     Rendition,
     UploadTicket,
 )
+from images.originals import OriginalReplaced, open_original, stored_version
 from images.processing import ImageRejected, ProcessedPhoto, process_image, sha256_of
 from images.uploads import Ticket, UploadPolicy, make_ticket
 from pettracker.metrics import increment
@@ -204,22 +212,22 @@ def photo_complete(*, photo: Photo) -> Photo:
     """
     if photo.state != Photo.State.PENDING:
         return photo
-    if not default_storage.exists(photo.original_key):
+    stored = stored_version(photo.original_key)
+    if stored is None:
         raise PhotoError(409, "The file has not been uploaded yet; upload it, then complete.")
-    stored_size = default_storage.size(photo.original_key)
     # The ticket allowed the announced size: a storage that ignored it (moto, a misconfigured
     # S3-compatible one) must not let more past the quota.
-    if not 1 <= stored_size <= min(photo.size, settings.PHOTO_MAX_UPLOAD_BYTES):
+    if not 1 <= stored.size <= min(photo.size, settings.PHOTO_MAX_UPLOAD_BYTES):
         photo_fail(photo_id=photo.pk, reason="the stored file is empty or over the size limit")
-        _queue_object_deletions([photo.original_key])
+        objects_queue_deletion([photo.original_key])
         raise PhotoError(413, "The stored file is empty or larger than the size limit.")
     with transaction.atomic():
         locked = Photo.objects.select_for_update().get(pk=photo.pk)
         if locked.state != Photo.State.PENDING:
             return locked  # a concurrent completion won
         locked.state = Photo.State.PROCESSING
-        locked.size = stored_size
-        locked.save(update_fields=["state", "size", "updated_at"])
+        locked.size, locked.original_etag = stored.size, stored.etag
+        locked.save(update_fields=["state", "size", "original_etag", "updated_at"])
         _queue_processing(locked.pk)
     increment("uploads_completed")
     return locked
@@ -239,16 +247,21 @@ def photo_process(*, photo_id: uuid.UUID | str) -> Photo | None:
         return None
     if photo.attempts > settings.PHOTO_MAX_ATTEMPTS:
         return photo_fail(photo_id=photo.pk, reason="processing kept failing; upload it again")
-    if not default_storage.exists(photo.original_key):
-        return photo_fail(photo_id=photo.pk, reason="the uploaded file is missing; upload again")
     try:
-        with default_storage.open(photo.original_key, "rb") as stream:
+        with open_original(photo.original_key, etag=photo.original_etag) as stream:
             content_hash = sha256_of(stream)
             result = process_image(
                 stream,
                 max_pixels=settings.PHOTO_MAX_PIXELS,
                 max_decoded_bytes=settings.PHOTO_MAX_DECODED_BYTES,
             )
+    except FileNotFoundError:
+        return photo_fail(photo_id=photo.pk, reason="the uploaded file is missing; upload again")
+    except OriginalReplaced:
+        return photo_fail(
+            photo_id=photo.pk,
+            reason="the uploaded file was replaced after its upload finished; upload it again",
+        )
     except ImageRejected as rejection:
         return photo_fail(photo_id=photo.pk, reason=str(rejection))
     written = _store_renditions(photo, result)
@@ -267,7 +280,8 @@ def _start_attempt(photo_id) -> Photo | None:
 
 
 def _store_renditions(photo: Photo, result: ProcessedPhoto) -> dict[str, str]:
-    """Write each rendition under its content-hashed key; a rerun rewrites the same bytes."""
+    """Write each rendition under its content-hashed key. A key already holding its bytes is
+    left alone: objects served as immutable are never rewritten under their readers."""
     written = {}
     for rendered in result.renditions:
         key = rendition_key(
@@ -276,16 +290,24 @@ def _store_renditions(photo: Photo, result: ProcessedPhoto) -> dict[str, str]:
             name=rendered.name,
             content_hash=rendered.content_hash,
         )
-        default_storage.save(key, ContentFile(rendered.data))
+        if not _holds(key, len(rendered.data)):
+            default_storage.save(key, ContentFile(rendered.data))
         written[rendered.name] = key
     return written
+
+
+def _holds(key: str, size: int) -> bool:
+    try:
+        return default_storage.size(key) == size
+    except FileNotFoundError:
+        return False
 
 
 @transaction.atomic
 def _finish(photo_id, result: ProcessedPhoto, content_hash: str, written: dict[str, str]):
     photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
     if photo is None:  # deleted while we worked: what we wrote must go too
-        _queue_object_deletions(written.values())
+        objects_queue_deletion(written.values())
         return None
     stale = list(photo.renditions.exclude(key__in=written.values()).values_list("key", flat=True))
     for rendered in result.renditions:
@@ -299,13 +321,14 @@ def _finish(photo_id, result: ProcessedPhoto, content_hash: str, written: dict[s
                 "bytes": len(rendered.data),
             },
         )
-    _queue_object_deletions(stale)
+    objects_queue_deletion(stale)
     photo.content_type = result.content_type
     photo.width, photo.height = result.width, result.height
     photo.content_hash = content_hash
     photo.duplicate_of = _earlier_duplicate(photo, content_hash)
     photo.placeholder_color = result.placeholder_color
     photo.state, photo.error = Photo.State.READY, ""
+    photo.retry_at, photo.transient_failures = None, 0
     photo.processed_at = timezone.now()
     photo.save()
     made = len(result.renditions)
@@ -318,14 +341,29 @@ def _earlier_duplicate(photo: Photo, content_hash: str) -> Photo | None:
     return same.exclude(pk=photo.pk).order_by("created_at").first()
 
 
+# A photo failed for the server's reason (storage unreachable, a bug) is processed again after
+# these delays, for about a day in all; after that, or for the file's own fault, it stays failed.
+TRANSIENT_RETRY_DELAYS = tuple(datetime.timedelta(minutes=5 * 2**n) for n in range(8))
+
+
 @transaction.atomic
-def photo_fail(*, photo_id, reason: str) -> Photo | None:
-    """Mark a photo failed with ``reason``, a sentence its uploader can act on."""
+def photo_fail(*, photo_id, reason: str, transient: bool = False) -> Photo | None:
+    """Mark a photo failed with ``reason``, a sentence its uploader can act on. A ``transient``
+    failure (the server's, not the file's) is tried again later by beat, while retries last.
+    Whatever a failed run wrote under the photo's rendition folder is queued for deletion."""
     photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
     if photo is None:
         return None
+    photo.retry_at = None
+    if transient and photo.transient_failures < len(TRANSIENT_RETRY_DELAYS):
+        photo.retry_at = timezone.now() + TRANSIENT_RETRY_DELAYS[photo.transient_failures]
+        photo.transient_failures += 1
+        reason = f"{reason}; it will be tried again automatically"
+    elif transient:
+        reason = f"{reason} for a day; use “Process again” later"
     photo.state, photo.error = Photo.State.FAILED, reason[:1000]
-    photo.save(update_fields=["state", "error", "updated_at"])
+    photo.save(update_fields=["state", "error", "retry_at", "transient_failures", "updated_at"])
+    objects_queue_deletion([photo_renditions_prefix(pet_id=photo.pet_id, photo_id=photo.pk)])
     transaction.on_commit(lambda: increment("photos_failed"))
     logger.info("photo %s failed: %s", photo_id, reason)
     return photo
@@ -336,10 +374,37 @@ def photo_reprocess(*, photo: Photo) -> Photo:
     """Queue a failed (or ready) photo to be processed again from its original."""
     locked = Photo.objects.select_for_update().get(pk=photo.pk)
     if locked.state in (Photo.State.FAILED, Photo.State.READY):
-        locked.state, locked.error, locked.attempts = Photo.State.PROCESSING, "", 0
-        locked.save(update_fields=["state", "error", "attempts", "updated_at"])
-        _queue_processing(locked.pk)
+        _requeue(locked)
     return locked
+
+
+def _requeue(photo: Photo) -> None:
+    photo.state, photo.error, photo.attempts, photo.retry_at = Photo.State.PROCESSING, "", 0, None
+    photo.save(update_fields=["state", "error", "attempts", "retry_at", "updated_at"])
+    _queue_processing(photo.pk)
+
+
+def photos_retry_failed(*, now: datetime.datetime | None = None, batch: int = 500) -> int:
+    """Beat: queue again the photos failed for a transient reason whose retry is due."""
+    due = Photo.objects.filter(state=Photo.State.FAILED, retry_at__lte=now or timezone.now())
+    count = 0
+    for photo_id in list(due.values_list("pk", flat=True)[:batch]):
+        with transaction.atomic():
+            photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
+            if photo and photo.state == Photo.State.FAILED and photo.retry_at is not None:
+                _requeue(photo)
+                count += 1
+    return count
+
+
+def photos_expire_pending(*, now: datetime.datetime | None = None, batch: int = 500) -> int:
+    """Beat: delete the photos still waiting for their upload long after their ticket expired
+    (tickets never used, uploads never completed), with whatever of them landed."""
+    ticket_life = datetime.timedelta(seconds=settings.PHOTO_UPLOAD_TICKET_SECONDS)
+    cutoff = (now or timezone.now()) - ticket_life - UPLOAD_LANDING_GRACE
+    stale = Photo.objects.filter(state=Photo.State.PENDING, created_at__lt=cutoff)
+    ids = list(stale.values_list("pk", flat=True)[:batch])
+    return photos_delete(photos=Photo.objects.filter(pk__in=ids)) if ids else 0
 
 
 def photos_requeue_stuck(*, older_than: datetime.timedelta | None = None) -> int:
@@ -360,11 +425,45 @@ def photos_requeue_stuck(*, older_than: datetime.timedelta | None = None) -> int
 
 
 def _queue_processing(photo_id) -> None:
+    transaction.on_commit(lambda: _send_processing(photo_id))
+
+
+def _send_processing(photo_id) -> bool:
+    """Send the photo's processing task; when the broker does not take it (down, hung), the
+    request that committed still succeeds, and the photo is marked for beat to send again."""
     from images.tasks import process_photo  # tasks import this module
 
-    # robust: a broker outage must not fail the request that committed; the photo stays
-    # "processing" and photos_requeue_stuck queues it again later.
-    transaction.on_commit(lambda: process_photo.delay(str(photo_id)), robust=True)
+    try:
+        process_photo.delay(str(photo_id))
+    except Exception:  # any broker failure: the photo must not wait for the stuck threshold
+        logger.warning("photo %s: the broker did not take its task", photo_id, exc_info=True)
+        _mark_unqueued(photo_id)
+        return False
+    return True
+
+
+def _mark_unqueued(photo_id) -> None:
+    try:
+        Photo.objects.filter(pk=photo_id, unqueued_since__isnull=True).update(
+            unqueued_since=timezone.now()
+        )
+    except DatabaseError:  # then only the stuck threshold finds it
+        logger.exception("photo %s: could not record its unsent task", photo_id)
+
+
+def photos_send_unqueued(*, batch: int = 500) -> int:
+    """Beat: send the processing tasks the broker did not take when their photos were
+    completed; returns how many were sent. Stops at the first that fails (the broker is still
+    away: the next tick tries again)."""
+    waiting = Photo.objects.filter(unqueued_since__isnull=False)
+    waiting.exclude(state=Photo.State.PROCESSING).update(unqueued_since=None)
+    sent = 0
+    for photo_id in list(waiting.values_list("pk", flat=True)[:batch]):
+        Photo.objects.filter(pk=photo_id).update(unqueued_since=None)
+        if not _send_processing(photo_id):
+            break
+        sent += 1
+    return sent
 
 
 # --- Deletion ------------------------------------------------------------------------------
@@ -380,14 +479,30 @@ def photo_delete(*, photo: Photo) -> None:
 @transaction.atomic
 def photos_delete(*, photos) -> int:
     """Delete a queryset of photos at once (a few queries whatever their number); returns
-    how many. Their originals and renditions are queued for deletion and CDN invalidation."""
-    originals = list(photos.values_list("original_key", flat=True))
-    renditions = Rendition.objects.filter(photo__in=photos.values("pk"))
-    keys = [*originals, *renditions.values_list("key", flat=True)]
-    PendingInvalidation.objects.bulk_create(PendingInvalidation(path=f"/{key}") for key in keys)
-    Photo.objects.filter(pk__in=photos.values("pk")).delete()
-    _queue_object_deletions(keys)
-    return len(originals)
+    how many. Their originals and everything under their rendition folders are queued for
+    deletion, their CDN paths for invalidation. An original whose upload ticket is still valid
+    is deleted again once the ticket has expired: the upload may land after the deletion."""
+    rows = list(photos.values_list("pk", "pet_id", "original_key"))
+    renditions = Rendition.objects.filter(photo__in=[pk for pk, _pet, _key in rows])
+    originals = [key for _pk, _pet, key in rows]
+    paths = [*originals, *renditions.values_list("key", flat=True)]
+    PendingInvalidation.objects.bulk_create(PendingInvalidation(path=f"/{key}") for key in paths)
+    Photo.objects.filter(pk__in=[pk for pk, _pet, _key in rows]).delete()
+    folders = [photo_renditions_prefix(pet_id=pet, photo_id=pk) for pk, pet, _key in rows]
+    objects_queue_deletion([*originals, *folders])
+    _queue_deletion_after_tickets([pk for pk, _pet, _key in rows])
+    return len(rows)
+
+
+# How long after its ticket expired an upload may still be landing (S3 checks the policy's
+# expiry when the request starts; a large file on a slow line takes minutes).
+UPLOAD_LANDING_GRACE = datetime.timedelta(minutes=15)
+
+
+def _queue_deletion_after_tickets(photo_ids) -> None:
+    alive = UploadTicket.objects.filter(photo_id__in=photo_ids, expires_at__gt=timezone.now())
+    for key, expires_at in alive.values_list("original_key", "expires_at"):
+        objects_queue_deletion([key], not_before=expires_at + UPLOAD_LANDING_GRACE)
 
 
 def renditions_delete(*, renditions) -> int:
@@ -396,27 +511,96 @@ def renditions_delete(*, renditions) -> int:
     keys = list(renditions.values_list("key", flat=True))
     PendingInvalidation.objects.bulk_create(PendingInvalidation(path=f"/{key}") for key in keys)
     Rendition.objects.filter(key__in=keys).delete()
-    _queue_object_deletions(keys)
+    objects_queue_deletion(keys)
     return len(keys)
 
 
-def _queue_object_deletions(keys) -> None:
+def objects_queue_deletion(keys, *, not_before: datetime.datetime | None = None) -> int:
+    """Queue stored objects for deletion, in the caller's transaction; a worker deletes them
+    (from ``not_before``, when given). A key ending in ``/`` stands for every object under it.
+    Returns how many keys were queued."""
     keys = list(keys)
     if not keys:
+        return 0
+    due = {"not_before": not_before} if not_before else {}
+    PendingObjectDeletion.objects.bulk_create(PendingObjectDeletion(key=key, **due) for key in keys)
+    if not_before is None:
+        from images.tasks import delete_pending_objects
+
+        transaction.on_commit(delete_pending_objects.delay, robust=True)
+    return len(keys)
+
+
+# A key that keeps failing is retried after 1, 2, 4 ... minutes, at most an hour apart, and
+# set aside for a person to look at once it has failed for about a day.
+DELETION_FIRST_BACKOFF = datetime.timedelta(minutes=1)
+DELETION_MAX_BACKOFF = datetime.timedelta(hours=1)
+DELETION_ATTEMPTS_BEFORE_SET_ASIDE = 30
+
+
+def objects_delete_pending(*, batch: int = 200, now: datetime.datetime | None = None) -> int:
+    """Delete the stored objects queued for deletion and due; returns how many keys were tried.
+
+    Each key is tried on its own: one that cannot be deleted (permissions, object lock) gets
+    its error and next try recorded and never holds back the keys behind it. Objects a photo
+    still needs are kept: a rendition key a later run wrote again (same content, same key),
+    and anything under a photo that is being processed.
+    """
+    tried = 0
+    now = now or timezone.now()
+    for pending in PendingObjectDeletion.objects.due(now).order_by("not_before", "pk")[:batch]:
+        try:
+            _delete_unneeded(pending.key)
+        except OBJECT_STORE_ERRORS as exc:
+            _record_deletion_failure(pending, exc, now)
+        else:
+            pending.delete()
+        tried += 1
+    return tried
+
+
+def _delete_unneeded(key: str) -> None:
+    if key.endswith("/"):
+        for stored in storage_keys_under(key):
+            _delete_unneeded(stored)
         return
-    PendingObjectDeletion.objects.bulk_create(PendingObjectDeletion(key=key) for key in keys)
-    from images.tasks import delete_pending_objects
+    if _still_needed(key):
+        return
+    default_storage.delete(key)
 
-    transaction.on_commit(delete_pending_objects.delay, robust=True)
+
+def _still_needed(key: str) -> bool:
+    if Rendition.objects.filter(key=key).exists():
+        return True
+    photo_id = photo_id_of_rendition_key(key)
+    return (
+        bool(photo_id) and Photo.objects.filter(pk=photo_id, state=Photo.State.PROCESSING).exists()
+    )
 
 
-def objects_delete_pending(*, batch: int = 200) -> int:
-    """Delete the stored objects queued for deletion; returns how many rows were done.
-    A rendition key that a later run wrote again (same content, same key) is kept."""
-    done = 0
-    for pending in PendingObjectDeletion.objects.all()[:batch]:
-        if not Rendition.objects.filter(key=pending.key).exists():
-            default_storage.delete(pending.key)
-        pending.delete()
-        done += 1
-    return done
+def _record_deletion_failure(
+    pending: PendingObjectDeletion, exc: Exception, now: datetime.datetime
+) -> None:
+    pending.attempts += 1
+    pending.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+    backoff = min(DELETION_MAX_BACKOFF, DELETION_FIRST_BACKOFF * 2 ** (pending.attempts - 1))
+    pending.not_before = now + backoff
+    if pending.attempts >= DELETION_ATTEMPTS_BEFORE_SET_ASIDE:
+        pending.set_aside_at = now
+    pending.save(update_fields=["attempts", "last_error", "not_before", "set_aside_at"])
+    logger.warning(
+        "could not delete stored object %s (attempt %d): %s",
+        pending.key,
+        pending.attempts,
+        pending.last_error,
+    )
+
+
+def object_deletions_retry(*, deletions) -> int:
+    """Try set-aside (or backing-off) deletions again at the next run; returns how many."""
+    count = deletions.update(set_aside_at=None, not_before=timezone.now(), attempts=0)
+    if count:
+        from images.tasks import delete_pending_objects
+
+        transaction.on_commit(delete_pending_objects.delay, robust=True)
+    return count

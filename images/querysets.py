@@ -182,6 +182,16 @@ class UploadTicketQuerySet(UploadCounts, models.QuerySet):
         return self.filter(expires_at__gt=now).exclude(photo_id__in=Photo.objects.values("pk"))
 
 
+class PendingObjectDeletionQuerySet(models.QuerySet):
+    def due(self, now=None) -> PendingObjectDeletionQuerySet:
+        """Deletions to try now: not set aside, and past their ``not_before``."""
+        now = now or timezone.now()
+        return self.filter(set_aside_at__isnull=True, not_before__lte=now)
+
+    def set_aside(self) -> PendingObjectDeletionQuerySet:
+        return self.filter(set_aside_at__isnull=False)
+
+
 class ShareLinkQuerySet(models.QuerySet):
     def active(self, now=None) -> ShareLinkQuerySet:
         """Links neither revoked nor expired at ``now``."""

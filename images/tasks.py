@@ -6,6 +6,7 @@ Acknowledgement, prefetch and time limits are set in settings (CELERY_*), not he
 from __future__ import annotations
 
 import logging
+import time
 
 from botocore.exceptions import BotoCoreError, ClientError
 from celery import shared_task
@@ -23,6 +24,8 @@ logger = logging.getLogger(__name__)
 # Errors of the storage, the network or the database (a restart, a lock), worth another try.
 STORAGE_ERRORS = (OSError, BotoCoreError, ClientError, OperationalError, InterfaceError)
 MAX_RETRIES = 4
+DELETION_BATCH = 200
+DELETION_RUN_SECONDS = 60
 
 
 def _backoff(retries: int) -> int:
@@ -37,7 +40,7 @@ def process_photo(self, photo_id: str) -> str | None:
     except STORAGE_ERRORS as exc:
         if self.request.retries >= self.max_retries:
             pipeline.photo_fail(
-                photo_id=photo_id, reason="storage could not be reached; try again later"
+                photo_id=photo_id, reason="storage could not be reached", transient=True
             )
             logger.exception("photo %s: storage kept failing", photo_id)
             return "failed"
@@ -46,17 +49,27 @@ def process_photo(self, photo_id: str) -> str | None:
         pipeline.photo_fail(photo_id=photo_id, reason="the image took too long to process")
         return "failed"
     except Exception:
-        # A bug, not the file's fault: say so, and let Celery log it. Never a dead worker.
-        pipeline.photo_fail(photo_id=photo_id, reason="processing failed unexpectedly")
+        # A bug, not the file's fault: say so, try again later, and let Celery log it. Never a
+        # dead worker.
+        pipeline.photo_fail(
+            photo_id=photo_id, reason="processing failed unexpectedly", transient=True
+        )
         raise
     return photo.state if photo else None
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES)
 def delete_pending_objects(self) -> int:
-    """Delete stored objects whose photos are gone."""
+    """Delete stored objects whose photos are gone: batch after batch while any is due, for a
+    minute at most (a deleted pet may leave thousands). Returns how many keys were tried."""
+    deadline = time.monotonic() + DELETION_RUN_SECONDS
+    tried = 0
     try:
-        return pipeline.objects_delete_pending()
+        while True:
+            done = pipeline.objects_delete_pending(batch=DELETION_BATCH)
+            tried += done
+            if done < DELETION_BATCH or time.monotonic() > deadline:
+                return tried
     except STORAGE_ERRORS as exc:
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
 
@@ -65,6 +78,43 @@ def delete_pending_objects(self) -> int:
 def requeue_stuck_photos() -> int:
     """Beat: queue again the photos stuck in processing."""
     return pipeline.photos_requeue_stuck()
+
+
+@shared_task
+def send_unqueued_photos() -> int:
+    """Beat: send the processing tasks the broker did not take (a blip while completing)."""
+    return pipeline.photos_send_unqueued()
+
+
+@shared_task
+def retry_failed_photos() -> int:
+    """Beat: process again the photos failed for a transient reason, when their retry is due."""
+    return pipeline.photos_retry_failed()
+
+
+@shared_task
+def expire_pending_photos() -> int:
+    """Beat: delete photos whose upload never came, long after their ticket expired."""
+    return pipeline.photos_expire_pending()
+
+
+@shared_task(bind=True, max_retries=2, soft_time_limit=3000, time_limit=3300)
+def reconcile_storage(self) -> dict[str, int]:
+    """Beat, daily: compare storage with the rows (``images.reconciliation``). Its time limits
+    stay under the broker's redelivery window, so a long sweep is never started twice."""
+    from images.reconciliation import storage_reconcile
+
+    try:
+        run = storage_reconcile()  # records its own error on the run, then raises
+    except STORAGE_ERRORS as exc:
+        raise self.retry(exc=exc, countdown=900) from exc
+    return {
+        "run": run.pk,
+        "orphans_queued": run.orphans_queued,
+        "missing_originals": run.missing_originals,
+        "missing_renditions": run.missing_renditions,
+        "reprocessed": run.reprocessed,
+    }
 
 
 @shared_task

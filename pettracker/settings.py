@@ -233,8 +233,9 @@ def _object_storage() -> dict:
                 "signature_version": "s3v4",
             },
         }
+    # Atomic saves (no partial file on a full disk), no empty directories left by deletions.
     return {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "BACKEND": "images.storage.PhotoFileSystemStorage",
         "OPTIONS": {"location": str(MEDIA_ROOT), "allow_overwrite": True},
     }
 
@@ -325,6 +326,11 @@ PHOTO_QUOTA_COUNT = env_int("PHOTO_QUOTA_COUNT", 10_000, minimum=0)
 PHOTO_QUOTA_BYTES = env_int("PHOTO_QUOTA_BYTES", 20 * 1024**3, minimum=0)
 # A photo still "processing" after this long is queued again (a lost message loses no photo).
 PHOTO_STUCK_AFTER_SECONDS = env_int("PHOTO_STUCK_AFTER_SECONDS", 600, minimum=1)
+# An object no row references is deleted by the reconciliation sweep once this old: longer than
+# an upload ticket's life, the 15 minutes its upload may still land, and a processing run.
+STORAGE_ORPHAN_MIN_AGE_SECONDS = env_int(
+    "STORAGE_ORPHAN_MIN_AGE_SECONDS", 6 * 3600, minimum=2 * 3600
+)
 # Processing attempts before a photo is marked failed for good.
 PHOTO_MAX_ATTEMPTS = env_int("PHOTO_MAX_ATTEMPTS", 5, minimum=1)
 # The first retry after a storage, network or database error waits this long; each next one
@@ -341,15 +347,27 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A message not acknowledged within this time is delivered again; it must exceed the
     # longest task (see the time limits) or long tasks would run twice.
     "visibility_timeout": 3600,
-    "socket_connect_timeout": 5,
+    # Every connect and every command (PING, publish, ack, LLEN) waits at most 1 s: a broker
+    # that accepts connections but never answers (a stopped or wedged redis) would otherwise
+    # hold a web request, or beat, forever. Redis answers in milliseconds when healthy. An
+    # idle worker is not affected: its BRPOP (sent with a 1 s server-side timeout) is read only
+    # once the event loop sees the socket readable, so this timeout never runs out on it.
+    "socket_timeout": 1,
+    "socket_connect_timeout": 1,
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
-# Publishing must not hang a request when the broker is down: a couple of quick tries, then
-# the request carries on and the periodic re-queue picks the work up later.
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
+# Publishing must not hang a request when the broker is down or hung: two tries (each bounded
+# by the socket timeouts above, ~2 s in all), then the request carries on and beat sends the
+# work later. (This dict replaces Celery's default policy whole: interval_max is set here.)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 # Acknowledge after the task has run, and give the message back if the worker dies, so a
 # killed worker loses no job; the tasks are idempotent, so running twice is harmless.
 CELERY_TASK_ACKS_LATE = True
@@ -365,9 +383,26 @@ CELERY_BEAT_SCHEDULE = {
         "task": "images.tasks.requeue_stuck_photos",
         "schedule": env_int("PHOTO_REQUEUE_EVERY_SECONDS", 120, minimum=1),
     },
+    # A photo completed while the broker was away is sent as soon as it answers again.
+    "send-unqueued-photos": {
+        "task": "images.tasks.send_unqueued_photos",
+        "schedule": env_int("PHOTO_RESEND_EVERY_SECONDS", 10, minimum=1),
+    },
+    "retry-failed-photos": {
+        "task": "images.tasks.retry_failed_photos",
+        "schedule": env_int("PHOTO_RETRY_EVERY_SECONDS", 60, minimum=1),
+    },
+    "expire-pending-photos": {
+        "task": "images.tasks.expire_pending_photos",
+        "schedule": 600,
+    },
     "delete-pending-objects": {
         "task": "images.tasks.delete_pending_objects",
-        "schedule": 300,
+        "schedule": env_int("OBJECT_DELETE_EVERY_SECONDS", 60, minimum=1),
+    },
+    "reconcile-storage": {
+        "task": "images.tasks.reconcile_storage",
+        "schedule": env_int("STORAGE_RECONCILE_EVERY_SECONDS", 24 * 3600, minimum=3600),
     },
     "maintain-signing-keys": {
         "task": "images.tasks.maintain_signing_keys",

@@ -60,7 +60,75 @@ def exposition() -> str:
         "# TYPE pettracker_queue_depth gauge",
     ]
     lines.append(f"pettracker_queue_depth {depth if depth is not None else 'NaN'}")
+    lines += _storage_gauges()
     return "\n".join(lines) + "\n"
+
+
+def _gauge(name: str, help_text: str, samples: dict[str, object]) -> list[str]:
+    """A gauge's lines; ``samples`` maps label strings (``kind="original"``, or "") to values,
+    ``None`` written as NaN (not known)."""
+    lines = [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
+    for labels, value in samples.items():
+        shown = "NaN" if value is None else value
+        lines.append(f"{name}{{{labels}}} {shown}" if labels else f"{name} {shown}")
+    return lines
+
+
+def _storage_gauges() -> list[str]:
+    """The last successful storage reconciliation, the deletion outbox, and the photos waiting
+    on beat (their task unsent, or a retry due later)."""
+    from django.utils import timezone
+
+    from images.dashboard import deletion_outbox, last_reconciliation, photos_held_up
+
+    run = last_reconciliation(succeeded=True)
+    deletions, held = deletion_outbox(), photos_held_up()
+    oldest = deletions.oldest_waiting
+    return [
+        *_gauge(
+            "pettracker_storage_orphans",
+            "Stored objects no row references, older than the margin, at the last reconciliation.",
+            {"": run.orphans if run else None},
+        ),
+        *_gauge(
+            "pettracker_storage_missing",
+            "Objects rows reference but storage lacks, at the last reconciliation.",
+            {
+                'kind="original"': run.missing_originals if run else None,
+                'kind="rendition"': run.missing_renditions if run else None,
+            },
+        ),
+        *_gauge(
+            "pettracker_reconcile_last_run_timestamp_seconds",
+            "When the last successful storage reconciliation finished (Unix time).",
+            {"": int(run.finished_at.timestamp()) if run else None},
+        ),
+        *_gauge(
+            "pettracker_deletions_waiting",
+            "Stored objects queued for deletion, not set aside.",
+            {"": deletions.waiting},
+        ),
+        *_gauge(
+            "pettracker_deletions_set_aside",
+            "Deletions that failed for about a day, waiting for a person.",
+            {"": deletions.set_aside},
+        ),
+        *_gauge(
+            "pettracker_deletions_oldest_waiting_seconds",
+            "How long the oldest waiting deletion has waited.",
+            {"": int((timezone.now() - oldest).total_seconds()) if oldest else 0},
+        ),
+        *_gauge(
+            "pettracker_photos_unqueued",
+            "Photos whose processing task the broker did not take (beat sends it again).",
+            {"": held.unqueued},
+        ),
+        *_gauge(
+            "pettracker_photos_awaiting_retry",
+            "Photos failed for a transient reason, to be processed again.",
+            {"": held.awaiting_retry},
+        ),
+    ]
 
 
 @require_safe

@@ -40,7 +40,7 @@ def _fast_and_isolated(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "BACKEND": "images.storage.PhotoFileSystemStorage",
             "OPTIONS": {"location": str(tmp_path / "media"), "allow_overwrite": True},
         },
     }
@@ -333,7 +333,7 @@ def worker_env(broker, redis_url, test_var_dir, settings) -> dict[str, str]:
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "BACKEND": "images.storage.PhotoFileSystemStorage",
             "OPTIONS": {"location": str(media), "allow_overwrite": True},
         },
     }

@@ -35,3 +35,13 @@ def upload(client, pet, data: bytes, content_type="image/jpeg") -> str:
     assert post_file(client, ticket, data, content_type).status_code == 204
     assert complete(client, ticket["photo"]).status_code == 202
     return ticket["photo"]
+
+
+def queued_for_deletion(keys) -> bool:
+    """Every key is in the deletion outbox, itself or under a queued folder (``…/``)."""
+    from images.models import PendingObjectDeletion
+
+    queued = list(PendingObjectDeletion.objects.values_list("key", flat=True))
+    return all(
+        any(key == q or (q.endswith("/") and key.startswith(q)) for q in queued) for key in keys
+    )

@@ -24,12 +24,14 @@ CHANGELISTS = [
     "/admin/images/signingkey/",
     "/admin/images/invalidation/",
     "/admin/accounts/auditentry/",
+    "/admin/images/pendingobjectdeletion/",
+    "/admin/images/reconciliationrun/",
 ]
 
 
 def populate(rows: int) -> None:
     from accounts.models import AuditEntry
-    from images.models import Invalidation
+    from images.models import Invalidation, PendingObjectDeletion, ReconciliationRun
 
     for _ in range(rows):
         photo = PhotoFactory()
@@ -39,6 +41,8 @@ def populate(rows: int) -> None:
         SigningKeyFactory()
         Invalidation.objects.create(paths=["/a"], path_count=1)
         AuditEntry.objects.create(actor_username="someone", action="user.deactivate")
+        PendingObjectDeletion.objects.create(key=f"originals/1/{photo.pk}.jpg", attempts=2)
+        ReconciliationRun.objects.create(orphans=1, examples={"orphans": ["originals/x"]})
 
 
 @pytest.mark.parametrize("url", CHANGELISTS)

@@ -6,6 +6,7 @@ import pytest
 from accounts.models import AuditEntry
 from images.models import PendingInvalidation, PendingObjectDeletion, Pet, Photo, Share, ShareLink
 from tests.factories import PetFactory, PhotoFactory, ShareLinkFactory, ready_photo
+from tests.images.helpers import queued_for_deletion
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +81,7 @@ def test_deleting_photos_goes_through_the_pipelines_deletion(admin_client):
         {"action": "delete_selected", "_selected_action": [photo.pk], "post": "yes"},
     )
     assert not Photo.objects.filter(pk=photo.pk).exists()
-    assert set(PendingObjectDeletion.objects.values_list("key", flat=True)) == keys
+    assert queued_for_deletion(keys)
     assert PendingInvalidation.objects.count() == len(keys)
     assert AuditEntry.objects.get().action == "delete"
 
@@ -180,3 +181,101 @@ def test_deleting_renditions_in_bulk_goes_through_the_pipeline(admin_client):
     )
     assert set(PendingObjectDeletion.objects.values_list("key", flat=True)) == keys
     assert AuditEntry.objects.filter(action="delete").count() == 3
+
+
+# --- The deletion outbox and the reconciliation runs -------------------------------------------
+
+
+def set_aside(key: str) -> PendingObjectDeletion:
+    import datetime
+
+    from django.utils import timezone
+
+    return PendingObjectDeletion.objects.create(
+        key=key,
+        attempts=30,
+        last_error="ClientError: AccessDenied",
+        not_before=timezone.now() + datetime.timedelta(hours=1),
+        set_aside_at=timezone.now(),
+    )
+
+
+def test_set_aside_deletions_are_tried_again_now(
+    admin_client, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    stuck, other = set_aside("originals/1/2026/11/a.jpg"), set_aside("originals/1/2026/11/b.jpg")
+    sent = []
+    monkeypatch.setattr("images.tasks.delete_pending_objects.delay", lambda: sent.append(1))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = act(admin_client, "/admin/images/pendingobjectdeletion/", "retry", stuck)
+    assert "1 deletion(s) will be tried again at once." in response.content.decode()
+    stuck.refresh_from_db()
+    assert (stuck.set_aside_at, stuck.attempts) == (None, 0)
+    assert stuck.not_before <= timezone.now()
+    assert PendingObjectDeletion.objects.due().get() == stuck
+    assert sent == [1]  # the deletion task is sent at once
+    other.refresh_from_db()
+    assert other.set_aside_at is not None
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.target_id) == ("object_deletion.retry", str(stuck.pk))
+
+
+def test_staff_who_may_only_view_the_outbox_cannot_try_again(client):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    viewer = UserFactory(username="viewer", is_staff=True)
+    viewer.user_permissions.set(Permission.objects.filter(codename="view_pendingobjectdeletion"))
+    client.force_login(viewer)
+    stuck = set_aside("originals/1/2026/11/a.jpg")
+    listed = client.get("/admin/images/pendingobjectdeletion/")
+    assert listed.status_code == 200
+    assert "originals/1/2026/11/a.jpg" in listed.content.decode()
+    act(client, "/admin/images/pendingobjectdeletion/", "retry", stuck)
+    stuck.refresh_from_db()
+    assert (stuck.set_aside_at is not None, stuck.attempts) == (True, 30)
+    assert not AuditEntry.objects.exists()
+
+
+def test_the_outbox_lists_the_set_aside_ones_apart_and_changes_no_field(admin_client):
+    stuck = set_aside("originals/1/2026/11/a.jpg")
+    PendingObjectDeletion.objects.create(key="renditions/p/")
+    listed = admin_client.get("/admin/images/pendingobjectdeletion/", {"set_aside": "yes"})
+    assert list(listed.context["cl"].result_list) == [stuck]
+    waiting = admin_client.get("/admin/images/pendingobjectdeletion/", {"set_aside": "no"})
+    assert [d.key for d in waiting.context["cl"].result_list] == ["renditions/p/"]
+    found = admin_client.get("/admin/images/pendingobjectdeletion/", {"q": "renditions"})
+    assert [d.key for d in found.context["cl"].result_list] == ["renditions/p/"]
+    page = admin_client.get(f"/admin/images/pendingobjectdeletion/{stuck.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="key"' not in page.content.decode()
+    posted = admin_client.post(
+        f"/admin/images/pendingobjectdeletion/{stuck.pk}/change/", {"key": "originals/"}
+    )
+    assert posted.status_code == 403
+    assert admin_client.get("/admin/images/pendingobjectdeletion/add/").status_code == 403
+    deleting = admin_client.post(
+        f"/admin/images/pendingobjectdeletion/{stuck.pk}/delete/", {"post": "yes"}
+    )
+    assert deleting.status_code == 403
+    assert PendingObjectDeletion.objects.filter(pk=stuck.pk, key=stuck.key).exists()
+
+
+def test_a_reconciliation_run_is_shown_with_its_examples_and_cannot_be_changed(admin_client):
+    from images.models import ReconciliationRun
+
+    run = ReconciliationRun.objects.create(
+        orphans=1, examples={"orphans": ["originals/1/<b>.jpg"], "missing_originals": []}
+    )
+    assert admin_client.get("/admin/images/reconciliationrun/").status_code == 200
+    page = admin_client.get(f"/admin/images/reconciliationrun/{run.pk}/change/").content.decode()
+    assert "<strong>Orphans</strong><br>originals/1/&lt;b&gt;.jpg<br>" in page
+    assert "<strong>Missing originals</strong>" not in page  # no example of that kind
+    assert admin_client.get("/admin/images/reconciliationrun/add/").status_code == 403
+    deleting = admin_client.post(
+        f"/admin/images/reconciliationrun/{run.pk}/delete/", {"post": "yes"}
+    )
+    assert deleting.status_code == 403

@@ -87,3 +87,99 @@ def test_the_dashboard_page_shows_them_to_staff(admin_client, known_data, monkey
 def test_the_dashboard_is_for_staff_only(client, owner):
     client.force_login(owner)
     assert client.get("/admin/dashboard/")["Location"].startswith("/admin/login/")
+
+
+# --- Storage reconciliation, the deletion outbox, photos waiting on beat --------------------
+
+
+@pytest.fixture
+def reliability_data():
+    from images.models import PendingObjectDeletion, ReconciliationRun
+
+    long_ago = timezone.now() - datetime.timedelta(days=2)
+    ReconciliationRun.objects.create(started_at=long_ago, finished_at=long_ago, orphans=99)
+    run = ReconciliationRun.objects.create(
+        started_at=timezone.now() - datetime.timedelta(hours=3),
+        finished_at=timezone.now() - datetime.timedelta(hours=2),
+        objects_seen=120,
+        orphans=5,
+        orphans_queued=5,
+        missing_originals=2,
+        missing_renditions=3,
+        reprocessed=1,
+        empty_directories_removed=4,
+    )
+    oldest = PendingObjectDeletion.objects.create(key="originals/1/2026/11/a.jpg")
+    PendingObjectDeletion.objects.filter(pk=oldest.pk).update(
+        created_at=timezone.now() - datetime.timedelta(hours=5)
+    )
+    PendingObjectDeletion.objects.create(key="renditions/p/")
+    for key in ("originals/2/x.jpg", "originals/3/y.jpg"):
+        PendingObjectDeletion.objects.create(
+            key=key, attempts=30, last_error="AccessDenied", set_aside_at=timezone.now()
+        )
+    PhotoFactory.create_batch(3, state=Photo.State.PROCESSING, unqueued_since=timezone.now())
+    PhotoFactory(
+        state=Photo.State.FAILED, error="storage could not be reached", retry_at=timezone.now()
+    )
+    return run
+
+
+def test_the_reliability_figures(reliability_data, django_assert_num_queries):
+    from images.dashboard import deletion_outbox, last_reconciliation, photos_held_up
+
+    with django_assert_num_queries(3):  # one each, whatever the rows
+        run, deletions, held = last_reconciliation(), deletion_outbox(), photos_held_up()
+    assert run == reliability_data
+    assert (deletions.waiting, deletions.set_aside) == (2, 2)
+    assert timezone.now() - deletions.oldest_waiting > datetime.timedelta(hours=4)
+    assert (held.unqueued, held.awaiting_retry) == (3, 1)
+    figures = dashboard_figures()
+    assert figures.last_reconciliation == reliability_data
+    assert figures.deletions == deletions
+    assert figures.photos_held_up == held
+
+
+def test_a_run_in_progress_or_failed_is_the_last_but_not_the_last_successful(reliability_data):
+    from images.dashboard import last_reconciliation
+    from images.models import ReconciliationRun
+
+    failed = ReconciliationRun.objects.create(
+        finished_at=timezone.now(), error="ClientError: AccessDenied"
+    )
+    assert last_reconciliation() == failed
+    assert last_reconciliation(succeeded=True) == reliability_data
+
+
+def test_the_dashboard_page_shows_the_storage_figures(admin_client, reliability_data, monkeypatch):
+    monkeypatch.setattr("images.dashboard.queue_depth", lambda: 0)
+    html = admin_client.get("/admin/dashboard/").content.decode()
+    assert f"/admin/images/reconciliationrun/{reliability_data.pk}/change/" in html
+    assert 'data-figure="reconciliation-orphans">5, 5 queued for deletion<' in html
+    assert 'data-figure="reconciliation-missing-originals">2<' in html
+    assert 'data-figure="reconciliation-missing-renditions">3<' in html
+    assert 'data-figure="reconciliation-reprocessed">1<' in html
+    assert 'data-figure="reconciliation-empty-directories">4<' in html
+    assert 'data-figure="deletions-waiting">2<' in html
+    assert 'data-figure="deletions-oldest">queued 5\xa0hours ago<' in html
+    assert (
+        'data-figure="deletions-set-aside"><a href="/admin/images/pendingobjectdeletion/'
+        '?set_aside=yes">2</a><' in html
+    )
+    assert 'data-figure="photos-unqueued">3<' in html
+    assert 'data-figure="photos-awaiting-retry">1<' in html
+    assert "reconciliation-error" not in html
+
+
+def test_the_dashboard_says_when_no_reconciliation_ran_and_shows_an_error(
+    admin_client, monkeypatch
+):
+    from images.models import ReconciliationRun
+
+    monkeypatch.setattr("images.dashboard.queue_depth", lambda: 0)
+    html = admin_client.get("/admin/dashboard/").content.decode()
+    assert "never: beat runs it daily" in html
+    assert 'data-figure="deletions-set-aside">0<' in html
+    ReconciliationRun.objects.create(finished_at=timezone.now(), error="OSError: disk on fire")
+    html = admin_client.get("/admin/dashboard/").content.decode()
+    assert 'data-figure="reconciliation-error">OSError: disk on fire<' in html

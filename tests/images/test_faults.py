@@ -4,7 +4,6 @@ retried then failed: test_tasks.py.)"""
 
 from __future__ import annotations
 
-import datetime
 import os
 import shlex
 import subprocess
@@ -15,7 +14,13 @@ from django.db import connection
 from django.test import Client
 
 from images.models import Photo
-from images.pipeline import photos_requeue_stuck
+from images.pipeline import (
+    objects_queue_deletion,
+    photos_requeue_stuck,
+    photos_retry_failed,
+    photos_send_unqueued,
+)
+from images.tasks import delete_pending_objects
 from tests.conftest import ROOT, WorkerProcess, free_port, wait_for_port
 from tests.factories import PetFactory, UserFactory
 from tests.images import corpus
@@ -93,13 +98,17 @@ def test_completing_while_the_broker_is_down_succeeds_and_beat_finishes_the_phot
     assert time.monotonic() - started < 10
     assert Photo.objects.get(pk=ticket["photo"]).state == Photo.State.PROCESSING
 
+    assert Photo.objects.get(pk=ticket["photo"]).unqueued_since is not None  # remembered
+
     own_broker.start()  # Redis is back (empty: the message was never sent)
     from pettracker.celery import app
 
     env = {**worker_env, "CELERY_BROKER_URL": own_broker.url}
     worker = WorkerProcess(app, env, test_var_dir / "worker-outage.log").start()
     try:
-        assert photos_requeue_stuck(older_than=datetime.timedelta(0)) == 1
+        # Beat's next tick, long before the stuck threshold (600 s) would find it.
+        assert photos_requeue_stuck() == 0
+        assert photos_send_unqueued() == 1  # what send_unqueued_photos does
         assert settled([ticket["photo"]])[ticket["photo"]].state == Photo.State.READY
     finally:
         worker.stop()
@@ -139,6 +148,54 @@ def test_storage_that_keeps_failing_ends_the_photo_failed_with_a_reason(
     process_photo.delay(str(photo.pk))
     photo = settled([str(photo.pk)])[str(photo.pk)]
     assert photo.state == Photo.State.FAILED
-    assert photo.error == "storage could not be reached; try again later"
+    assert photo.error == "storage could not be reached; it will be tried again automatically"
+    assert photo.retry_at is not None  # not final: the server's fault
     assert photo.attempts == MAX_RETRIES + 1  # tried, then retried four times
     assert celery_worker_fast_retries.alive()
+
+    # The storage comes back; beat's retry, when due, finishes the photo.
+    blocked = test_var_dir / "media" / photo.original_key
+    blocked.rmdir()
+    blocked.write_bytes(corpus.jpeg())
+    assert photos_retry_failed(now=photo.retry_at) == 1
+    assert settled([str(photo.pk)])[str(photo.pk)].state == Photo.State.READY
+
+
+@pytest.fixture
+def immutable():
+    """Files made undeletable (``chattr +i``: even root cannot remove them), released after."""
+    paths = []
+
+    def make(path):
+        subprocess.run(["chattr", "+i", str(path)], check=True)
+        paths.append(path)
+        return path
+
+    yield make
+    for path in paths:
+        subprocess.run(["chattr", "-i", str(path)], check=False)
+
+
+def test_an_undeletable_object_holds_back_no_other_deletion_on_a_real_worker(
+    celery_worker, immutable
+):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from images.models import PendingObjectDeletion
+
+    keys = [f"originals/9/2026/11/{n:02}.jpg" for n in range(24)]
+    for key in keys:
+        default_storage.save(key, ContentFile(b"GPS"))
+    for blocker in keys[:4]:
+        immutable(default_storage.path(blocker))
+    objects_queue_deletion(keys)
+
+    delete_pending_objects.delay()
+    left = PendingObjectDeletion.objects.order_by("key")
+    deadline = time.monotonic() + 60
+    while left.filter(attempts=0).exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert [key for key in keys if default_storage.exists(key)] == keys[:4]
+    assert [row.key for row in left] == keys[:4]
+    assert all(row.attempts == 1 and "Operation not permitted" in row.last_error for row in left)

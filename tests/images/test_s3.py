@@ -7,6 +7,7 @@ S3 is misconfigured is ours (``photo_complete``), and tested here.
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import time
 
@@ -17,7 +18,12 @@ from django.core.files.storage import default_storage
 from django.test import Client
 
 from images.models import PendingObjectDeletion, Photo
-from images.pipeline import objects_delete_pending
+from images.pipeline import (
+    UPLOAD_LANDING_GRACE,
+    objects_delete_pending,
+    photo_process,
+    photo_reprocess,
+)
 from tests.conftest import CREDENTIALS
 from tests.factories import PetFactory, UserFactory
 from tests.images import corpus
@@ -134,3 +140,41 @@ def test_an_object_larger_than_allowed_is_refused_on_completion(s3, pet, owner, 
     objects_delete_pending()  # what the queued task does
     assert photo.original_key not in keys_in(s3)
     assert not default_storage.exists(photo.original_key)
+
+
+def test_replaying_a_ticket_after_completion_cannot_swap_the_bytes_behind_the_photo(
+    s3, pet, owner, django_capture_on_commit_callbacks
+):
+    client = Client()
+    client.force_login(owner)
+    first, second = corpus.jpeg(size=(640, 480)), corpus.jpeg(size=(320, 240), gps=True)
+    ticket = ask_ticket(client, pet, data=first, size=max(len(first), len(second))).json()
+    assert post_to_s3(ticket, first).status_code == 204
+    with django_capture_on_commit_callbacks():  # processed here, not by a worker
+        assert complete(client, ticket["photo"]).status_code == 202
+    photo = Photo.objects.get(pk=ticket["photo"])
+    assert photo.original_etag == s3.head_object(Bucket=BUCKET, Key=photo.original_key)["ETag"]
+    assert photo_process(photo_id=photo.pk).state == Photo.State.READY
+
+    assert post_to_s3(ticket, second).status_code == 204  # the same ticket, other bytes
+    photo_reprocess(photo=Photo.objects.get(pk=photo.pk))
+    again = photo_process(photo_id=photo.pk)
+    assert again.state == Photo.State.FAILED
+    assert "replaced after its upload finished" in again.error
+    assert (again.width, again.height) == (640, 480)  # never the replayed file's
+
+
+def test_an_upload_landing_after_its_photo_was_deleted_goes_once_the_ticket_expires(s3, pet, owner):
+    client = Client()
+    client.force_login(owner)
+    data = corpus.jpeg()
+    ticket = ask_ticket(client, pet, data=data).json()
+    assert client.delete(f"/api/photos/{ticket['photo']}").status_code == 204
+    objects_delete_pending()
+    assert post_to_s3(ticket, data).status_code == 204  # S3 honours the ticket till it expires
+    key = ticket["upload"]["fields"]["key"]
+    assert key in keys_in(s3)
+
+    expired = datetime.datetime.fromisoformat(ticket["expires_at"]) + UPLOAD_LANDING_GRACE
+    objects_delete_pending(now=expired)
+    assert key not in keys_in(s3)

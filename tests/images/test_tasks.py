@@ -42,7 +42,10 @@ def test_storage_errors_are_retried_with_backoff_then_fail_with_a_reason(
     assert countdowns == [5, 10, 20, 40]
     processing_photo.refresh_from_db()
     assert processing_photo.state == Photo.State.FAILED
-    assert processing_photo.error == "storage could not be reached; try again later"
+    assert processing_photo.error == (
+        "storage could not be reached; it will be tried again automatically"
+    )
+    assert processing_photo.retry_at is not None  # beat's retry_failed_photos picks it up
 
 
 def test_the_soft_time_limit_fails_the_photo_with_a_reason(processing_photo, monkeypatch):
@@ -50,6 +53,7 @@ def test_the_soft_time_limit_fails_the_photo_with_a_reason(processing_photo, mon
     assert tasks.process_photo.apply(args=[str(processing_photo.pk)]).result == "failed"
     processing_photo.refresh_from_db()
     assert processing_photo.error == "the image took too long to process"
+    assert processing_photo.retry_at is None  # the file's own fault: final
 
 
 def test_an_unexpected_error_fails_the_photo_and_is_reported(processing_photo, monkeypatch):
@@ -57,15 +61,30 @@ def test_an_unexpected_error_fails_the_photo_and_is_reported(processing_photo, m
     result = tasks.process_photo.apply(args=[str(processing_photo.pk)])
     assert isinstance(result.result, ZeroDivisionError)
     processing_photo.refresh_from_db()
-    assert processing_photo.error == "processing failed unexpectedly"
+    assert processing_photo.error == (
+        "processing failed unexpectedly; it will be tried again automatically"
+    )
 
 
 def test_the_beat_schedule_runs_the_sweeps_key_rotation_and_invalidations(settings):
     tasks_scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert tasks_scheduled == {
         "images.tasks.requeue_stuck_photos",
+        "images.tasks.send_unqueued_photos",
+        "images.tasks.retry_failed_photos",
+        "images.tasks.expire_pending_photos",
+        "images.tasks.reconcile_storage",
         "images.tasks.delete_pending_objects",
         "images.tasks.maintain_signing_keys",
         "images.tasks.submit_invalidations",
         "images.tasks.poll_invalidations",
     }
+
+
+def test_the_deletion_task_works_through_every_due_batch(monkeypatch):
+    from images.models import PendingObjectDeletion
+
+    monkeypatch.setattr(tasks, "DELETION_BATCH", 3)
+    pipeline.objects_queue_deletion([f"originals/1/2026/11/{n}.jpg" for n in range(7)])
+    assert tasks.delete_pending_objects.apply().result == 7
+    assert not PendingObjectDeletion.objects.exists()

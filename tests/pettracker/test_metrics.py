@@ -69,3 +69,54 @@ def test_a_redis_that_does_not_answer_loses_the_count_not_the_request(
 def test_an_unknown_counter_is_a_bug_caught_at_once():
     with pytest.raises(ValueError, match="unknown counter"):
         metrics.increment("edge_servd")
+
+
+def test_the_storage_and_outbox_gauges(admin_client, monkeypatch):
+    import datetime
+    import re
+
+    from django.utils import timezone
+
+    from images.models import PendingObjectDeletion, Photo, ReconciliationRun
+    from tests.factories import PhotoFactory
+
+    monkeypatch.setattr("images.dashboard.queue_depth", lambda: 0)
+    finished = timezone.now() - datetime.timedelta(hours=1)
+    ReconciliationRun.objects.create(
+        started_at=finished - datetime.timedelta(minutes=5),
+        finished_at=finished,
+        orphans=6,
+        missing_originals=2,
+        missing_renditions=5,
+    )
+    ReconciliationRun.objects.create(error="OSError: disk on fire")  # not successful: not shown
+    waiting = PendingObjectDeletion.objects.create(key="originals/1/a.jpg")
+    PendingObjectDeletion.objects.filter(pk=waiting.pk).update(
+        created_at=timezone.now() - datetime.timedelta(minutes=10)
+    )
+    PendingObjectDeletion.objects.create(key="originals/1/b.jpg", set_aside_at=timezone.now())
+    PhotoFactory(state=Photo.State.PROCESSING, unqueued_since=timezone.now())
+    PhotoFactory.create_batch(2, state=Photo.State.FAILED, error="x", retry_at=timezone.now())
+
+    text = admin_client.get("/metrics").content.decode()
+
+    assert "# TYPE pettracker_storage_orphans gauge\npettracker_storage_orphans 6\n" in text
+    assert 'pettracker_storage_missing{kind="original"} 2\n' in text
+    assert 'pettracker_storage_missing{kind="rendition"} 5\n' in text
+    assert f"pettracker_reconcile_last_run_timestamp_seconds {int(finished.timestamp())}\n" in text
+    assert "pettracker_deletions_waiting 1\n" in text
+    assert "pettracker_deletions_set_aside 1\n" in text
+    oldest = re.search(r"^pettracker_deletions_oldest_waiting_seconds (\d+)$", text, re.M)
+    assert 600 <= int(oldest.group(1)) < 700
+    assert "pettracker_photos_unqueued 1\n" in text
+    assert "pettracker_photos_awaiting_retry 2\n" in text
+
+
+def test_before_any_reconciliation_its_gauges_are_not_known(admin_client, monkeypatch):
+    monkeypatch.setattr("images.dashboard.queue_depth", lambda: 0)
+    text = admin_client.get("/metrics").content.decode()
+    assert "pettracker_storage_orphans NaN\n" in text
+    assert 'pettracker_storage_missing{kind="original"} NaN\n' in text
+    assert "pettracker_reconcile_last_run_timestamp_seconds NaN\n" in text
+    assert "pettracker_deletions_waiting 0\n" in text
+    assert "pettracker_deletions_oldest_waiting_seconds 0\n" in text

@@ -58,7 +58,7 @@ def test_local_defaults_need_no_configuration(tmp_path):
     assert result.stdout.split() == [
         "True",
         "django.db.backends.sqlite3",
-        "django.core.files.storage.FileSystemStorage",
+        "images.storage.PhotoFileSystemStorage",
         "/cdn",
     ]
 

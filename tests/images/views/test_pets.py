@@ -2,8 +2,9 @@ import datetime
 
 import pytest
 
-from images.models import PendingInvalidation, PendingObjectDeletion, Pet, Photo, Share
+from images.models import PendingInvalidation, Pet, Photo, Share
 from tests.factories import PhotoFactory, ready_photo
+from tests.images.helpers import queued_for_deletion
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +66,7 @@ def test_deleting_asks_first_then_removes_the_pet_its_photos_and_shares(owner_cl
     assert not Photo.objects.filter(pk=photo.pk).exists()
     assert not Share.objects.filter(pet_id=pet.pk).exists()
     # The stored objects go through the pipeline's deletion and the CDN is told.
-    assert set(PendingObjectDeletion.objects.values_list("key", flat=True)) == keys
+    assert queued_for_deletion(keys)
     assert set(PendingInvalidation.objects.values_list("path", flat=True)) == {
         f"/{k}" for k in keys
     }
