@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -45,3 +46,37 @@ def queued_for_deletion(keys) -> bool:
     return all(
         any(key == q or (q.endswith("/") and key.startswith(q)) for q in queued) for key in keys
     )
+
+
+@contextmanager
+def using_s3_bucket(bucket: str, endpoint: str, *, settings, monkeypatch):
+    """Photos stored in a new ``bucket`` of the moto server at ``endpoint`` (emptied and
+    removed afterwards); yields a boto3 S3 client."""
+    import boto3
+
+    from tests.conftest import CREDENTIALS
+
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    client.create_bucket(Bucket=bucket)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "images.storage.PhotoS3Storage",
+            "OPTIONS": {
+                "bucket_name": bucket,
+                "endpoint_url": endpoint,
+                "region_name": "us-east-1",
+                "default_acl": None,
+                "file_overwrite": True,
+                "signature_version": "s3v4",
+            },
+        },
+    }
+    try:
+        yield client
+    finally:
+        for item in client.list_objects_v2(Bucket=bucket).get("Contents", []):
+            client.delete_object(Bucket=bucket, Key=item["Key"])
+        client.delete_bucket(Bucket=bucket)

@@ -11,7 +11,6 @@ import time
 import uuid
 from pathlib import Path
 
-import boto3
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -25,8 +24,8 @@ from images.keys import original_key, rendition_key
 from images.models import PendingObjectDeletion, Photo, ReconciliationRun, UploadTicket
 from images.pipeline import objects_delete_pending, objects_queue_deletion
 from images.reconciliation import ancestors, classify, storage_reconcile
-from tests.conftest import CREDENTIALS
 from tests.factories import PetFactory, PhotoFactory, RenditionFactory
+from tests.images.helpers import using_s3_bucket
 
 HOURS = 3600
 NOW = datetime.datetime(2026, 11, 25, 12, 0, tzinfo=datetime.UTC)
@@ -415,28 +414,10 @@ BUCKET = "pettracker-reconcile-test"
 
 @pytest.fixture
 def s3(moto_endpoint, monkeypatch, settings):
-    for name, value in CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
-    client = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
-    client.create_bucket(Bucket=BUCKET)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "images.storage.PhotoS3Storage",
-            "OPTIONS": {
-                "bucket_name": BUCKET,
-                "endpoint_url": moto_endpoint,
-                "region_name": "us-east-1",
-                "default_acl": None,
-                "file_overwrite": True,
-                "signature_version": "s3v4",
-            },
-        },
-    }
-    yield client
-    for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
-        client.delete_object(Bucket=BUCKET, Key=item["Key"])
-    client.delete_bucket(Bucket=BUCKET)
+    with using_s3_bucket(
+        BUCKET, moto_endpoint, settings=settings, monkeypatch=monkeypatch
+    ) as client:
+        yield client
 
 
 def keys_in(client) -> set[str]:

@@ -11,7 +11,6 @@ import datetime
 import json
 import time
 
-import boto3
 import pytest
 import requests
 from django.core.files.storage import default_storage
@@ -27,7 +26,7 @@ from images.pipeline import (
 from tests.conftest import CREDENTIALS
 from tests.factories import PetFactory, UserFactory
 from tests.images import corpus
-from tests.images.helpers import ask_ticket, complete
+from tests.images.helpers import ask_ticket, complete, using_s3_bucket
 
 pytestmark = pytest.mark.redis
 BUCKET = "pettracker-test-images"
@@ -35,34 +34,16 @@ BUCKET = "pettracker-test-images"
 
 @pytest.fixture
 def s3(moto_endpoint, monkeypatch, settings, worker_env):
-    for name, value in CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
-    client = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
-    client.create_bucket(Bucket=BUCKET)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "images.storage.PhotoS3Storage",
-            "OPTIONS": {
-                "bucket_name": BUCKET,
-                "endpoint_url": moto_endpoint,
-                "region_name": "us-east-1",
-                "default_acl": None,
-                "file_overwrite": True,
-                "signature_version": "s3v4",
-            },
-        },
-    }
-    worker_env.update(
-        CREDENTIALS,
-        AWS_STORAGE_BUCKET_NAME=BUCKET,
-        AWS_S3_ENDPOINT_URL=moto_endpoint,
-        AWS_S3_REGION_NAME="us-east-1",
-    )
-    yield client
-    for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
-        client.delete_object(Bucket=BUCKET, Key=item["Key"])
-    client.delete_bucket(Bucket=BUCKET)
+    with using_s3_bucket(
+        BUCKET, moto_endpoint, settings=settings, monkeypatch=monkeypatch
+    ) as client:
+        worker_env.update(
+            CREDENTIALS,
+            AWS_STORAGE_BUCKET_NAME=BUCKET,
+            AWS_S3_ENDPOINT_URL=moto_endpoint,
+            AWS_S3_REGION_NAME="us-east-1",
+        )
+        yield client
 
 
 def keys_in(client) -> set[str]:
