@@ -5,7 +5,7 @@ and against django-storages, in one run on this machine.
   per URL (the seed's ``PetImageService``);
 - django-storages: ``S3Storage.url()`` with ``AWS_CLOUDFRONT_KEY`` (``cryptography``), one
   signature per URL;
-- ours: ``images.delivery.signer.Signer``, one wildcard policy per pet and window, cold (a new
+- ours: ``cdn.signer.Signer``, one wildcard policy per pet and window, cold (a new
   process's first page, including decrypting the key) and warm (every later page).
 
 Targets (issue 4): at most one signature per pet per window (zero once warm), warm pages ≥ 20×
@@ -37,10 +37,10 @@ from botocore.signers import CloudFrontSigner  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
-from images.delivery.encryption import decrypt_private_key, encrypt_private_key  # noqa: E402
-from images.delivery.signer import Signer  # noqa: E402
-from images.delivery.signing import Credentials, load_private_key  # noqa: E402
-from images.keys import rendition_key  # noqa: E402
+from cdn.encryption import decrypt_private_key, encrypt_private_key  # noqa: E402
+from cdn.signer import Signer  # noqa: E402
+from cdn.signing import Credentials, load_private_key  # noqa: E402
+from images.pure.object_keys import rendition_key  # noqa: E402
 
 CDN = "https://cdn.pets.example.com"
 KEY_ID = "K2JCJMDEHXQW5F"

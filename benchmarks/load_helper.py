@@ -24,12 +24,12 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 
 from accounts.services import user_create  # noqa: E402
-from images.delivery.rotation import signing_key_rotate  # noqa: E402
-from images.delivery.signer import get_signer  # noqa: E402
-from images.demo_images import demo_photo  # noqa: E402
+from cdn.rotation import signing_key_rotate  # noqa: E402
+from cdn.signer import get_signer  # noqa: E402
 from images.models import Pet, Photo  # noqa: E402
-from images.pipeline import photo_import  # noqa: E402
-from images.services import pet_create  # noqa: E402
+from images.pure.demo_images import demo_photo  # noqa: E402
+from images.services.pets import pet_create  # noqa: E402
+from images.services.uploads import photo_import  # noqa: E402
 
 PHOTOS = 50
 

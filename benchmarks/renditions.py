@@ -8,7 +8,7 @@ JPEGs (4000×3000, EXIF orientation and GPS set), making the same three renditio
 
 - naive: Pillow ``thumbnail()`` for each size from a fresh decode, saved with Pillow's WebP
   defaults (the seed's way, and the baseline the targets are stated against);
-- ours: ``images.processing.process_image`` (one decode, a cascade, WebP effort 2);
+- ours: ``images.pure.imaging.process_image`` (one decode, a cascade, WebP effort 2);
 - pyvips: ``thumbnail_buffer`` per size (shrink-on-load, libvips' own threads), WebP at libvips'
   default effort (4) and at ours (2).
 
@@ -41,7 +41,7 @@ def make_jpeg(kind: str) -> bytes:
     """A 12-megapixel JPEG; 'photo-like' has a photo's fine texture, 'flat' is a drawing."""
     from PIL import Image, ImageFilter
 
-    from images.demo_images import demo_photo
+    from images.pure.demo_images import demo_photo
 
     size = (4000, 3000)
     if kind == "flat":
@@ -62,7 +62,7 @@ def make_jpeg(kind: str) -> bytes:
 def _scene(size):
     from PIL import Image
 
-    from images.demo_images import demo_photo
+    from images.pure.demo_images import demo_photo
 
     return Image.open(io.BytesIO(demo_photo(seed=11, size=size))).convert("RGB")
 
@@ -84,7 +84,7 @@ def naive(data: bytes) -> int:
 
 
 def ours(data: bytes) -> int:
-    from images.processing import process_image
+    from images.pure.imaging import process_image
 
     result = process_image(io.BytesIO(data), max_pixels=50_000_000)
     return sum(len(r.data) for r in result.renditions)

@@ -41,7 +41,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from images.delivery.rotation import signing_key_rotate  # noqa: E402
+from cdn.rotation import signing_key_rotate  # noqa: E402
 from images.models import Pet, Photo, Rendition, Share  # noqa: E402
 
 BATCH = 5000

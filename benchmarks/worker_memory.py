@@ -10,7 +10,7 @@ then after), and the median is shown; the machine's noise moves the times, hardl
 
 - before: ``images/processing.py`` as of ``BASELINE_COMMIT`` (read with ``git show``), limited
   by ``PHOTO_MAX_PIXELS`` alone;
-- after: ``images.processing`` as it is, limited by ``PHOTO_MAX_PIXELS`` and
+- after: ``images.pure.imaging`` as it is, limited by ``PHOTO_MAX_PIXELS`` and
   ``PHOTO_MAX_DECODED_BYTES`` from the settings (so the environment can try other limits).
 
 The cases are sized from those limits: the largest JPEGs (baseline and progressive) at the
@@ -54,8 +54,8 @@ class Case:
 
 
 def cases(max_pixels: int, max_decoded_bytes: int) -> list[Case]:
-    """The worst files the limits admit, by the byte counts ``images.processing`` charges."""
-    from images.processing import DECODER_BYTES_PER_PIXEL
+    """The worst files the limits admit, by the byte counts ``images.pure.imaging`` charges."""
+    from images.pure.imaging import DECODER_BYTES_PER_PIXEL
 
     def at_bound(bytes_per_pixel: int) -> tuple[int, int]:
         return _three_by_two(min(max_pixels, max_decoded_bytes // bytes_per_pixel))
@@ -166,7 +166,7 @@ def measure(method: str, source: Path, baseline: Path) -> dict:
     if method == "before":
         processing = _load_module(baseline)
     else:
-        from images import processing
+        from images.pure import imaging as processing
 
         limits["max_decoded_bytes"] = settings.PHOTO_MAX_DECODED_BYTES
     base_mb = _status_mb("VmRSS")

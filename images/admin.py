@@ -6,11 +6,8 @@ from django.db import transaction
 from django.utils.html import format_html, format_html_join
 
 from accounts.audit import AuditedAdmin, audit_record
-from images import admin_signing_keys  # noqa: F401  (registers the signing keys' admin)
-from images.delivery.invalidations import FREE_PATHS_PER_MONTH
-from images.delivery.signer import NoSigningKey, get_signer
+from cdn.signer import NoSigningKey, get_signer
 from images.models import (
-    Invalidation,
     PendingObjectDeletion,
     Pet,
     Photo,
@@ -19,14 +16,15 @@ from images.models import (
     Share,
     ShareLink,
 )
-from images.pipeline import (
-    object_deletions_retry,
+from images.services.deletions import object_deletions_retry
+from images.services.pets import pet_delete
+from images.services.photos import (
     photo_delete,
     photo_reprocess,
     photos_delete,
     renditions_delete,
 )
-from images.services import pet_delete, share_link_revoke, share_revoke
+from images.services.sharing import share_link_revoke, share_revoke
 
 
 class ShareInline(admin.TabularInline):
@@ -238,44 +236,6 @@ class ShareLinkAdmin(AuditedAdmin):
                 share_link_revoke(link=link)
                 audit_record(request=request, action="share_link.revoke", target=link)
         self.message_user(request, f"{len(links)} link(s) revoked.", messages.SUCCESS)
-
-
-@admin.register(Invalidation)
-class InvalidationAdmin(admin.ModelAdmin):
-    """Read-only: invalidations are made by the batching task, never by hand."""
-
-    list_display = (
-        "created_at",
-        "status",
-        "path_count",
-        "first_paths",
-        "cloudfront_id",
-        "completed_at",
-    )
-    list_filter = ("status",)
-    search_fields = ("cloudfront_id",)
-    readonly_fields = [field.name for field in Invalidation._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    @admin.display(description="Paths")
-    def first_paths(self, invalidation: Invalidation) -> str:
-        shown = invalidation.paths[:3]
-        more = invalidation.path_count - len(shown)
-        return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
-
-    def changelist_view(self, request, extra_context=None):
-        paths = Invalidation.objects.paths_in_month()
-        extra_context = {
-            **(extra_context or {}),
-            "title": f"Invalidations: {paths:,} of the {FREE_PATHS_PER_MONTH:,} free paths "
-            "used this month",
-        }
-        return super().changelist_view(request, extra_context)
 
 
 class SetAsideFilter(admin.SimpleListFilter):

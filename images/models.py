@@ -1,27 +1,210 @@
-"""Pets, their photos and renditions, who they are shared with, and the CDN signing keys.
+"""Pets, their photos and renditions, who they are shared with; and the querysets that decide
+who may see and do what.
 
 Public ids are UUIDs (they appear in URLs and object keys); rows carry no business logic:
-writes go through ``images.services``, reads through ``images.querysets``.
+writes go through ``images.services``. Reads go through the querysets below, the one place
+that decides who may do what: views, the API, the admin's previews and tasks all ask their
+methods, and none filters by owner or share by hand. What a user may not see is simply absent
+from the queryset, so views answer 404 for it.
 """
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import uuid
+from enum import StrEnum
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from images.querysets import (
-    InvalidationQuerySet,
-    PendingObjectDeletionQuerySet,
-    PetQuerySet,
-    PhotoQuerySet,
-    ShareLinkQuerySet,
-    SigningKeyQuerySet,
-    UploadTicketQuerySet,
-)
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+# --- Reads: who may see and do what --------------------------------------------------------
+
+
+class Access(StrEnum):
+    """What someone wants to do with a pet (and its photos)."""
+
+    VIEW = "view"  # see the gallery: owner, viewer, contributor
+    CONTRIBUTE = "contribute"  # upload photos: owner, contributor
+    MANAGE = "manage"  # edit, delete, share the pet: owner only
+
+
+def _is_account(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+class Usage(NamedTuple):
+    """How many photos, and how many bytes of originals."""
+
+    photos: int
+    bytes: int
+
+    def plus(self, other: Usage) -> Usage:
+        return Usage(self.photos + other.photos, self.bytes + other.bytes)
+
+
+class PetQuerySet(models.QuerySet):
+    def visible_to(self, user, access: Access = Access.VIEW) -> PetQuerySet:
+        """Pets ``user`` may act on with ``access``; none for anonymous or inactive users."""
+        if not _is_account(user):
+            return self.none()
+        owned = models.Q(owner=user)
+        if access is Access.MANAGE:
+            return self.filter(owned)
+
+        shares = Share.objects.filter(grantee=user)
+        if access is Access.CONTRIBUTE:
+            shares = shares.filter(role=Share.Role.CONTRIBUTOR)
+        # A subquery rather than a join: no duplicate rows, no DISTINCT needed.
+        return self.filter(owned | models.Q(pk__in=shares.values("pet_id")))
+
+    def with_photo_counts(self) -> PetQuerySet:
+        """Annotate ``photo_count``. A correlated subquery rather than a join and GROUP BY: the
+        other annotations stay per pet instead of per photo."""
+
+        per_pet = Photo.objects.filter(pet=models.OuterRef("pk")).order_by().values("pet")
+        count = per_pet.annotate(n=models.Count("pk")).values("n")[:1]
+        return self.annotate(photo_count=Coalesce(models.Subquery(count), 0))
+
+    def with_role(self, user) -> PetQuerySet:
+        """Annotate ``role``: "owner", or the share's role ("viewer", "contributor")."""
+
+        share_role = Share.objects.filter(pet=models.OuterRef("pk"), grantee=user).values("role")
+        return self.annotate(
+            role=models.Case(
+                models.When(owner=user, then=models.Value("owner")),
+                default=models.Subquery(share_role[:1]),
+                output_field=models.CharField(),
+            )
+        )
+
+    def with_cover(self) -> PetQuerySet:
+        """Annotate ``cover_id``: the chosen cover photo if it is ready, else the newest ready
+        photo (``None`` for a pet without one)."""
+
+        newest = Photo.objects.filter(pet=models.OuterRef("pk")).ready().order_by("-created_at")
+        chosen = Photo.objects.filter(pk=models.OuterRef("cover_photo_id")).ready()
+        return self.annotate(
+            cover_id=Coalesce(
+                models.Subquery(chosen.values("pk")[:1]),
+                models.Subquery(newest.values("pk")[:1]),
+            )
+        )
+
+
+class UploadCounts:
+    """For querysets of uploads (photos, and the tickets given for them): rows with a
+    ``size`` and a ``created_at``, counted against a user's quota and rate."""
+
+    def usage(self) -> Usage:
+        """How many, and their bytes: a finished upload by its stored size, a pending one (and
+        a ticket) by the size announced for it, which its ticket allows no more than."""
+        totals = self.order_by().aggregate(
+            photos=models.Count("pk"), bytes=Coalesce(models.Sum("size"), 0)
+        )
+        return Usage(photos=totals["photos"], bytes=totals["bytes"])
+
+    def nth_newest_created_at(
+        self, n: int, *, since: datetime.datetime
+    ) -> datetime.datetime | None:
+        """When the ``n``-th newest row made after ``since`` was made (1: the newest), or
+        ``None`` when fewer were. Per uploader, an index on (uploader, -created_at) answers it."""
+        newest_first = self.filter(created_at__gt=since).order_by("-created_at")
+        return newest_first.values_list("created_at", flat=True)[n - 1 : n].first()
+
+
+class PhotoQuerySet(UploadCounts, models.QuerySet):
+    def visible_to(self, user, access: Access = Access.VIEW) -> PhotoQuerySet:
+        """Photos of the pets ``user`` may act on with ``access``."""
+
+        return self.filter(pet__in=Pet.objects.visible_to(user, access))
+
+    def deletable_by(self, user) -> PhotoQuerySet:
+        """Photos ``user`` may delete: every photo of pets they own, and their own uploads
+        to pets they still contribute to."""
+
+        if not _is_account(user):
+            return self.none()
+        managed = models.Q(pet__in=Pet.objects.visible_to(user, Access.MANAGE))
+        own_uploads = models.Q(
+            uploader=user, pet__in=Pet.objects.visible_to(user, Access.CONTRIBUTE)
+        )
+        return self.filter(managed | own_uploads)
+
+    def readable_by(self, user) -> PhotoQuerySet:
+        """Photos whose details ``user`` may read (``GET /api/photos/<id>``): the ready photos
+        of pets they see; and in every state, with its reason, the photos of pets they own and
+        their own uploads to pets they still see."""
+
+        if not _is_account(user):
+            return self.none()
+        managed = models.Q(pet__in=Pet.objects.visible_to(user, Access.MANAGE))
+        theirs = models.Q(state=self.model.State.READY) | managed | models.Q(uploader=user)
+        return self.visible_to(user).filter(theirs)
+
+    def ready(self) -> PhotoQuerySet:
+        return self.filter(state=self.model.State.READY)
+
+    def in_gallery(self, *, can_upload: bool) -> PhotoQuerySet:
+        """What a gallery shows: ready photos, and for those who upload also the ones still
+        processing or failed (so they see progress and reasons); never unfinished uploads."""
+        State = self.model.State
+        shown = [State.READY, State.PROCESSING, State.FAILED] if can_upload else [State.READY]
+        return self.filter(state__in=shown)
+
+    def through_link(self, link) -> PhotoQuerySet:
+        """The photos a share link shows: its pet's ready ones, while the link is active."""
+
+        active = ShareLink.objects.active().filter(pk=link.pk)
+        return self.filter(pet__share_links__in=active).ready()
+
+    def with_renditions(self) -> PhotoQuerySet:
+        return self.prefetch_related("renditions")
+
+    def uploaded_by(self, user) -> PhotoQuerySet:
+        """The photos ``user`` uploaded, to whichever pet: what their upload quota counts."""
+        return self.filter(uploader=user)
+
+
+class UploadTicketQuerySet(UploadCounts, models.QuerySet):
+    def of_deleted_photos(self, now=None) -> UploadTicketQuerySet:
+        """Tickets still valid at ``now`` whose photo is gone: their uploads can still land, so
+        their size stays counted against the quota until they expire."""
+
+        now = now or timezone.now()
+        return self.filter(expires_at__gt=now).exclude(photo_id__in=Photo.objects.values("pk"))
+
+
+class PendingObjectDeletionQuerySet(models.QuerySet):
+    def due(self, now=None) -> PendingObjectDeletionQuerySet:
+        """Deletions to try now: not set aside, and past their ``not_before``."""
+        now = now or timezone.now()
+        return self.filter(set_aside_at__isnull=True, not_before__lte=now)
+
+    def set_aside(self) -> PendingObjectDeletionQuerySet:
+        return self.filter(set_aside_at__isnull=False)
+
+
+class ShareLinkQuerySet(models.QuerySet):
+    def active(self, now=None) -> ShareLinkQuerySet:
+        """Links neither revoked nor expired at ``now``."""
+        now = now or timezone.now()
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now)
+
+    def for_token(self, token: str) -> ShareLinkQuerySet:
+        """The link whose token this is (tokens are stored hashed)."""
+
+        return self.filter(token_hash=hash_share_token(token))
+
+
+# --- The rows ------------------------------------------------------------------------------
 
 
 class PetSpecies(models.TextChoices):
@@ -52,20 +235,6 @@ class RenditionName(models.TextChoices):
 class ShareRole(models.TextChoices):
     VIEWER = "viewer", "Viewer (sees the gallery)"
     CONTRIBUTOR = "contributor", "Contributor (sees and uploads)"
-
-
-class SigningKeyState(models.TextChoices):
-    CREATED = "created", "Created"
-    PUBLISHED = "published", "Published to CloudFront"
-    ACTIVE = "active", "Active (signs new URLs)"
-    RETIRING = "retiring", "Retiring (still trusted)"
-    RETIRED = "retired", "Retired"
-
-
-class SigningKeyAlgorithm(models.TextChoices):
-    RSA_SHA1 = "rsa-2048-sha1", "RSA-2048, SHA-1 (CloudFront's default)"
-    RSA_SHA256 = "rsa-2048-sha256", "RSA-2048, SHA-256"
-    ECDSA_SHA256 = "ecdsa-p256-sha256", "ECDSA P-256, SHA-256"
 
 
 class Pet(models.Model):
@@ -284,121 +453,6 @@ class ShareLink(models.Model):
 
     def __str__(self) -> str:
         return f"Link to {self.pet} until {self.expires_at:%Y-%m-%d %H:%M}"
-
-
-class SigningKey(models.Model):
-    """A CloudFront key pair; see DESIGN.md, "Signing and keys", for the life cycle."""
-
-    State = SigningKeyState
-    Algorithm = SigningKeyAlgorithm
-
-    public_key_id = models.CharField(
-        max_length=64,
-        unique=True,
-        null=True,
-        blank=True,
-        help_text="CloudFront's id for the public key (the Key-Pair-Id); set on publishing.",
-    )
-    algorithm = models.CharField(
-        max_length=20, choices=Algorithm.choices, default=Algorithm.RSA_SHA1
-    )
-    public_key_pem = models.TextField()
-    # Fernet token (MultiFernet over SIGNING_KEY_ENCRYPTION_KEYS); never shown, never exported.
-    encrypted_private_key = models.TextField(editable=False)
-    state = models.CharField(max_length=20, choices=State.choices, default=State.CREATED)
-    created_at = models.DateTimeField(auto_now_add=True)
-    published_at = models.DateTimeField(null=True, blank=True)
-    activated_at = models.DateTimeField(null=True, blank=True)
-    retiring_at = models.DateTimeField(null=True, blank=True)
-    trusted_until = models.DateTimeField(
-        null=True,
-        blank=True,
-        help_text="Every URL and cookie this key signed has expired by then.",
-    )
-    retired_at = models.DateTimeField(null=True, blank=True)
-
-    objects = SigningKeyQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at"]
-        permissions = [("manage_signing_keys", "Can generate, publish, activate and retire keys")]
-        constraints = [
-            # The database, not just the code, guarantees that exactly one key signs.
-            models.UniqueConstraint(
-                fields=["state"],
-                condition=models.Q(state="active"),
-                name="signingkey_one_active",
-                violation_error_message="Another signing key is already active.",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(state__in=SigningKeyState.values),
-                name="signingkey_state_valid",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(state="created") | models.Q(public_key_id__isnull=False),
-                name="signingkey_published_has_id",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.public_key_id or 'unpublished key'} ({self.state})"
-
-
-class PendingInvalidation(models.Model):
-    """A CDN path to invalidate (a deleted photo's objects), waiting for the next batch."""
-
-    path = models.CharField(max_length=512)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["created_at"]
-
-    def __str__(self) -> str:
-        return self.path
-
-
-class InvalidationStatus(models.TextChoices):
-    QUEUED = "queued", "Queued (not yet accepted by the CDN)"
-    IN_PROGRESS = "in_progress", "In progress"
-    COMPLETED = "completed", "Completed"
-
-
-class Invalidation(models.Model):
-    """One CloudFront ``CreateInvalidation``: a batch of paths, deduplicated.
-
-    Its id is the request's ``CallerReference``, so sending the same batch again after a
-    time-out or a throttle makes CloudFront answer with the invalidation it already has.
-    """
-
-    Status = InvalidationStatus
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    distribution_id = models.CharField(max_length=64, blank=True)
-    paths = models.JSONField(default=list)
-    path_count = models.PositiveIntegerField(default=0)
-    wildcard_count = models.PositiveIntegerField(default=0)
-    cloudfront_id = models.CharField(max_length=64, blank=True)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-
-    objects = InvalidationQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "created_at"], name="invalidation_status_idx")]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(status__in=InvalidationStatus.values),
-                name="invalidation_status_valid",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.path_count} paths ({self.get_status_display()})"
 
 
 class PendingObjectDeletion(models.Model):

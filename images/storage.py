@@ -1,26 +1,134 @@
-"""Object storage glue: the S3 back end with per-object headers, and small helpers."""
+"""Object storage: the two back ends photos are kept in, S3 and the local disk.
+
+Each offers the same interface beyond Django's ``Storage``, so no caller asks which it has:
+
+- ``takes_local_uploads`` and ``upload_ticket(policy, local_url=...)``: where and how a browser
+  sends an original (S3's presigned POST, or our own endpoint that checks the same policy);
+- ``stored_objects(prefix)``: what is stored under a prefix, with sizes and times, and
+  ``keeps_directories``: whether folders are real (and can be left empty);
+- ``stored_version(key)`` and ``open_version(key, etag)``: an original as it was when its
+  upload completed. An upload ticket stays valid for minutes after the upload and cannot be
+  made single-use, so completion records the object's version (S3's ETag; locally inode, size
+  and time) and processing reads that version or none (``OriginalReplaced``).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 import secrets
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.core.files.move import file_move_safe
 from django.core.files.storage import FileSystemStorage
+from django.utils import timezone
 from django.utils._os import safe_makedirs
 from django.utils.deconstruct import deconstructible
 from storages.backends.s3 import S3Storage
 
-from images.keys import object_headers
+from cdn.objects import object_headers
+from images.pure.upload_tickets import Ticket, UploadPolicy, local_ticket
+
+# What a storage call raises when the object store, not our data, is at fault.
+OBJECT_STORE_ERRORS = (OSError, BotoCoreError, ClientError)
+SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
+
+
+class OriginalReplaced(Exception):
+    """The stored original is no longer the object whose upload completed."""
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    size: int
+    modified: datetime.datetime
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    size: int
+    etag: str  # S3's ETag; on the local disk, inode, size and modification time
 
 
 class PhotoS3Storage(S3Storage):
     """S3Storage that stores each object with the Content-Type and Cache-Control its key calls
-    for (immutable renditions, private originals)."""
+    for (immutable renditions, private originals), and the interface above."""
+
+    takes_local_uploads = False  # browsers POST originals to the bucket itself
+    keeps_directories = False  # "folders" are only prefixes of keys
 
     def get_object_parameters(self, name: str) -> dict:
         return {**super().get_object_parameters(name), **object_headers(name)}
+
+    def upload_ticket(self, policy: UploadPolicy, *, local_url: str) -> Ticket:
+        """A presigned POST whose policy S3 enforces: the exact key, the announced type, 1 byte
+        to the announced size, a few minutes of validity."""
+        expires_in = max(1, int((policy.expires_at - timezone.now()).total_seconds()))
+        post = self._client.generate_presigned_post(
+            Bucket=self.bucket_name,
+            Key=policy.key,  # boto adds the exact-key condition itself
+            Fields={"Content-Type": policy.content_type},
+            Conditions=[
+                {"Content-Type": policy.content_type},
+                ["content-length-range", 1, policy.max_bytes],
+            ],
+            ExpiresIn=expires_in,
+        )
+        return Ticket(url=post["url"], fields=post["fields"], expires_at=policy.expires_at)
+
+    def stored_objects(self, prefix: str) -> Iterator[StoredObject]:
+        pages = self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket_name, Prefix=prefix
+        )
+        for page in pages:
+            for entry in page.get("Contents", ()):
+                yield StoredObject(entry["Key"], entry["Size"], entry["LastModified"])
+
+    def stored_version(self, key: str) -> StoredVersion | None:
+        try:
+            head = self._client.head_object(Bucket=self.bucket_name, Key=key)
+        except ClientError as error:
+            if _status(error) == 404:
+                return None
+            raise
+        return StoredVersion(size=head["ContentLength"], etag=head["ETag"])
+
+    @contextmanager
+    def open_version(self, key: str, etag: str) -> Iterator[IO[bytes]]:
+        if not etag:  # completed before versions were recorded
+            with self.open(key, "rb") as stream:
+                yield stream
+            return
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as spool:
+            try:
+                answer = self._client.get_object(Bucket=self.bucket_name, Key=key, IfMatch=etag)
+            except ClientError as error:
+                if _status(error) == 404:
+                    raise FileNotFoundError(key) from error
+                if _status(error) == 412:
+                    raise OriginalReplaced(key) from error
+                raise
+            with answer["Body"] as body:
+                shutil.copyfileobj(body, spool, length=1024 * 1024)
+            spool.seek(0)
+            yield spool
+
+    @property
+    def _client(self):
+        return self.connection.meta.client
+
+
+def _status(error: ClientError) -> int | None:
+    return error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
 
 
 # A save in progress: a hidden file beside its target, renamed over it once complete.
@@ -37,6 +145,41 @@ class PhotoFileSystemStorage(FileSystemStorage):
     directories it leaves empty, up to the top-level ones (``originals/``, ``renditions/``).
     Otherwise as Django's: permissions from the settings, ``allow_overwrite``, new names.
     """
+
+    takes_local_uploads = True  # browsers POST originals to our own endpoint
+    keeps_directories = True  # real folders, which deletions can leave empty
+
+    def upload_ticket(self, policy: UploadPolicy, *, local_url: str) -> Ticket:
+        return local_ticket(policy, url=local_url)
+
+    def stored_objects(self, prefix: str) -> Iterator[StoredObject]:
+        root = Path(self.location)
+        top = root / prefix
+        if not top.is_dir():
+            return
+        for directory, _subdirectories, files in os.walk(top):
+            for name in files:
+                path = Path(directory, name)
+                try:
+                    status = path.stat()
+                except FileNotFoundError:  # deleted while we walked
+                    continue
+                modified = datetime.datetime.fromtimestamp(status.st_mtime, tz=datetime.UTC)
+                yield StoredObject(path.relative_to(root).as_posix(), status.st_size, modified)
+
+    def stored_version(self, key: str) -> StoredVersion | None:
+        try:
+            status = os.stat(self.path(key))
+        except FileNotFoundError:
+            return None
+        return StoredVersion(size=status.st_size, etag=_local_version(status))
+
+    @contextmanager
+    def open_version(self, key: str, etag: str) -> Iterator[IO[bytes]]:
+        with self.open(key, "rb") as stream:
+            if etag and _local_version(os.fstat(stream.fileno())) != etag:
+                raise OriginalReplaced(key)
+            yield stream
 
     def _save(self, name, content):
         full_path = self.path(name)
@@ -159,3 +302,8 @@ def _write_chunks(fd: int, content) -> None:
 def _remove_quietly(path: str) -> None:
     with contextlib.suppress(OSError):
         os.remove(path)
+
+
+def _local_version(status: os.stat_result) -> str:
+    # Saves rename a finished file into place, so another upload is another inode.
+    return f"{status.st_ino}-{status.st_size}-{status.st_mtime_ns}"

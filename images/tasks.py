@@ -1,4 +1,4 @@
-"""Celery tasks: thin, taking ids, calling the pipeline's services.
+"""Celery tasks of photos: thin, taking ids, calling the services.
 
 Acknowledgement, prefetch and time limits are set in settings (CELERY_*), not here.
 """
@@ -14,10 +14,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from images import pipeline
-from images.delivery.cloudfront import CdnError
-from images.delivery.invalidations import invalidations_poll, invalidations_submit
-from images.delivery.rotation import signing_keys_maintain
+from images.services import deletions, photos
 
 logger = logging.getLogger(__name__)
 
@@ -36,22 +33,22 @@ def _backoff(retries: int) -> int:
 def process_photo(self, photo_id: str) -> str | None:
     """Make a photo's renditions; retried with backoff on storage errors."""
     try:
-        photo = pipeline.photo_process(photo_id=photo_id)
+        photo = photos.photo_process(photo_id=photo_id)
     except STORAGE_ERRORS as exc:
         if self.request.retries >= self.max_retries:
-            pipeline.photo_fail(
+            photos.photo_fail(
                 photo_id=photo_id, reason="storage could not be reached", transient=True
             )
             logger.exception("photo %s: storage kept failing", photo_id)
             return "failed"
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
     except SoftTimeLimitExceeded:
-        pipeline.photo_fail(photo_id=photo_id, reason="the image took too long to process")
+        photos.photo_fail(photo_id=photo_id, reason="the image took too long to process")
         return "failed"
     except Exception:
         # A bug, not the file's fault: say so, try again later, and let Celery log it. Never a
         # dead worker.
-        pipeline.photo_fail(
+        photos.photo_fail(
             photo_id=photo_id, reason="processing failed unexpectedly", transient=True
         )
         raise
@@ -66,7 +63,7 @@ def delete_pending_objects(self) -> int:
     tried = 0
     try:
         while True:
-            done = pipeline.objects_delete_pending(batch=DELETION_BATCH)
+            done = deletions.objects_delete_pending(batch=DELETION_BATCH)
             tried += done
             if done < DELETION_BATCH or time.monotonic() > deadline:
                 return tried
@@ -77,32 +74,32 @@ def delete_pending_objects(self) -> int:
 @shared_task
 def requeue_stuck_photos() -> int:
     """Beat: queue again the photos stuck in processing."""
-    return pipeline.photos_requeue_stuck()
+    return photos.photos_requeue_stuck()
 
 
 @shared_task
 def send_unqueued_photos() -> int:
     """Beat: send the processing tasks the broker did not take (a blip while completing)."""
-    return pipeline.photos_send_unqueued()
+    return photos.photos_send_unqueued()
 
 
 @shared_task
 def retry_failed_photos() -> int:
     """Beat: process again the photos failed for a transient reason, when their retry is due."""
-    return pipeline.photos_retry_failed()
+    return photos.photos_retry_failed()
 
 
 @shared_task
 def expire_pending_photos() -> int:
     """Beat: delete photos whose upload never came, long after their ticket expired."""
-    return pipeline.photos_expire_pending()
+    return photos.photos_expire_pending()
 
 
 @shared_task(bind=True, max_retries=2, soft_time_limit=3000, time_limit=3300)
 def reconcile_storage(self) -> dict[str, int]:
     """Beat, daily: compare storage with the rows (``images.reconciliation``). Its time limits
     stay under the broker's redelivery window, so a long sweep is never started twice."""
-    from images.reconciliation import storage_reconcile
+    from images.services.reconciliation import storage_reconcile
 
     try:
         run = storage_reconcile()  # records its own error on the run, then raises
@@ -115,29 +112,3 @@ def reconcile_storage(self) -> dict[str, int]:
         "missing_renditions": run.missing_renditions,
         "reprocessed": run.reprocessed,
     }
-
-
-@shared_task
-def maintain_signing_keys() -> dict[str, int]:
-    """Beat: rotate the CDN signing key when due and retire keys once safe."""
-    return signing_keys_maintain()
-
-
-def _retrying_cdn_errors(task, work):
-    """Run ``work``; when CloudFront throttles or cannot be reached, try again later."""
-    try:
-        return work()
-    except CdnError as exc:
-        raise task.retry(exc=exc, countdown=_backoff(task.request.retries)) from exc
-
-
-@shared_task(bind=True, max_retries=MAX_RETRIES)
-def submit_invalidations(self) -> int:
-    """Beat: batch the queued CDN paths into invalidations; retried when throttled."""
-    return _retrying_cdn_errors(self, invalidations_submit)
-
-
-@shared_task(bind=True, max_retries=MAX_RETRIES)
-def poll_invalidations(self) -> int:
-    """Beat: follow the invalidations in progress until CloudFront has finished them."""
-    return _retrying_cdn_errors(self, invalidations_poll)

@@ -1,8 +1,7 @@
 from django.urls import path
 
-from images import api, upload_endpoint
-from images.delivery.edge import edge
-from images.views import home, pets, photos, sharing
+from cdn.edge import edge
+from images.views import api, home, pets, photos, sharing, upload_endpoint
 
 urlpatterns = [
     path("", home.home, name="home"),

@@ -20,14 +20,14 @@ from django.db.models.constants import LOOKUP_SEP
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from images.dashboard import dashboard_figures
-from images.delivery.invalidations import FREE_PATHS_PER_MONTH
+from cdn.invalidations import FREE_PATHS_PER_MONTH
+from pettracker.dashboard import dashboard_figures
 
 # Fields whose values, or any order or prefix of them, must never be learnt through the admin.
 SECRET_FIELDS = frozenset(
     {
         "accounts.User.password",
-        "images.SigningKey.encrypted_private_key",
+        "cdn.SigningKey.encrypted_private_key",
         "images.ShareLink.token_hash",
     }
 )

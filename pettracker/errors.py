@@ -2,7 +2,7 @@
 local upload endpoint (as S3's stand-in, whose refusals the upload page reads); Django's pages
 everywhere else.
 
-The API's own views answer their refusals themselves (``images.api.api_view``), also under
+The API's own views answer their refusals themselves (``images.views.api.api_view``), also under
 DEBUG=true; these handlers cover what happens before or around a view: a failed CSRF check
 (``CSRF_FAILURE_VIEW``) and, with DEBUG=false, Django's 400/403/404/500 handlers
 (``handler*`` in ``pettracker.urls``; with DEBUG=true Django shows its technical pages

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "accounts",
+    "cdn",
     "images",
 ]
 
@@ -80,7 +81,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "images.middleware.NoSigningKeyMiddleware",
+    "cdn.middleware.NoSigningKeyMiddleware",
     # Last, as django-axes requires: it turns a lockout into a 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -405,15 +406,15 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("STORAGE_RECONCILE_EVERY_SECONDS", 24 * 3600, minimum=3600),
     },
     "maintain-signing-keys": {
-        "task": "images.tasks.maintain_signing_keys",
+        "task": "cdn.tasks.maintain_signing_keys",
         "schedule": 300,
     },
     "submit-invalidations": {
-        "task": "images.tasks.submit_invalidations",
+        "task": "cdn.tasks.submit_invalidations",
         "schedule": env_int("CDN_INVALIDATE_EVERY_SECONDS", 60, minimum=1),
     },
     "poll-invalidations": {
-        "task": "images.tasks.poll_invalidations",
+        "task": "cdn.tasks.poll_invalidations",
         "schedule": 60,
     },
 }

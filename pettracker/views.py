@@ -45,7 +45,7 @@ def _may_read_metrics(request: HttpRequest) -> bool:
 
 def exposition() -> str:
     """The text format Prometheus scrapes."""
-    from images.dashboard import photos_by_state, queue_depth
+    from pettracker.dashboard import photos_by_state, queue_depth
 
     lines = []
     for name, value in counters().items():
@@ -79,7 +79,7 @@ def _storage_gauges() -> list[str]:
     on beat (their task unsent, or a retry due later)."""
     from django.utils import timezone
 
-    from images.dashboard import deletion_outbox, last_reconciliation, photos_held_up
+    from pettracker.dashboard import deletion_outbox, last_reconciliation, photos_held_up
 
     run = last_reconciliation(succeeded=True)
     deletions, held = deletion_outbox(), photos_held_up()

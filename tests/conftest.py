@@ -30,7 +30,7 @@ def free_port() -> int:
 def _fast_and_isolated(settings, tmp_path):
     """Cheap password hashing, a private media folder per test, and a signer that reads the
     active key afresh (it caches it, or its absence, for a while)."""
-    from images.delivery.signer import forget_active_key
+    from cdn.signer import forget_active_key
 
     forget_active_key()
     settings.METRICS_REDIS_URL = (
@@ -119,7 +119,7 @@ def aws_credentials(monkeypatch):
 @functools.cache
 def private_key_pem(algorithm: str = "rsa-2048-sha1", index: int = 0) -> bytes:
     """A private key in PEM, made once per session (RSA generation takes a while)."""
-    from images.delivery import keypairs
+    from cdn import keypairs
 
     return keypairs.private_pem(keypairs.generate_private_key(algorithm))
 
@@ -129,10 +129,10 @@ def make_signing_key(db):
     """A stored signing key in any state, its private key encrypted as the services store it."""
     from django.utils import timezone
 
-    from images.delivery import keypairs
-    from images.delivery.encryption import encrypt_private_key
-    from images.delivery.signing import load_private_key
-    from images.models import SigningKey
+    from cdn import keypairs
+    from cdn.encryption import encrypt_private_key
+    from cdn.models import SigningKey
+    from cdn.signing import load_private_key
 
     counter = iter(range(1000))
 
@@ -159,7 +159,7 @@ def make_signing_key(db):
 @pytest.fixture
 def signing_key(make_signing_key):
     """The active key that signs CDN URLs."""
-    from images.delivery.signer import forget_active_key
+    from cdn.signer import forget_active_key
 
     forget_active_key()
     key = make_signing_key()

@@ -4,7 +4,8 @@ import factory
 from django.utils import timezone
 
 from accounts.models import User
-from images.models import Pet, Photo, Rendition, Share, ShareLink, SigningKey, hash_share_token
+from cdn.models import SigningKey
+from images.models import Pet, Photo, Rendition, Share, ShareLink, hash_share_token
 
 PASSWORD = "correct horse battery staple"
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest
 
-from images.delivery.signer import get_signer
-from images.gallery import Tile, tile
+from cdn.signer import get_signer
 from images.models import Pet, Photo
+from images.views.tiles import Tile, tile
 
 PAGE_SIZE = 24
 

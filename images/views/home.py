@@ -4,10 +4,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from images.delivery.signer import get_signer
-from images.gallery import tiles
+from cdn.signer import get_signer
 from images.models import Pet, Photo
 from images.views.common import pet_cards
+from images.views.tiles import tiles
 
 RECENT_PHOTOS = 12
 

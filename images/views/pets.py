@@ -9,14 +9,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
-from images.delivery.signer import get_signer
+from cdn.objects import EXTENSIONS
+from cdn.signer import get_signer
 from images.forms import PetForm
-from images.gallery import GRID_SIZES, tiles
-from images.keys import EXTENSIONS
-from images.models import Pet, Photo
-from images.querysets import Access
-from images.services import pet_create, pet_delete, pet_update
+from images.models import Access, Pet, Photo
+from images.services.pets import pet_create, pet_delete, pet_update
 from images.views.common import page_of, pet_cards
+from images.views.tiles import GRID_SIZES, tiles
 
 
 @login_required

@@ -9,13 +9,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from images.delivery.signer import get_signer
+from cdn.signer import get_signer
 from images.forms import CaptionForm
-from images.gallery import tile
-from images.models import Photo
-from images.pipeline import photo_delete
-from images.querysets import Access
-from images.services import pet_set_cover, photo_update_caption
+from images.models import Access, Photo
+from images.services.pets import pet_set_cover
+from images.services.photos import photo_delete, photo_update_caption
+from images.views.tiles import tile
 
 
 def _visible_photo(request: HttpRequest, photo_id) -> Photo:

@@ -14,12 +14,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
-from images.delivery.signer import get_signer, longest_url_life
+from cdn.signer import get_signer, longest_url_life
 from images.forms import InviteForm, RoleForm, ShareLinkForm
-from images.gallery import GRID_SIZES, tiles
-from images.models import Pet, Photo, ShareLink
-from images.querysets import Access
-from images.services import (
+from images.models import Access, Pet, Photo, ShareLink
+from images.services.sharing import (
     names_an_address,
     share_grant,
     share_invite,
@@ -28,6 +26,7 @@ from images.services import (
     share_revoke,
 )
 from images.views.common import page_of, pet_cards
+from images.views.tiles import GRID_SIZES, tiles
 
 
 def revoked_access_minutes() -> int:

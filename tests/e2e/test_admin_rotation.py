@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from images.models import SigningKey
+from cdn.models import SigningKey
 from tests.e2e.test_gallery_journey import log_in
 from tests.factories import PetFactory, UserFactory, ready_photo, store_renditions
 
@@ -42,7 +42,7 @@ def test_rotating_from_the_admin_breaks_no_image_of_an_open_gallery(
 
     admin = person()
     log_in(admin, "root")
-    admin.goto("/admin/images/signingkey/")
+    admin.goto("/admin/cdn/signingkey/")
     admin.click("text=Rotate now")
     assert refetch_images(viewer) == [200] * 6  # between the confirmation and the rotation
     admin.click("input[type=submit][value^='Yes']")

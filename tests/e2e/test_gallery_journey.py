@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image, ImageDraw
 
-from images.delivery import edge
+from cdn import edge
 from images.models import Photo
 from tests.factories import PASSWORD, UserFactory
 
@@ -164,11 +164,12 @@ def test_files_over_the_rate_wait_their_turn_and_then_upload(
 ):
     import datetime
 
-    from images import pipeline
     from tests.factories import PetFactory
 
     settings.UPLOAD_TICKETS_PER_MINUTE = 1
-    monkeypatch.setattr(pipeline, "RATE_WINDOW", datetime.timedelta(seconds=3))  # a short minute
+    from images.services import uploads
+
+    monkeypatch.setattr(uploads, "RATE_WINDOW", datetime.timedelta(seconds=3))  # a short minute
     owner = UserFactory(username="gus")
     pet = PetFactory(owner=owner, name="Bramble")
     page = person()

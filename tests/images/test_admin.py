@@ -21,8 +21,8 @@ CHANGELISTS = [
     "/admin/images/rendition/",
     "/admin/images/share/",
     "/admin/images/sharelink/",
-    "/admin/images/signingkey/",
-    "/admin/images/invalidation/",
+    "/admin/cdn/signingkey/",
+    "/admin/cdn/invalidation/",
     "/admin/accounts/auditentry/",
     "/admin/images/pendingobjectdeletion/",
     "/admin/images/reconciliationrun/",
@@ -31,7 +31,8 @@ CHANGELISTS = [
 
 def populate(rows: int) -> None:
     from accounts.models import AuditEntry
-    from images.models import Invalidation, PendingObjectDeletion, ReconciliationRun
+    from cdn.models import Invalidation
+    from images.models import PendingObjectDeletion, ReconciliationRun
 
     for _ in range(rows):
         photo = PhotoFactory()
@@ -74,12 +75,12 @@ def test_people_who_are_not_staff_are_sent_to_the_admin_login(client, url):
 
 def test_staff_without_model_permissions_are_refused(client):
     client.force_login(UserFactory(is_staff=True))
-    assert client.get("/admin/images/signingkey/").status_code == 403
+    assert client.get("/admin/cdn/signingkey/").status_code == 403
 
 
 def test_the_key_page_never_shows_the_private_key(admin_client):
     key = SigningKeyFactory(encrypted_private_key="gAAAA-the-encrypted-private-key")
-    response = admin_client.get(f"/admin/images/signingkey/{key.pk}/change/")
+    response = admin_client.get(f"/admin/cdn/signingkey/{key.pk}/change/")
     assert response.status_code == 200
     assert b"gAAAA-the-encrypted-private-key" not in response.content
 
@@ -112,9 +113,9 @@ def test_the_admin_can_add_a_user_with_an_email_and_a_password(admin_client):
 def test_the_invalidations_list_shows_the_months_paths_against_the_free_thousand(admin_client):
     from django.utils import timezone
 
-    from images.models import Invalidation
+    from cdn.models import Invalidation
 
     Invalidation.objects.create(paths=["/a", "/b"], path_count=2, submitted_at=timezone.now())
-    response = admin_client.get("/admin/images/invalidation/")
+    response = admin_client.get("/admin/cdn/invalidation/")
     assert response.status_code == 200
     assert "2 of the 1,000 free paths used this month" in response.content.decode()

@@ -4,7 +4,8 @@ and into the audit trail."""
 import pytest
 
 from accounts.models import AuditEntry
-from images.models import PendingInvalidation, PendingObjectDeletion, Pet, Photo, Share, ShareLink
+from cdn.models import PendingInvalidation
+from images.models import PendingObjectDeletion, Pet, Photo, Share, ShareLink
 from tests.factories import PetFactory, PhotoFactory, ShareLinkFactory, ready_photo
 from tests.images.helpers import queued_for_deletion
 
@@ -20,7 +21,7 @@ def act(admin_client, changelist, action, *objects):
 
 
 def test_photos_are_listed_with_a_signed_preview_at_one_signature_a_pet(admin_client, signing_key):
-    from images.delivery.signer import get_signer
+    from cdn.signer import get_signer
 
     pets = [PetFactory() for _ in range(3)]
     for pet in [*pets, pets[0]]:
@@ -140,11 +141,11 @@ def test_pets_are_listed_with_their_covers_signed(admin_client, signing_key):
 
 
 def test_invalidations_show_their_first_paths(admin_client):
-    from images.models import Invalidation
+    from cdn.models import Invalidation
 
     paths = [f"/renditions/p/{i}.webp" for i in range(5)]
     Invalidation.objects.create(paths=paths, path_count=5)
-    html = admin_client.get("/admin/images/invalidation/").content.decode()
+    html = admin_client.get("/admin/cdn/invalidation/").content.decode()
     assert "/renditions/p/0.webp, /renditions/p/1.webp, /renditions/p/2.webp and 2 more" in html
 
 

@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import AuditEntry
-from images.models import SigningKey
+from cdn.models import SigningKey
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +44,7 @@ def key_manager_client():
 
 
 def step_url(key, step):
-    return f"/admin/images/signingkey/{key.pk}/step/{step}/"
+    return f"/admin/cdn/signingkey/{key.pk}/step/{step}/"
 
 
 def do(client, key, step):
@@ -121,16 +121,16 @@ def test_every_step_asks_for_confirmation_first(superuser_client, make_signing_k
 
 
 def test_rotate_now_runs_the_whole_rotation(superuser_client, signing_key):
-    response = superuser_client.post("/admin/images/signingkey/step/rotate/", follow=True)
+    response = superuser_client.post("/admin/cdn/signingkey/step/rotate/", follow=True)
     new = SigningKey.objects.get(state=State.ACTIVE)
     assert new != signing_key
-    assert response.redirect_chain[-1][0] == f"/admin/images/signingkey/{new.pk}/change/"
+    assert response.redirect_chain[-1][0] == f"/admin/cdn/signingkey/{new.pk}/change/"
     signing_key.refresh_from_db()
     assert signing_key.state == State.RETIRING
 
 
 def test_generate_makes_a_new_unpublished_key(superuser_client):
-    superuser_client.post("/admin/images/signingkey/step/generate/")
+    superuser_client.post("/admin/cdn/signingkey/step/generate/")
     assert SigningKey.objects.get().state == State.CREATED
 
 
@@ -142,12 +142,12 @@ def test_a_key_manager_without_superuser_may_act(key_manager_client, make_signin
 
 def test_staff_without_the_key_permission_see_keys_but_may_not_act(staff_client, make_signing_key):
     key = make_signing_key(state="created")
-    page = staff_client.get(f"/admin/images/signingkey/{key.pk}/change/")
+    page = staff_client.get(f"/admin/cdn/signingkey/{key.pk}/change/")
     assert page.status_code == 200
     assert b"/step/publish/" not in page.content
     assert staff_client.get(step_url(key, "publish")).status_code == 403
     assert staff_client.post(step_url(key, "publish")).status_code == 403
-    assert staff_client.post("/admin/images/signingkey/step/rotate/").status_code == 403
+    assert staff_client.post("/admin/cdn/signingkey/step/rotate/").status_code == 403
     key.refresh_from_db()
     assert key.state == State.CREATED
 
@@ -155,7 +155,7 @@ def test_staff_without_the_key_permission_see_keys_but_may_not_act(staff_client,
 def test_a_step_refused_for_want_of_permission_is_audited(staff_client, make_signing_key):
     key = make_signing_key(state="created")
     staff_client.post(step_url(key, "publish"))
-    staff_client.post("/admin/images/signingkey/step/rotate/")
+    staff_client.post("/admin/cdn/signingkey/step/rotate/")
     staff_client.get(step_url(key, "publish"))  # only looking: not an attempt
     publish, rotate = AuditEntry.objects.order_by("created_at")
     assert (publish.action, publish.target_id) == ("signing_key.publish", str(key.pk))
@@ -178,7 +178,7 @@ def test_an_unknown_step_is_not_found(superuser_client, make_signing_key):
 
 def test_the_key_page_shows_its_life_and_never_its_private_key(superuser_client, make_signing_key):
     key = make_signing_key(state="active")
-    html = superuser_client.get(f"/admin/images/signingkey/{key.pk}/change/").content.decode()
+    html = superuser_client.get(f"/admin/cdn/signingkey/{key.pk}/change/").content.decode()
     assert key.public_key_id in html
     assert "Every photo URL and cookie from" in html
     assert "each valid for at most 20 minutes" in html
@@ -200,7 +200,7 @@ def test_a_keys_page_offers_the_steps_of_its_state(
     superuser_client, make_signing_key, state, offered
 ):
     key = make_signing_key(state=state)
-    html = superuser_client.get(f"/admin/images/signingkey/{key.pk}/change/").content.decode()
+    html = superuser_client.get(f"/admin/cdn/signingkey/{key.pk}/change/").content.decode()
     shown = {
         step
         for step in ("publish", "activate", "begin_retiring", "retire")

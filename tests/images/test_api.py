@@ -6,7 +6,8 @@ from django.core.files.storage import default_storage
 from django.test import Client
 from django.utils import timezone
 
-from images.models import PendingInvalidation, Photo, UploadTicket
+from cdn.models import PendingInvalidation
+from images.models import Photo, UploadTicket
 from tests.factories import PhotoFactory, ready_photo
 from tests.images import corpus
 from tests.images.helpers import ask_ticket, complete, post_file, upload
@@ -507,7 +508,7 @@ def test_a_server_error_answers_500_as_json(pet, owner, monkeypatch):
     def broken(photo):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("images.api.photo_json", broken)
+    monkeypatch.setattr("images.views.api.photo_json", broken)
     photo = ready_photo(pet=pet)
     client = client_for(owner)
     client.raise_request_exception = False

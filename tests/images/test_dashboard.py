@@ -3,8 +3,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from images.dashboard import dashboard_figures, queue_depth
-from images.models import Invalidation, Photo, Rendition
+from cdn.models import Invalidation
+from images.models import Photo, Rendition
+from pettracker.dashboard import dashboard_figures, queue_depth
 from tests.factories import PhotoFactory, RenditionFactory
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +75,7 @@ def test_a_broker_that_does_not_answer_is_said_so(settings):
 
 
 def test_the_dashboard_page_shows_them_to_staff(admin_client, known_data, monkeypatch):
-    monkeypatch.setattr("images.dashboard.queue_depth", lambda: 7)
+    monkeypatch.setattr("pettracker.dashboard.queue_depth", lambda: 7)
     html = admin_client.get("/admin/dashboard/").content.decode()
     assert 'data-figure="photos-failed">2<' in html
     assert 'data-figure="queue-depth">7<' in html
@@ -126,7 +127,7 @@ def reliability_data():
 
 
 def test_the_reliability_figures(reliability_data, django_assert_num_queries):
-    from images.dashboard import deletion_outbox, last_reconciliation, photos_held_up
+    from pettracker.dashboard import deletion_outbox, last_reconciliation, photos_held_up
 
     with django_assert_num_queries(3):  # one each, whatever the rows
         run, deletions, held = last_reconciliation(), deletion_outbox(), photos_held_up()
@@ -141,8 +142,8 @@ def test_the_reliability_figures(reliability_data, django_assert_num_queries):
 
 
 def test_a_run_in_progress_or_failed_is_the_last_but_not_the_last_successful(reliability_data):
-    from images.dashboard import last_reconciliation
     from images.models import ReconciliationRun
+    from pettracker.dashboard import last_reconciliation
 
     failed = ReconciliationRun.objects.create(
         finished_at=timezone.now(), error="ClientError: AccessDenied"
@@ -152,7 +153,7 @@ def test_a_run_in_progress_or_failed_is_the_last_but_not_the_last_successful(rel
 
 
 def test_the_dashboard_page_shows_the_storage_figures(admin_client, reliability_data, monkeypatch):
-    monkeypatch.setattr("images.dashboard.queue_depth", lambda: 0)
+    monkeypatch.setattr("pettracker.dashboard.queue_depth", lambda: 0)
     html = admin_client.get("/admin/dashboard/").content.decode()
     assert f"/admin/images/reconciliationrun/{reliability_data.pk}/change/" in html
     assert 'data-figure="reconciliation-orphans">5, 5 queued for deletion<' in html
@@ -176,7 +177,7 @@ def test_the_dashboard_says_when_no_reconciliation_ran_and_shows_an_error(
 ):
     from images.models import ReconciliationRun
 
-    monkeypatch.setattr("images.dashboard.queue_depth", lambda: 0)
+    monkeypatch.setattr("pettracker.dashboard.queue_depth", lambda: 0)
     html = admin_client.get("/admin/dashboard/").content.decode()
     assert "never: beat runs it daily" in html
     assert 'data-figure="deletions-set-aside">0<' in html

@@ -2,7 +2,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
-from images.delivery.encryption import (
+from cdn.encryption import (
     UndecryptableKey,
     decrypt_private_key,
     encrypt_private_key,

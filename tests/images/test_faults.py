@@ -14,8 +14,8 @@ from django.db import connection
 from django.test import Client
 
 from images.models import Photo
-from images.pipeline import (
-    objects_queue_deletion,
+from images.services.deletions import objects_queue_deletion
+from images.services.photos import (
     photos_requeue_stuck,
     photos_retry_failed,
     photos_send_unqueued,

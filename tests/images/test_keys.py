@@ -3,7 +3,8 @@ import uuid
 
 import pytest
 
-from images.keys import original_key, rendition_key, renditions_prefix
+from cdn.objects import renditions_prefix
+from images.pure.object_keys import original_key, rendition_key
 
 PET = uuid.UUID("11111111-1111-4111-8111-111111111111")
 PHOTO = uuid.UUID("22222222-2222-4222-8222-222222222222")

@@ -4,7 +4,8 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from images.models import Photo, SigningKey
+from cdn.models import SigningKey
+from images.models import Photo
 from tests.factories import (
     PetFactory,
     PhotoFactory,

@@ -12,9 +12,28 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from images import pipeline, tasks
-from images.keys import photo_renditions_prefix
+from images import tasks
 from images.models import PendingObjectDeletion, Photo, Rendition, UploadTicket
+from images.pure.object_keys import photo_renditions_prefix
+from images.pure.upload_tickets import UPLOAD_LANDING_GRACE
+from images.services.deletions import (
+    DELETION_ATTEMPTS_BEFORE_SET_ASIDE,
+    DELETION_MAX_BACKOFF,
+    object_deletions_retry,
+    objects_delete_pending,
+    objects_queue_deletion,
+)
+from images.services.photos import (
+    TRANSIENT_RETRY_DELAYS,
+    photo_delete,
+    photo_fail,
+    photo_process,
+    photo_reprocess,
+    photos_expire_pending,
+    photos_retry_failed,
+    photos_send_unqueued,
+)
+from images.services.uploads import photo_complete, photo_create_upload
 from tests.factories import PetFactory, PhotoFactory, UserFactory
 from tests.images import corpus
 from tests.images.test_pipeline import stored_photo
@@ -47,9 +66,9 @@ def test_one_undeletable_object_holds_back_no_other(monkeypatch):
     keys = [store(f"originals/1/2026/11/{n:02}.jpg") for n in range(24)]
     blocker = keys[0]  # queued first, as in the trial
     refusing_to_delete(monkeypatch, blocker)
-    pipeline.objects_queue_deletion(keys)
+    objects_queue_deletion(keys)
 
-    assert pipeline.objects_delete_pending() == 24
+    assert objects_delete_pending() == 24
     assert [key for key in keys if default_storage.exists(key)] == [blocker]
     left = PendingObjectDeletion.objects.get()
     assert left.key == blocker
@@ -60,47 +79,47 @@ def test_one_undeletable_object_holds_back_no_other(monkeypatch):
 
 def test_a_key_that_keeps_failing_backs_off_longer_then_is_set_aside(monkeypatch):
     refusing_to_delete(monkeypatch, store("originals/1/2026/11/locked.jpg"))
-    pipeline.objects_queue_deletion(["originals/1/2026/11/locked.jpg"])
+    objects_queue_deletion(["originals/1/2026/11/locked.jpg"])
     waits, now = [], timezone.now()
-    for _ in range(pipeline.DELETION_ATTEMPTS_BEFORE_SET_ASIDE):
-        assert pipeline.objects_delete_pending(now=now) == 1
+    for _ in range(DELETION_ATTEMPTS_BEFORE_SET_ASIDE):
+        assert objects_delete_pending(now=now) == 1
         row = PendingObjectDeletion.objects.get()
         waits.append(row.not_before - now)
         now = row.not_before
     assert waits[:3] == [datetime.timedelta(minutes=m) for m in (1, 2, 4)]
-    assert max(waits) == pipeline.DELETION_MAX_BACKOFF
+    assert max(waits) == DELETION_MAX_BACKOFF
     assert row.set_aside_at is not None
-    assert pipeline.objects_delete_pending(now=now + datetime.timedelta(days=30)) == 0
+    assert objects_delete_pending(now=now + datetime.timedelta(days=30)) == 0
 
 
 def test_set_aside_deletions_can_be_tried_again(monkeypatch):
     key = store("originals/1/2026/11/was-locked.jpg")
-    pipeline.objects_queue_deletion([key])
+    objects_queue_deletion([key])
     PendingObjectDeletion.objects.update(set_aside_at=timezone.now(), attempts=30)
-    assert pipeline.objects_delete_pending() == 0
-    pipeline.object_deletions_retry(deletions=PendingObjectDeletion.objects.set_aside())
-    assert pipeline.objects_delete_pending() == 1
+    assert objects_delete_pending() == 0
+    object_deletions_retry(deletions=PendingObjectDeletion.objects.set_aside())
+    assert objects_delete_pending() == 1
     assert not default_storage.exists(key)
     assert not PendingObjectDeletion.objects.exists()
 
 
 def test_a_deleted_photos_whole_rendition_folder_goes_even_files_no_row_knew(pet):
-    photo = pipeline.photo_process(photo_id=stored_photo(pet, corpus.jpeg()).pk)
+    photo = photo_process(photo_id=stored_photo(pet, corpus.jpeg()).pk)
     folder = photo_renditions_prefix(pet_id=pet.pk, photo_id=photo.pk)
     leftover = store(f"{folder}large-0000000000000000.webp", b"")  # a failed run's 0 bytes
-    pipeline.photo_delete(photo=photo)
-    pipeline.objects_delete_pending()
+    photo_delete(photo=photo)
+    objects_delete_pending()
     assert not default_storage.exists(leftover)
     assert not Path(default_storage.path(folder)).exists()  # nor its empty folder
 
 
 def test_a_failed_run_leaves_nothing_under_the_photo_but_what_rows_still_use(pet):
-    photo = pipeline.photo_process(photo_id=stored_photo(pet, corpus.jpeg()).pk)
+    photo = photo_process(photo_id=stored_photo(pet, corpus.jpeg()).pk)
     kept = list(photo.renditions.values_list("key", flat=True))
     folder = photo_renditions_prefix(pet_id=pet.pk, photo_id=photo.pk)
     leftover = store(f"{folder}medium-1111111111111111.webp")
-    pipeline.photo_fail(photo_id=photo.pk, reason="the image took too long to process")
-    pipeline.objects_delete_pending()
+    photo_fail(photo_id=photo.pk, reason="the image took too long to process")
+    objects_delete_pending()
     assert not default_storage.exists(leftover)
     assert all(default_storage.exists(key) for key in kept)
 
@@ -109,17 +128,17 @@ def test_nothing_is_deleted_under_a_photo_being_processed(pet):
     photo = stored_photo(pet, corpus.jpeg())
     folder = photo_renditions_prefix(pet_id=pet.pk, photo_id=photo.pk)
     written = store(f"{folder}thumb-2222222222222222.webp")  # its row comes when it finishes
-    pipeline.objects_queue_deletion([folder])
-    pipeline.objects_delete_pending()
+    objects_queue_deletion([folder])
+    objects_delete_pending()
     assert default_storage.exists(written)
 
 
 def test_processing_again_does_not_rewrite_renditions_that_hold_their_bytes(pet):
-    photo = pipeline.photo_process(photo_id=stored_photo(pet, corpus.jpeg()).pk)
+    photo = photo_process(photo_id=stored_photo(pet, corpus.jpeg()).pk)
     paths = [default_storage.path(key) for key in photo.renditions.values_list("key", flat=True)]
     before = {path: _inode_and_mtime(path) for path in paths}
-    pipeline.photo_reprocess(photo=photo)
-    assert pipeline.photo_process(photo_id=photo.pk).state == Photo.State.READY
+    photo_reprocess(photo=photo)
+    assert photo_process(photo_id=photo.pk).state == Photo.State.READY
     assert {path: _inode_and_mtime(path) for path in paths} == before
 
 
@@ -134,7 +153,7 @@ def _inode_and_mtime(path: str) -> tuple[int, int]:
 
 
 def pending_upload(pet, *, size=100_000):
-    photo, ticket = pipeline.photo_create_upload(
+    photo, ticket = photo_create_upload(
         pet=pet,
         uploader=pet.owner,
         filename="late.jpg",
@@ -147,30 +166,30 @@ def pending_upload(pet, *, size=100_000):
 
 def test_an_upload_landing_after_its_photo_was_deleted_is_deleted_once_the_ticket_expires(pet):
     photo, ticket = pending_upload(pet)
-    pipeline.photo_delete(photo=photo)
-    pipeline.objects_delete_pending()  # the first deletion: nothing there yet
+    photo_delete(photo=photo)
+    objects_delete_pending()  # the first deletion: nothing there yet
     store(photo.original_key, corpus.jpeg())  # the still-valid ticket brings the file in
 
-    assert pipeline.objects_delete_pending() == 0  # not before the ticket expired
+    assert objects_delete_pending() == 0  # not before the ticket expired
     assert default_storage.exists(photo.original_key)
-    after_expiry = ticket.expires_at + pipeline.UPLOAD_LANDING_GRACE
-    assert pipeline.objects_delete_pending(now=after_expiry) == 1
+    after_expiry = ticket.expires_at + UPLOAD_LANDING_GRACE
+    assert objects_delete_pending(now=after_expiry) == 1
     assert not default_storage.exists(photo.original_key)
 
 
 def test_deleting_a_pet_deletes_its_pending_uploads_again_after_their_tickets(pet):
-    from images.services import pet_delete
+    from images.services.pets import pet_delete
 
     photo, ticket = pending_upload(pet)
     pet_delete(pet=pet)
     late = PendingObjectDeletion.objects.filter(
         key=photo.original_key, not_before__gt=timezone.now()
     )
-    assert late.get().not_before == ticket.expires_at + pipeline.UPLOAD_LANDING_GRACE
+    assert late.get().not_before == ticket.expires_at + UPLOAD_LANDING_GRACE
 
 
 def test_deleting_a_finished_photo_queues_no_second_deletion(pet):
-    photo = pipeline.photo_process(photo_id=stored_photo(pet, corpus.jpeg()).pk)
+    photo = photo_process(photo_id=stored_photo(pet, corpus.jpeg()).pk)
     UploadTicket.objects.create(
         photo_id=photo.pk,
         uploader=pet.owner,
@@ -179,7 +198,7 @@ def test_deleting_a_finished_photo_queues_no_second_deletion(pet):
         created_at=timezone.now() - datetime.timedelta(hours=1),
         expires_at=timezone.now() - datetime.timedelta(minutes=55),
     )
-    pipeline.photo_delete(photo=photo)
+    photo_delete(photo=photo)
     assert not PendingObjectDeletion.objects.filter(not_before__gt=timezone.now()).exists()
 
 
@@ -192,9 +211,9 @@ def test_pending_photos_long_past_their_ticket_are_swept_with_what_landed(pet):
     Photo.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(hours=2))
     recent, _ticket = pending_upload(pet)
 
-    assert pipeline.photos_expire_pending() == 1
+    assert photos_expire_pending() == 1
     assert list(Photo.objects.values_list("pk", flat=True)) == [recent.pk]
-    pipeline.objects_delete_pending()
+    objects_delete_pending()
     assert not default_storage.exists(old.original_key)
 
 
@@ -203,7 +222,7 @@ def test_the_sweep_leaves_photos_past_pending_alone(pet):
     Photo.objects.filter(pk=processing.pk).update(
         created_at=timezone.now() - datetime.timedelta(days=2)
     )
-    assert pipeline.photos_expire_pending() == 0
+    assert photos_expire_pending() == 0
 
 
 # --- Tasks the broker did not take ---------------------------------------------------------
@@ -226,14 +245,14 @@ def test_a_photo_whose_task_was_not_sent_is_marked_and_sent_at_the_next_tick(
     photo = PhotoFactory(pet=pet, state=Photo.State.FAILED, error="x")
     broker_refusing(monkeypatch)
     with django_capture_on_commit_callbacks(execute=True):
-        pipeline.photo_reprocess(photo=photo)
+        photo_reprocess(photo=photo)
     photo.refresh_from_db()
     assert photo.state == Photo.State.PROCESSING
     assert photo.unqueued_since is not None
 
     sent = []
     monkeypatch.setattr(tasks.process_photo, "delay", sent.append)
-    assert pipeline.photos_send_unqueued() == 1
+    assert photos_send_unqueued() == 1
     assert sent == [str(photo.pk)]
     photo.refresh_from_db()
     assert photo.unqueued_since is None
@@ -245,7 +264,7 @@ def test_resending_stops_while_the_broker_is_still_away_and_keeps_the_marks(pet,
         for _ in range(3)
     ]
     broker_refusing(monkeypatch)
-    assert pipeline.photos_send_unqueued() == 0
+    assert photos_send_unqueued() == 0
     assert Photo.objects.filter(unqueued_since__isnull=False).count() == len(photos)
 
 
@@ -255,48 +274,48 @@ def test_resending_stops_while_the_broker_is_still_away_and_keeps_the_marks(pet,
 def test_a_transient_failure_is_retried_by_beat_with_growing_delays_for_about_a_day(pet):
     photo = PhotoFactory(pet=pet, state=Photo.State.PROCESSING)
     delays = []
-    for _ in pipeline.TRANSIENT_RETRY_DELAYS:
+    for _ in TRANSIENT_RETRY_DELAYS:
         failed_at = timezone.now()
-        failed = pipeline.photo_fail(photo_id=photo.pk, reason="storage down", transient=True)
+        failed = photo_fail(photo_id=photo.pk, reason="storage down", transient=True)
         assert failed.error == "storage down; it will be tried again automatically"
         delays.append(round((failed.retry_at - failed_at).total_seconds() / 60))
-        assert pipeline.photos_retry_failed(now=failed.retry_at) == 1
+        assert photos_retry_failed(now=failed.retry_at) == 1
         photo.refresh_from_db()
         assert (photo.state, photo.error, photo.retry_at) == (Photo.State.PROCESSING, "", None)
     assert delays == [5, 10, 20, 40, 80, 160, 320, 640]  # minutes: 21 hours in all
-    final = pipeline.photo_fail(photo_id=photo.pk, reason="storage down", transient=True)
+    final = photo_fail(photo_id=photo.pk, reason="storage down", transient=True)
     assert final.retry_at is None
     assert "for a day" in final.error
-    assert pipeline.photos_retry_failed(now=timezone.now() + datetime.timedelta(days=7)) == 0
+    assert photos_retry_failed(now=timezone.now() + datetime.timedelta(days=7)) == 0
 
 
 def test_a_retry_is_not_due_before_its_time_and_a_files_fault_is_never_retried(pet):
     transient = PhotoFactory(pet=pet, state=Photo.State.PROCESSING)
     own_fault = PhotoFactory(pet=pet, state=Photo.State.PROCESSING)
-    pipeline.photo_fail(photo_id=transient.pk, reason="storage down", transient=True)
-    pipeline.photo_fail(photo_id=own_fault.pk, reason="this is not an image")
-    assert pipeline.photos_retry_failed() == 0
+    photo_fail(photo_id=transient.pk, reason="storage down", transient=True)
+    photo_fail(photo_id=own_fault.pk, reason="this is not an image")
+    assert photos_retry_failed() == 0
     later = timezone.now() + datetime.timedelta(days=2)
-    assert pipeline.photos_retry_failed(now=later) == 1
+    assert photos_retry_failed(now=later) == 1
     own_fault.refresh_from_db()
     assert own_fault.state == Photo.State.FAILED
 
 
 def test_a_photo_that_becomes_ready_starts_its_transient_count_afresh(pet):
     photo = stored_photo(pet, corpus.jpeg())
-    pipeline.photo_fail(photo_id=photo.pk, reason="storage down", transient=True)
-    pipeline.photos_retry_failed(now=timezone.now() + datetime.timedelta(hours=1))
-    ready = pipeline.photo_process(photo_id=photo.pk)
+    photo_fail(photo_id=photo.pk, reason="storage down", transient=True)
+    photos_retry_failed(now=timezone.now() + datetime.timedelta(hours=1))
+    ready = photo_process(photo_id=photo.pk)
     assert (ready.state, ready.transient_failures, ready.retry_at) == (Photo.State.READY, 0, None)
     assert Rendition.objects.filter(photo=ready).count() == 3
 
 
 def test_nobody_elses_objects_are_touched_by_a_deletion(monkeypatch):
     other = PetFactory(owner=UserFactory())
-    theirs = pipeline.photo_process(photo_id=stored_photo(other, corpus.jpeg()).pk)
-    mine = pipeline.photo_process(photo_id=stored_photo(PetFactory(), corpus.jpeg()).pk)
-    pipeline.photo_delete(photo=mine)
-    pipeline.objects_delete_pending()
+    theirs = photo_process(photo_id=stored_photo(other, corpus.jpeg()).pk)
+    mine = photo_process(photo_id=stored_photo(PetFactory(), corpus.jpeg()).pk)
+    photo_delete(photo=mine)
+    objects_delete_pending()
     assert default_storage.exists(theirs.original_key)
     assert all(default_storage.exists(r.key) for r in theirs.renditions.all())
 
@@ -304,12 +323,12 @@ def test_nobody_elses_objects_are_touched_by_a_deletion(monkeypatch):
 def test_an_original_replaced_after_completion_is_never_processed(pet):
     photo, _ticket = pending_upload(pet)
     store(photo.original_key, corpus.jpeg(size=(640, 480)))
-    pipeline.photo_complete(photo=photo)
-    assert pipeline.photo_process(photo_id=photo.pk).state == Photo.State.READY
+    photo_complete(photo=photo)
+    assert photo_process(photo_id=photo.pk).state == Photo.State.READY
 
     store(photo.original_key, corpus.jpeg(size=(320, 240)))  # a racing second POST
-    pipeline.photo_reprocess(photo=Photo.objects.get(pk=photo.pk))
-    again = pipeline.photo_process(photo_id=photo.pk)
+    photo_reprocess(photo=Photo.objects.get(pk=photo.pk))
+    again = photo_process(photo_id=photo.pk)
     assert again.state == Photo.State.FAILED
     assert "replaced after its upload finished" in again.error
     assert (again.width, again.height) == (640, 480)

@@ -5,8 +5,8 @@ import zlib
 import pytest
 from PIL import Image, ImageChops, ImageCms
 
-from images import processing
-from images.processing import ImageRejected, process_image, sha256_of
+from images.pure import imaging as processing
+from images.pure.imaging import ImageRejected, process_image, sha256_of
 from tests.images import corpus
 
 LIMIT = 50_000_000

@@ -4,8 +4,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
-from images.models import Pet, Photo, ShareLink
-from images.querysets import Access
+from images.models import Access, Pet, Photo, ShareLink
 from tests.factories import PetFactory, PhotoFactory, ShareFactory, ShareLinkFactory
 
 pytestmark = pytest.mark.django_db

@@ -19,11 +19,11 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from accounts.models import AuditEntry
-from images.inventory import StoredObject
-from images.keys import original_key, rendition_key
 from images.models import PendingObjectDeletion, Photo, ReconciliationRun, UploadTicket
-from images.pipeline import objects_delete_pending, objects_queue_deletion
-from images.reconciliation import ancestors, classify, storage_reconcile
+from images.pure.object_keys import original_key, rendition_key
+from images.services.deletions import objects_delete_pending, objects_queue_deletion
+from images.services.reconciliation import ancestors, classify, storage_reconcile
+from images.storage import StoredObject
 from tests.factories import PetFactory, PhotoFactory, RenditionFactory
 from tests.images.helpers import using_s3_bucket
 
@@ -364,10 +364,10 @@ def test_a_dry_run_changes_nothing(media):
 def test_a_storage_error_is_recorded_on_the_run_and_raised(media, monkeypatch):
     put(media, "originals/1/2026/11/a.jpg")
 
-    def unreachable(prefix, storage=None):
+    def unreachable(prefix):
         raise OSError("disk on fire")
 
-    monkeypatch.setattr("images.reconciliation.stored_objects", unreachable)
+    monkeypatch.setattr(default_storage._wrapped, "stored_objects", unreachable)
     with pytest.raises(OSError, match="disk on fire"):
         storage_reconcile()
     run = ReconciliationRun.objects.get()

@@ -17,12 +17,9 @@ from django.core.files.storage import default_storage
 from django.test import Client
 
 from images.models import PendingObjectDeletion, Photo
-from images.pipeline import (
-    UPLOAD_LANDING_GRACE,
-    objects_delete_pending,
-    photo_process,
-    photo_reprocess,
-)
+from images.pure.upload_tickets import UPLOAD_LANDING_GRACE
+from images.services.deletions import objects_delete_pending
+from images.services.photos import photo_process, photo_reprocess
 from tests.conftest import CREDENTIALS
 from tests.factories import PetFactory, UserFactory
 from tests.images import corpus

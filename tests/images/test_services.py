@@ -5,9 +5,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from images.models import Pet, Photo, Share, ShareLink, hash_share_token
-from images.services import (
-    pet_create,
-    pet_set_cover,
+from images.services.pets import pet_create, pet_set_cover
+from images.services.sharing import (
     share_grant,
     share_link_create,
     share_link_revoke,

@@ -1,10 +1,15 @@
 """The processing task's own behaviour, run eagerly (one task at a time, by design here)."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 
-from images import pipeline, tasks
+from images import tasks
 from images.models import Photo
+from images.services import deletions, photos
 from tests.factories import PhotoFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +27,7 @@ def failing_with(monkeypatch, error):
         calls.append(photo_id)
         raise error
 
-    monkeypatch.setattr(pipeline, "photo_process", process)
+    monkeypatch.setattr(photos, "photo_process", process)
     return calls
 
 
@@ -75,9 +80,9 @@ def test_the_beat_schedule_runs_the_sweeps_key_rotation_and_invalidations(settin
         "images.tasks.expire_pending_photos",
         "images.tasks.reconcile_storage",
         "images.tasks.delete_pending_objects",
-        "images.tasks.maintain_signing_keys",
-        "images.tasks.submit_invalidations",
-        "images.tasks.poll_invalidations",
+        "cdn.tasks.maintain_signing_keys",
+        "cdn.tasks.submit_invalidations",
+        "cdn.tasks.poll_invalidations",
     }
 
 
@@ -85,6 +90,24 @@ def test_the_deletion_task_works_through_every_due_batch(monkeypatch):
     from images.models import PendingObjectDeletion
 
     monkeypatch.setattr(tasks, "DELETION_BATCH", 3)
-    pipeline.objects_queue_deletion([f"originals/1/2026/11/{n}.jpg" for n in range(7)])
+    deletions.objects_queue_deletion([f"originals/1/2026/11/{n}.jpg" for n in range(7)])
     assert tasks.delete_pending_objects.apply().result == 7
     assert not PendingObjectDeletion.objects.exists()
+
+
+def test_every_task_the_services_queue_by_name_is_registered_in_a_web_process():
+    # A fresh process that, as gunicorn's, never imports images.tasks itself.
+    script = (
+        "import django; django.setup(); from images import jobs; "
+        "from pettracker.celery import app; "
+        "names = [v for k, v in vars(jobs).items() if k.isupper()]; "
+        "print(len(names), all(n in app.tasks for n in names))"
+    )
+    answer = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "pettracker.settings"},
+    )
+    assert answer.stdout.split() == ["2", "True"]

@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import InMemoryUploadedFile, SimpleUploadedF
 from django.test import Client
 
 from images.models import Photo
-from images.services import pet_delete
+from images.services.pets import pet_delete
 from tests.images import corpus
 from tests.images.helpers import ask_ticket, complete, post_file
 from tests.images.test_storage import files_under, tmpfs, use_location
@@ -143,7 +143,7 @@ def test_a_storage_failure_answers_json_blames_the_server_and_leaves_nothing(
     ticket = ticket_for(client, pet)
     storage_fails(code, media(settings))
 
-    with caplog.at_level(logging.ERROR, logger="images.upload_endpoint"):
+    with caplog.at_level(logging.ERROR, logger="images.views.upload_endpoint"):
         response = Client(raise_request_exception=False).post(
             "/uploads/", {**ticket["upload"]["fields"], "file": upload_of(JPEG)}
         )

@@ -5,7 +5,7 @@ import json
 import pytest
 from django.utils import timezone
 
-from images.uploads import (
+from images.pure.upload_tickets import (
     SIGNATURE_FIELD,
     UploadPolicy,
     UploadRefused,

@@ -14,7 +14,7 @@ from django.test import Client
 from PIL import Image
 
 from images.models import Photo
-from images.pipeline import photos_requeue_stuck
+from images.services.photos import photos_requeue_stuck
 from tests.factories import PASSWORD, PetFactory, UserFactory
 from tests.images import corpus
 from tests.images.helpers import upload
@@ -176,8 +176,8 @@ def test_a_whole_worker_killed_mid_job_is_finished_by_the_next_worker(celery_wor
 
 
 def test_the_cdn_tasks_run_on_a_real_worker(celery_worker, signing_key):
-    from images.models import Invalidation, PendingInvalidation, SigningKey
-    from images.tasks import maintain_signing_keys, submit_invalidations
+    from cdn.models import Invalidation, PendingInvalidation, SigningKey
+    from cdn.tasks import maintain_signing_keys, submit_invalidations
 
     owner = UserFactory(username="cdn-owner")
     client = Client()

@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEntry
-from images.models import Invalidation, PendingObjectDeletion, Photo, ReconciliationRun
+from cdn.models import Invalidation
+from images.models import PendingObjectDeletion, Photo, ReconciliationRun
 from pettracker.admin import PetTrackerAdminSite, actions_without_permission
 from tests.factories import (
     PASSWORD,
@@ -52,13 +53,13 @@ TARGETS = {
     "axes.AccessFailureLog": lambda: _access(AccessFailureLog),
     "accounts.User": lambda: UserFactory(username="target"),
     "accounts.AuditEntry": lambda: AuditEntry.objects.create(actor_username="x", action="test"),
-    "images.SigningKey": SigningKeyFactory,
+    "cdn.SigningKey": SigningKeyFactory,
     "images.Pet": PetFactory,
     "images.Photo": lambda: PhotoFactory(state=Photo.State.FAILED, error="storage was down"),
     "images.Rendition": RenditionFactory,
     "images.Share": ShareFactory,
     "images.ShareLink": ShareLinkFactory,
-    "images.Invalidation": lambda: Invalidation.objects.create(paths=["/renditions/x/*"]),
+    "cdn.Invalidation": lambda: Invalidation.objects.create(paths=["/renditions/x/*"]),
     "images.PendingObjectDeletion": lambda: PendingObjectDeletion.objects.create(
         key="originals/1/2026/11/a.jpg",
         attempts=30,
@@ -226,8 +227,8 @@ def test_every_action_on_the_site_declares_its_permission():
 @pytest.mark.parametrize(
     ("label", "lookup"),
     [
-        ("images.SigningKey", "encrypted_private_key__gte"),
-        ("images.SigningKey", "encrypted_private_key__startswith"),
+        ("cdn.SigningKey", "encrypted_private_key__gte"),
+        ("cdn.SigningKey", "encrypted_private_key__startswith"),
         ("images.ShareLink", "token_hash__gte"),
         ("images.Pet", "share_links__token_hash__gte"),
         ("images.Photo", "pet__share_links__token_hash__startswith"),
@@ -245,7 +246,7 @@ def test_a_list_cannot_be_filtered_on_a_secret_field(admin_client, label, lookup
 def test_lists_still_filter_on_ordinary_fields(admin_client):
     SigningKeyFactory()
     ShareLinkFactory()
-    keys = admin_client.get(_changelist("images.SigningKey"), {"state__exact": "published"})
+    keys = admin_client.get(_changelist("cdn.SigningKey"), {"state__exact": "published"})
     links = admin_client.get(_changelist("images.ShareLink"), {"revoked_at__isnull": "True"})
     assert len(keys.context["cl"].result_list) == 1
     assert len(links.context["cl"].result_list) == 1

@@ -15,8 +15,8 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from images.delivery.encryption import UndecryptableKey, decrypt_private_key
-from images.uploads import SIGNATURE_FIELD, SIGNATURE_SALT
+from cdn.encryption import UndecryptableKey, decrypt_private_key
+from images.pure.upload_tickets import SIGNATURE_FIELD, SIGNATURE_SALT
 from pettracker.checks import check_no_published_secrets, is_loopback
 from pettracker.defaults import PUBLISHED_ENCRYPTION_KEYS, PUBLISHED_SECRET_KEYS
 from pettracker.management.commands.runserver import refuse_published_defaults

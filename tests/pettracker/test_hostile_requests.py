@@ -57,14 +57,14 @@ from django.utils.http import urlsafe_base64_encode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from images.delivery import keypairs
-from images.delivery.encryption import encrypt_private_key
-from images.delivery.signer import forget_active_key, get_signer
-from images.delivery.signing import load_private_key
-from images.keys import EXTENSIONS
-from images.models import SigningKey
-from images.pipeline import photo_create_upload
-from images.services import share_link_create, share_link_revoke
+from cdn import keypairs
+from cdn.encryption import encrypt_private_key
+from cdn.models import SigningKey
+from cdn.objects import EXTENSIONS
+from cdn.signer import forget_active_key, get_signer
+from cdn.signing import load_private_key
+from images.services.sharing import share_link_create, share_link_revoke
+from images.services.uploads import photo_create_upload
 from tests.conftest import private_key_pem
 from tests.factories import PetFactory, PhotoFactory, ShareFactory, UserFactory, ready_photo
 

@@ -80,7 +80,7 @@ def console():
 def link_token(owner):
     import datetime
 
-    from images.services import share_link_create
+    from images.services.sharing import share_link_create
     from tests.factories import PetFactory
 
     _, token = share_link_create(

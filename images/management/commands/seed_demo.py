@@ -13,10 +13,11 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.services import user_create
-from images.demo_images import demo_photo
 from images.models import Pet, Share
-from images.pipeline import photo_import
-from images.services import pet_create, share_grant
+from images.pure.demo_images import demo_photo
+from images.services.pets import pet_create
+from images.services.sharing import share_grant
+from images.services.uploads import photo_import
 
 PHOTOS_PER_PET = 3
 

@@ -9,9 +9,9 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.audit import audit_record_system
-from images.inventory import OBJECT_STORE_ERRORS
 from images.models import ReconciliationRun
-from images.reconciliation import orphan_margin, storage_reconcile
+from images.services.reconciliation import orphan_margin, storage_reconcile
+from images.storage import OBJECT_STORE_ERRORS
 
 ACTION = "storage.reconcile"
 VIA = "manage.py storage_reconcile"

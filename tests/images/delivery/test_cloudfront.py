@@ -8,8 +8,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from images.delivery.cloudfront import CdnError, CloudFrontApi, LocalCdn, Throttled, cdn
-from images.delivery.keypairs import generate_private_key, public_pem
+from cdn.cloudfront import CdnError, CloudFrontApi, LocalCdn, Throttled, cdn
+from cdn.keypairs import generate_private_key, public_pem
 
 pytestmark = pytest.mark.usefixtures("aws_credentials")
 

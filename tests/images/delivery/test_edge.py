@@ -5,8 +5,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from images.delivery.signer import get_signer
-from images.models import SigningKey
+from cdn.models import SigningKey
+from cdn.signer import get_signer
 
 PET = "11111111-1111-4111-8111-111111111111"
 KEY = f"renditions/{PET}/22222222-2222-4222-8222-222222222222/thumb-abc123.webp"
@@ -145,8 +145,8 @@ def test_signed_cookies_open_every_rendition_of_the_pet(client, stored, signing_
 def test_an_ip_condition_sees_the_viewer_behind_trusted_proxies(
     client, stored, signing_key, settings
 ):
-    from images.delivery.encryption import decrypt_private_key
-    from images.delivery.signing import Credentials, custom_policy, custom_url, load_private_key
+    from cdn.encryption import decrypt_private_key
+    from cdn.signing import Credentials, custom_policy, custom_url, load_private_key
 
     settings.PROXIES = ["load-balancer"]
     private_key = load_private_key(decrypt_private_key(signing_key.encrypted_private_key))
@@ -162,7 +162,7 @@ def test_attached_pet_cookies_are_secure_http_only_and_scoped_to_the_pet(
 ):
     from django.http import HttpResponse
 
-    from images.delivery.signer import attach_pet_cookies
+    from cdn.signer import attach_pet_cookies
 
     response = HttpResponse()
     attach_pet_cookies(response, PET)
@@ -184,7 +184,7 @@ def test_a_refusal_says_no_more_than_access_denied(client, url, stored, signing_
     query = url.split("?", 1)[1].replace(
         f"Key-Pair-Id={signing_key.public_key_id}", "Key-Pair-Id=KUNTRUSTED0000"
     )
-    caplog.set_level("INFO", logger="images.delivery.edge")
+    caplog.set_level("INFO", logger="cdn.edge")
     response = client.get(f"/cdn/{stored}?{query}")
     assert response.status_code == 403
     assert response.content == b"Access Denied"

@@ -3,14 +3,10 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from images.delivery import invalidations
-from images.delivery.cloudfront import Throttled
-from images.delivery.invalidations import (
-    choose_paths,
-    invalidations_poll,
-    invalidations_submit,
-)
-from images.models import Invalidation, PendingInvalidation
+from cdn import invalidations
+from cdn.cloudfront import Throttled
+from cdn.invalidations import choose_paths, invalidations_poll, invalidations_submit
+from cdn.models import Invalidation, PendingInvalidation
 
 pytestmark = pytest.mark.django_db
 
@@ -124,7 +120,7 @@ def test_the_months_path_count_is_what_was_submitted_this_month(cloudfront):
 
 
 def test_deleting_a_photo_queues_its_paths(db):
-    from images.pipeline import photo_delete
+    from images.services.photos import photo_delete
     from tests.factories import PhotoFactory, RenditionFactory
 
     photo = PhotoFactory()

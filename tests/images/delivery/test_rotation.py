@@ -6,8 +6,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from images.delivery.encryption import decrypt_private_key
-from images.delivery.rotation import (
+from cdn.encryption import decrypt_private_key
+from cdn.models import SigningKey
+from cdn.rotation import (
     SigningKeyError,
     signing_key_activate,
     signing_key_begin_retiring,
@@ -18,8 +19,7 @@ from images.delivery.rotation import (
     signing_key_rotate,
     signing_keys_maintain,
 )
-from images.delivery.signer import retiring_trust
-from images.models import SigningKey
+from cdn.signer import retiring_trust
 
 State = SigningKey.State
 pytestmark = pytest.mark.django_db
@@ -194,7 +194,7 @@ def test_the_command_reports_a_refusal_as_a_command_error(make_signing_key, monk
     def refuse():
         raise SigningKeyError("CloudFront refused the request (AccessDenied): no")
 
-    monkeypatch.setattr("images.management.commands.rotate_signing_key.signing_key_rotate", refuse)
+    monkeypatch.setattr("cdn.management.commands.rotate_signing_key.signing_key_rotate", refuse)
     with pytest.raises(CommandError, match="AccessDenied"):
         call_command("rotate_signing_key")
 

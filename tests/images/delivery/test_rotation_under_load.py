@@ -12,11 +12,11 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.utils import timezone
 
-from images.delivery.rotation import signing_key_rotate, signing_keys_maintain
-from images.delivery.signer import get_signer
-from images.delivery.signing import url_b64decode
-from images.keys import rendition_key
-from images.models import SigningKey
+from cdn.models import SigningKey
+from cdn.rotation import signing_key_rotate, signing_keys_maintain
+from cdn.signer import get_signer
+from cdn.signing import url_b64decode
+from images.pure.object_keys import rendition_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,7 +3,7 @@ import uuid
 
 import pytest
 
-from images.delivery.signer import (
+from cdn.signer import (
     ACTIVE_KEY_CACHE_SECONDS,
     NoSigningKey,
     Signer,
@@ -11,8 +11,8 @@ from images.delivery.signer import (
     retiring_trust,
     window_expiry,
 )
-from images.delivery.signing import Credentials, load_private_key
-from images.keys import rendition_key
+from cdn.signing import Credentials, load_private_key
+from images.pure.object_keys import rendition_key
 from tests.conftest import private_key_pem
 
 PET = uuid.UUID("11111111-1111-4111-8111-111111111111")
@@ -97,7 +97,7 @@ def test_the_next_window_signs_again_with_a_later_expiry(signer, clock):
 
 
 def test_a_renditions_policy_covers_only_its_pets_prefix(signer):
-    from images.delivery.signing import url_b64decode
+    from cdn.signing import url_b64decode
 
     url = signer.url(key_of(PET))
     policy = url_b64decode(url.split("Policy=")[1].split("&")[0]).decode()
@@ -196,7 +196,7 @@ def test_a_missing_key_is_asked_for_once_per_cache_time(clock):
 
 
 def test_no_url_outlives_the_longest_url_life():
-    from images.delivery.signer import longest_url_life
+    from cdn.signer import longest_url_life
 
     for now in (1200, 1201, 1799):
         assert window_expiry(now, 600) - now <= longest_url_life(600).total_seconds()

@@ -5,7 +5,7 @@ from botocore.signers import CloudFrontSigner
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
-from images.delivery.signing import (
+from cdn.signing import (
     Credentials,
     HashAlgorithm,
     canned_url,
@@ -116,7 +116,7 @@ def test_canned_cookies_carry_expires_and_sha256_cookies_say_so(rsa_key):
 
 def test_the_apps_signer_makes_botocores_urls_too(rsa_key):
     """What galleries and downloads really use, not only the building blocks above."""
-    from images.delivery.signer import Signer
+    from cdn.signer import Signer
 
     now = 1_899_999_600.0
     signer = Signer(

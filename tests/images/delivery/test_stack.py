@@ -7,9 +7,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from images.delivery.stack import security_headers_function_code
-from images.keys import SECURITY_HEADERS
-from images.models import SigningKey
+from cdn.models import SigningKey
+from cdn.objects import SECURITY_HEADERS
+from cdn.stack import security_headers_function_code
 
 pytestmark = pytest.mark.django_db
 OPTIONS = ["--bucket", "pets-photos", "--app-domain", "app.pets.example.com"]

@@ -2,7 +2,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from images.delivery.signing import (
+from cdn.signing import (
     Credentials,
     HashAlgorithm,
     canned_url,
@@ -12,7 +12,7 @@ from images.delivery.signing import (
     signed_cookies,
     url_b64encode,
 )
-from images.delivery.verification import Refused, SignedRequest, verify
+from cdn.verification import Refused, SignedRequest, verify
 from tests.conftest import private_key_pem
 
 BASE = "https://cdn.example.com"

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from images.delivery.signing import (
+from cdn.signing import (
     Credentials,
     canned_url,
     custom_policy,
@@ -20,7 +20,7 @@ from images.delivery.signing import (
     url_b64decode,
     url_b64encode,
 )
-from images.delivery.verification import Refused, SignedRequest, verify
+from cdn.verification import Refused, SignedRequest, verify
 from tests.conftest import private_key_pem
 
 BASE = "https://cdn.example.com"

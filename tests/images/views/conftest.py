@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from images.services import share_link_create
+from images.services.sharing import share_link_create
 from tests.factories import ready_photo
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from images.delivery.signer import get_signer
+from cdn.signer import get_signer
 from images.models import Photo
 from images.views.common import PAGE_SIZE
 from tests.factories import PhotoFactory, ready_photo
@@ -101,8 +101,8 @@ def test_an_empty_gallery_invites_an_upload(client, owner, friend, pet):
 
 
 def test_without_a_signing_key_the_page_says_what_to_do(client, owner, pet, photo, signing_key):
-    from images.delivery.signer import forget_active_key
-    from images.models import SigningKey
+    from cdn.models import SigningKey
+    from cdn.signer import forget_active_key
 
     SigningKey.objects.filter(pk=signing_key.pk).update(state=SigningKey.State.RETIRED)
     forget_active_key()

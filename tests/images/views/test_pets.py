@@ -2,7 +2,8 @@ import datetime
 
 import pytest
 
-from images.models import PendingInvalidation, Pet, Photo, Share
+from cdn.models import PendingInvalidation
+from images.models import Pet, Photo, Share
 from tests.factories import PhotoFactory, ready_photo
 from tests.images.helpers import queued_for_deletion
 

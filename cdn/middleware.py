@@ -1,0 +1,20 @@
+"""Turns a missing CDN signing key into a page that says so, instead of a server error."""
+
+from __future__ import annotations
+
+from django.shortcuts import render
+
+from cdn.signer import NoSigningKey
+
+
+class NoSigningKeyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, NoSigningKey):
+            return render(request, "503_no_signing_key.html", status=503)
+        return None

@@ -1,0 +1,36 @@
+"""What the services refuse, in words for the person who asked. The views and the API choose
+the HTTP answer for each (``images.views.api``)."""
+
+from __future__ import annotations
+
+
+class PhotoError(Exception):
+    """A request about a photo that cannot be honoured; the message says why, and what to do."""
+
+
+class InvalidRequest(PhotoError):
+    """The request itself is malformed (a missing or wrong field)."""
+
+
+class UnsupportedType(PhotoError):
+    """Not one of the image types accepted."""
+
+
+class TooLarge(PhotoError):
+    """Larger than a photo may be."""
+
+
+class OverQuota(PhotoError):
+    """One more photo, or its bytes, would take the uploader over their quota."""
+
+
+class TooFast(PhotoError):
+    """More tickets than the rate allows; ``retry_after`` is the seconds until one is free."""
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class NotUploaded(PhotoError):
+    """Completing a photo whose file is not (or not yet) in storage."""

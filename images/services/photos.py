@@ -1,0 +1,324 @@
+"""The life of a photo after its upload: processing → ready or failed (retried when the fault
+was the server's) → deletion; and its caption. (Tickets and completion: ``uploads``; the
+objects' deletion: ``deletions``.)
+
+Services here are called by the API views, the tasks and the admin. Work that may run twice
+(redelivered messages, re-queued photos) is idempotent: rows are locked before they change,
+renditions are keyed by their content's hash, and state checks make a repeat a no-op.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import uuid
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from cdn.models import PendingInvalidation
+from images import jobs
+from images.models import Photo, Rendition, UploadTicket
+from images.pure.imaging import ImageRejected, ProcessedPhoto, process_image, sha256_of
+from images.pure.object_keys import (
+    photo_renditions_prefix,
+    rendition_key,
+)
+from images.pure.upload_tickets import UPLOAD_LANDING_GRACE
+from images.services.deletions import objects_queue_deletion
+from images.storage import (
+    OriginalReplaced,
+)
+from pettracker.metrics import increment
+
+logger = logging.getLogger(__name__)
+
+
+# --- Uploads -------------------------------------------------------------------------------
+
+
+# --- Processing ----------------------------------------------------------------------------
+
+
+def photo_process(*, photo_id: uuid.UUID | str) -> Photo | None:
+    """Make ``photo_id``'s renditions and mark it ready, or failed with a reason.
+
+    Returns ``None`` when there is nothing to do (deleted, or not waiting to be processed).
+    Storage errors propagate, for the task to retry.
+    """
+    photo = _start_attempt(photo_id)
+    if photo is None:
+        return None
+    if photo.attempts > settings.PHOTO_MAX_ATTEMPTS:
+        return photo_fail(photo_id=photo.pk, reason="processing kept failing; upload it again")
+    try:
+        with default_storage.open_version(photo.original_key, photo.original_etag) as stream:
+            content_hash = sha256_of(stream)
+            result = process_image(
+                stream,
+                max_pixels=settings.PHOTO_MAX_PIXELS,
+                max_decoded_bytes=settings.PHOTO_MAX_DECODED_BYTES,
+            )
+    except FileNotFoundError:
+        return photo_fail(photo_id=photo.pk, reason="the uploaded file is missing; upload again")
+    except OriginalReplaced:
+        return photo_fail(
+            photo_id=photo.pk,
+            reason="the uploaded file was replaced after its upload finished; upload it again",
+        )
+    except ImageRejected as rejection:
+        return photo_fail(photo_id=photo.pk, reason=str(rejection))
+    written = _store_renditions(photo, result)
+    return _finish(photo.pk, result, content_hash, written)
+
+
+@transaction.atomic
+def _start_attempt(photo_id) -> Photo | None:
+    """Count one more attempt on a photo waiting to be processed; ``None`` if none is."""
+    photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
+    if photo is None or photo.state != Photo.State.PROCESSING:
+        return None
+    photo.attempts += 1
+    photo.save(update_fields=["attempts", "updated_at"])
+    return photo
+
+
+def _store_renditions(photo: Photo, result: ProcessedPhoto) -> dict[str, str]:
+    """Write each rendition under its content-hashed key. A key already holding its bytes is
+    left alone: objects served as immutable are never rewritten under their readers."""
+    written = {}
+    for rendered in result.renditions:
+        key = rendition_key(
+            pet_id=photo.pet_id,
+            photo_id=photo.pk,
+            name=rendered.name,
+            content_hash=rendered.content_hash,
+        )
+        if not _holds(key, len(rendered.data)):
+            default_storage.save(key, ContentFile(rendered.data))
+        written[rendered.name] = key
+    return written
+
+
+def _holds(key: str, size: int) -> bool:
+    try:
+        return default_storage.size(key) == size
+    except FileNotFoundError:
+        return False
+
+
+@transaction.atomic
+def _finish(photo_id, result: ProcessedPhoto, content_hash: str, written: dict[str, str]):
+    photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
+    if photo is None:  # deleted while we worked: what we wrote must go too
+        objects_queue_deletion(written.values())
+        return None
+    stale = list(photo.renditions.exclude(key__in=written.values()).values_list("key", flat=True))
+    for rendered in result.renditions:
+        Rendition.objects.update_or_create(
+            photo=photo,
+            name=rendered.name,
+            defaults={
+                "key": written[rendered.name],
+                "width": rendered.width,
+                "height": rendered.height,
+                "bytes": len(rendered.data),
+            },
+        )
+    objects_queue_deletion(stale)
+    photo.content_type = result.content_type
+    photo.width, photo.height = result.width, result.height
+    photo.content_hash = content_hash
+    photo.duplicate_of = _earlier_duplicate(photo, content_hash)
+    photo.placeholder_color = result.placeholder_color
+    photo.state, photo.error = Photo.State.READY, ""
+    photo.retry_at, photo.transient_failures = None, 0
+    photo.processed_at = timezone.now()
+    photo.save()
+    made = len(result.renditions)
+    transaction.on_commit(lambda: (increment("photos_ready"), increment("renditions_made", made)))
+    return photo
+
+
+def _earlier_duplicate(photo: Photo, content_hash: str) -> Photo | None:
+    same = Photo.objects.filter(pet_id=photo.pet_id, content_hash=content_hash)
+    return same.exclude(pk=photo.pk).order_by("created_at").first()
+
+
+# A photo failed for the server's reason (storage unreachable, a bug) is processed again after
+# these delays, for about a day in all; after that, or for the file's own fault, it stays failed.
+TRANSIENT_RETRY_DELAYS = tuple(datetime.timedelta(minutes=5 * 2**n) for n in range(8))
+
+
+@transaction.atomic
+def photo_fail(*, photo_id, reason: str, transient: bool = False) -> Photo | None:
+    """Mark a photo failed with ``reason``, a sentence its uploader can act on. A ``transient``
+    failure (the server's, not the file's) is tried again later by beat, while retries last.
+    Whatever a failed run wrote under the photo's rendition folder is queued for deletion."""
+    photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
+    if photo is None:
+        return None
+    photo.retry_at = None
+    if transient and photo.transient_failures < len(TRANSIENT_RETRY_DELAYS):
+        photo.retry_at = timezone.now() + TRANSIENT_RETRY_DELAYS[photo.transient_failures]
+        photo.transient_failures += 1
+        reason = f"{reason}; it will be tried again automatically"
+    elif transient:
+        reason = f"{reason} for a day; use “Process again” later"
+    photo.state, photo.error = Photo.State.FAILED, reason[:1000]
+    photo.save(update_fields=["state", "error", "retry_at", "transient_failures", "updated_at"])
+    objects_queue_deletion([photo_renditions_prefix(pet_id=photo.pet_id, photo_id=photo.pk)])
+    transaction.on_commit(lambda: increment("photos_failed"))
+    logger.info("photo %s failed: %s", photo_id, reason)
+    return photo
+
+
+@transaction.atomic
+def photo_reprocess(*, photo: Photo) -> Photo:
+    """Queue a failed (or ready) photo to be processed again from its original."""
+    locked = Photo.objects.select_for_update().get(pk=photo.pk)
+    if locked.state in (Photo.State.FAILED, Photo.State.READY):
+        _requeue(locked)
+    return locked
+
+
+def _requeue(photo: Photo) -> None:
+    photo.state, photo.error, photo.attempts, photo.retry_at = Photo.State.PROCESSING, "", 0, None
+    photo.save(update_fields=["state", "error", "attempts", "retry_at", "updated_at"])
+    photo_queue_processing(photo.pk)
+
+
+def photos_retry_failed(*, now: datetime.datetime | None = None, batch: int = 500) -> int:
+    """Beat: queue again the photos failed for a transient reason whose retry is due."""
+    due = Photo.objects.filter(state=Photo.State.FAILED, retry_at__lte=now or timezone.now())
+    count = 0
+    for photo_id in list(due.values_list("pk", flat=True)[:batch]):
+        with transaction.atomic():
+            photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
+            if photo and photo.state == Photo.State.FAILED and photo.retry_at is not None:
+                _requeue(photo)
+                count += 1
+    return count
+
+
+def photos_expire_pending(*, now: datetime.datetime | None = None, batch: int = 500) -> int:
+    """Beat: delete the photos still waiting for their upload long after their ticket expired
+    (tickets never used, uploads never completed), with whatever of them landed."""
+    ticket_life = datetime.timedelta(seconds=settings.PHOTO_UPLOAD_TICKET_SECONDS)
+    cutoff = (now or timezone.now()) - ticket_life - UPLOAD_LANDING_GRACE
+    stale = Photo.objects.filter(state=Photo.State.PENDING, created_at__lt=cutoff)
+    ids = list(stale.values_list("pk", flat=True)[:batch])
+    return photos_delete(photos=Photo.objects.filter(pk__in=ids)) if ids else 0
+
+
+def photos_requeue_stuck(*, older_than: datetime.timedelta | None = None) -> int:
+    """Queue again the photos left ``processing`` too long (a lost message, a dead worker,
+    a broker that was down when they were completed). Returns how many."""
+    if older_than is None:
+        older_than = datetime.timedelta(seconds=settings.PHOTO_STUCK_AFTER_SECONDS)
+    stuck = Photo.objects.filter(
+        state=Photo.State.PROCESSING, updated_at__lt=timezone.now() - older_than
+    ).values_list("pk", flat=True)
+    count = 0
+    for photo_id in list(stuck[:500]):
+        with transaction.atomic():
+            Photo.objects.filter(pk=photo_id).update(updated_at=timezone.now())
+            photo_queue_processing(photo_id)
+        count += 1
+    return count
+
+
+def photo_queue_processing(photo_id) -> None:
+    """Send the photo's processing task once the caller's transaction commits."""
+    transaction.on_commit(lambda: _send_processing(photo_id))
+
+
+def _send_processing(photo_id) -> bool:
+    """Send the photo's processing task; when the broker does not take it (down, hung), the
+    request that committed still succeeds, and the photo is marked for beat to send again."""
+    try:
+        jobs.send(jobs.PROCESS_PHOTO, str(photo_id))
+    except Exception:  # any broker failure: the photo must not wait for the stuck threshold
+        logger.warning("photo %s: the broker did not take its task", photo_id, exc_info=True)
+        _mark_unqueued(photo_id)
+        return False
+    return True
+
+
+def _mark_unqueued(photo_id) -> None:
+    try:
+        Photo.objects.filter(pk=photo_id, unqueued_since__isnull=True).update(
+            unqueued_since=timezone.now()
+        )
+    except DatabaseError:  # then only the stuck threshold finds it
+        logger.exception("photo %s: could not record its unsent task", photo_id)
+
+
+def photos_send_unqueued(*, batch: int = 500) -> int:
+    """Beat: send the processing tasks the broker did not take when their photos were
+    completed; returns how many were sent. Stops at the first that fails (the broker is still
+    away: the next tick tries again)."""
+    waiting = Photo.objects.filter(unqueued_since__isnull=False)
+    waiting.exclude(state=Photo.State.PROCESSING).update(unqueued_since=None)
+    sent = 0
+    for photo_id in list(waiting.values_list("pk", flat=True)[:batch]):
+        Photo.objects.filter(pk=photo_id).update(unqueued_since=None)
+        if not _send_processing(photo_id):
+            break
+        sent += 1
+    return sent
+
+
+# --- Deletion ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def photo_delete(*, photo: Photo) -> None:
+    """Delete ``photo`` now; its objects go in a task and its CDN paths are queued for
+    invalidation. The caller has checked that the actor may delete it."""
+    photos_delete(photos=Photo.objects.filter(pk=photo.pk))
+
+
+@transaction.atomic
+def photos_delete(*, photos) -> int:
+    """Delete a queryset of photos at once (a few queries whatever their number); returns
+    how many. Their originals and everything under their rendition folders are queued for
+    deletion, their CDN paths for invalidation. An original whose upload ticket is still valid
+    is deleted again once the ticket has expired: the upload may land after the deletion."""
+    rows = list(photos.values_list("pk", "pet_id", "original_key"))
+    renditions = Rendition.objects.filter(photo__in=[pk for pk, _pet, _key in rows])
+    originals = [key for _pk, _pet, key in rows]
+    paths = [*originals, *renditions.values_list("key", flat=True)]
+    PendingInvalidation.objects.bulk_create(PendingInvalidation(path=f"/{key}") for key in paths)
+    Photo.objects.filter(pk__in=[pk for pk, _pet, _key in rows]).delete()
+    folders = [photo_renditions_prefix(pet_id=pet, photo_id=pk) for pk, pet, _key in rows]
+    objects_queue_deletion([*originals, *folders])
+    _queue_deletion_after_tickets([pk for pk, _pet, _key in rows])
+    return len(rows)
+
+
+def _queue_deletion_after_tickets(photo_ids) -> None:
+    alive = UploadTicket.objects.filter(photo_id__in=photo_ids, expires_at__gt=timezone.now())
+    for key, expires_at in alive.values_list("original_key", "expires_at"):
+        objects_queue_deletion([key], not_before=expires_at + UPLOAD_LANDING_GRACE)
+
+
+def renditions_delete(*, renditions) -> int:
+    """Delete a queryset of renditions (an admin's removal): their objects are queued for
+    deletion and their CDN paths for invalidation, as a photo's are. Returns how many."""
+    keys = list(renditions.values_list("key", flat=True))
+    PendingInvalidation.objects.bulk_create(PendingInvalidation(path=f"/{key}") for key in keys)
+    Rendition.objects.filter(key__in=keys).delete()
+    objects_queue_deletion(keys)
+    return len(keys)
+
+
+def photo_update_caption(*, photo: Photo, caption: str) -> Photo:
+    """Change a photo's caption (500 characters at most)."""
+    photo.caption = caption.strip()
+    photo.full_clean(validate_unique=False, validate_constraints=False)
+    Photo.objects.filter(pk=photo.pk).update(caption=photo.caption, updated_at=timezone.now())
+    return photo

@@ -1,0 +1,93 @@
+"""Sharing a pet: with accounts (viewers, contributors) and through links."""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from images.models import Pet, Share, ShareLink, hash_share_token
+
+SHARE_TOKEN_BYTES = 32
+
+
+def names_an_address(who: str) -> bool:
+    """Whether ``who``, as typed in an invitation, is an e-mail address, not a username."""
+    return "@" in who
+
+
+def find_account(who: str) -> User | None:
+    """The active account with this username or e-mail address (either, in any case).
+
+    An unknown username is an error: usernames are public on the site. An unknown address is
+    None, which callers must treat as they treat a known one: whether an address has an
+    account is not for others to learn."""
+    who = who.strip()
+    if names_an_address(who):
+        return User.objects.filter(email__iexact=who, is_active=True).first()
+    account = User.objects.filter(username__iexact=who, is_active=True).first() if who else None
+    if account is None:
+        raise ValidationError("No PetTracker account has that username.")
+    return account
+
+
+@transaction.atomic
+def share_invite(*, pet: Pet, who: str, role: str, granted_by: User) -> Share | None:
+    """Share ``pet`` with the account named by username or e-mail address. An address with
+    no active account shares nothing and returns None, without an error (see find_account);
+    inviting such addresses to join is for a later change."""
+    grantee = find_account(who)
+    if grantee is None:
+        return None
+    return share_grant(pet=pet, grantee=grantee, role=role, granted_by=granted_by)
+
+
+@transaction.atomic
+def share_grant(*, pet: Pet, grantee: User, role: str, granted_by: User) -> Share:
+    """Share ``pet`` with ``grantee`` in ``role``, or change the role of an existing share."""
+    if grantee.pk == pet.owner_id:
+        raise ValidationError("You can't share a pet with its owner.")
+    if not grantee.is_active:
+        raise ValidationError("That account is deactivated.")
+    if role not in Share.Role.values:
+        raise ValidationError(f"Unknown role {role!r}.")
+    # update_or_create under the (pet, grantee) unique constraint: two racing grants end in
+    # one row, not an integrity error.
+    share, _ = Share.objects.update_or_create(
+        pet=pet,
+        grantee=grantee,
+        defaults={"role": role},
+        create_defaults={"role": role, "created_by": granted_by},
+    )
+    return share
+
+
+def share_revoke(*, share: Share) -> None:
+    """End ``share`` at once for pages and the API (the CDN follows within a signing window)."""
+    Share.objects.filter(pk=share.pk).delete()
+
+
+def share_link_create(
+    *, pet: Pet, created_by: User, lifetime: datetime.timedelta
+) -> tuple[ShareLink, str]:
+    """A new link to ``pet``'s gallery. Returns the row and the token, which is shown once:
+    only its hash is stored."""
+    if lifetime <= datetime.timedelta(0):
+        raise ValidationError("A share link must expire in the future.")
+    token = secrets.token_urlsafe(SHARE_TOKEN_BYTES)
+    link = ShareLink.objects.create(
+        pet=pet,
+        token_hash=hash_share_token(token),
+        created_by=created_by,
+        expires_at=timezone.now() + lifetime,
+    )
+    return link, token
+
+
+def share_link_revoke(*, link: ShareLink) -> None:
+    """Revoke ``link``; revoking twice keeps the first revocation time."""
+    ShareLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
