@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO
 
 from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
 from django.core.files.move import file_move_safe
 from django.core.files.storage import FileSystemStorage
 from django.utils import timezone
@@ -35,7 +36,7 @@ from django.utils.deconstruct import deconstructible
 from storages.backends.s3 import S3Storage
 
 from cdn.objects import object_headers
-from images.pure.upload_tickets import Ticket, UploadPolicy, local_ticket
+from images.pure.upload_tickets import Ticket, UploadPolicy, local_ticket, signing_key
 
 # What a storage call raises when the object store, not our data, is at fault.
 OBJECT_STORE_ERRORS = (OSError, BotoCoreError, ClientError)
@@ -150,7 +151,7 @@ class PhotoFileSystemStorage(FileSystemStorage):
     keeps_directories = True  # real folders, which deletions can leave empty
 
     def upload_ticket(self, policy: UploadPolicy, *, local_url: str) -> Ticket:
-        return local_ticket(policy, url=local_url)
+        return local_ticket(policy, url=local_url, key=local_ticket_key())
 
     def stored_objects(self, prefix: str) -> Iterator[StoredObject]:
         root = Path(self.location)
@@ -307,3 +308,8 @@ def _remove_quietly(path: str) -> None:
 def _local_version(status: os.stat_result) -> str:
     # Saves rename a finished file into place, so another upload is another inode.
     return f"{status.st_ino}-{status.st_size}-{status.st_mtime_ns}"
+
+
+def local_ticket_key() -> bytes:
+    """The key that signs and checks local upload tickets (from ``SECRET_KEY``)."""
+    return signing_key(settings.SECRET_KEY)

@@ -1,6 +1,6 @@
 """The local stand-in for S3's POST upload, used when photos are stored on the local disk.
 
-It enforces the ticket's policy as S3 would (``images.pure.upload_tickets.verify_local_upload``) and
+It enforces the ticket's policy as S3 would (``verify_local_upload``) and
 streams the file to storage: Django spools uploads over FILE_UPLOAD_MAX_MEMORY_SIZE to a
 temporary file, and a body larger than the policy allows is refused before it is read.
 Only the file of a photo still waiting for it is taken: a deleted photo's would stay for
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from images.models import Photo
 from images.pure.upload_tickets import UploadRefused, verify_local_upload
+from images.storage import local_ticket_key
 from pettracker.errors import json_error as refused
 from pettracker.framing import MALFORMED, declared_length
 
@@ -61,7 +62,9 @@ def local_upload(request: HttpRequest) -> HttpResponse:
     if upload is None:
         return refused(400, "The form has no file field named 'file'.")
     try:
-        policy = verify_local_upload(request.POST.dict(), file_size=upload.size)
+        policy = verify_local_upload(
+            request.POST.dict(), file_size=upload.size, key=local_ticket_key()
+        )
     except UploadRefused as refusal:
         return refused(refusal.status, str(refusal))
     # No lock is held while the file is written (on SQLite it would stop every other write):

@@ -10,10 +10,12 @@ from images.pure.upload_tickets import (
     UploadPolicy,
     UploadRefused,
     local_ticket,
+    signing_key,
     verify_local_upload,
 )
 
 KEY = "originals/1/2026/11/11111111-1111-4111-8111-111111111111.jpg"
+SECRET = signing_key("a test secret")
 
 
 def ticket_fields(**policy_changes) -> dict:
@@ -25,17 +27,17 @@ def ticket_fields(**policy_changes) -> dict:
     )
     for name, value in policy_changes.items():
         policy = UploadPolicy(**{**policy.__dict__, name: value})
-    return dict(local_ticket(policy, url="/uploads/").fields)
+    return dict(local_ticket(policy, url="/uploads/", key=SECRET).fields)
 
 
 def refusal(fields, size=10, **kwargs) -> UploadRefused:
     with pytest.raises(UploadRefused) as caught:
-        verify_local_upload(fields, file_size=size, **kwargs)
+        verify_local_upload(fields, key=SECRET, file_size=size, **kwargs)
     return caught.value
 
 
 def test_a_post_that_obeys_its_ticket_is_accepted():
-    policy = verify_local_upload(ticket_fields(), file_size=1000)
+    policy = verify_local_upload(ticket_fields(), key=SECRET, file_size=1000)
     assert policy.key == KEY
     assert policy.content_type == "image/jpeg"
 
