@@ -25,6 +25,7 @@ from django.dispatch import receiver
 
 from cdn.encryption import decrypt_private_key
 from cdn.keypairs import HASH_OF
+from cdn.models import SigningKey
 from cdn.objects import RENDITIONS_PREFIX, renditions_prefix
 from cdn.signing import (
     Credentials,
@@ -71,8 +72,6 @@ def retiring_trust(window: int) -> datetime.timedelta:
 
 
 def load_active_credentials() -> Credentials:
-    from cdn.models import SigningKey
-
     key = SigningKey.objects.active()
     if key is None:
         raise NoSigningKey()

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from images.services import deletions, photos
+from images.services.reconciliation import storage_reconcile
 
 logger = logging.getLogger(__name__)
 
@@ -99,8 +100,6 @@ def expire_pending_photos() -> int:
 def reconcile_storage(self) -> dict[str, int]:
     """Beat, daily: compare storage with the rows (``images.reconciliation``). Its time limits
     stay under the broker's redelivery window, so a long sweep is never started twice."""
-    from images.services.reconciliation import storage_reconcile
-
     try:
         run = storage_reconcile()  # records its own error on the run, then raises
     except STORAGE_ERRORS as exc:

@@ -1,9 +1,11 @@
 """The Celery application; its settings are the ``CELERY_*`` names in Django's settings."""
 
 import os
+from logging.config import dictConfig
 
 from celery import Celery
 from celery.signals import setup_logging
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pettracker.settings")
 
@@ -19,8 +21,4 @@ import pettracker.logs  # noqa: E402, F401
 def _log_as_django_does(**kwargs) -> None:
     """Workers and beat log through settings.LOGGING (JSON lines in production), not
     Celery's own format."""
-    from logging.config import dictConfig
-
-    from django.conf import settings
-
     dictConfig(settings.LOGGING)

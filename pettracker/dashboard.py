@@ -13,6 +13,7 @@ from kombu.exceptions import ChannelError
 
 from cdn.models import Invalidation, SigningKey
 from images.models import PendingObjectDeletion, Photo, ReconciliationRun, Rendition
+from pettracker.celery import app
 
 logger = logging.getLogger(__name__)
 PROCESSING_QUEUE = "celery"  # Celery's default queue, where process_photo goes
@@ -90,8 +91,6 @@ def last_reconciliation(*, succeeded: bool = False) -> ReconciliationRun | None:
 
 def queue_depth() -> int | None:
     """Messages waiting in the processing queue, or ``None`` when the broker is unreachable."""
-    from pettracker.celery import app
-
     # One try, each step (connect, PING, LLEN) given up after 1 s: a broker that accepts
     # connections but never answers must not hold the page, nor the web worker serving it.
     wait = {"socket_timeout": 1, "socket_connect_timeout": 1}

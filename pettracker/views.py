@@ -2,10 +2,18 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from pettracker.dashboard import (
+    deletion_outbox,
+    last_reconciliation,
+    photos_by_state,
+    photos_held_up,
+    queue_depth,
+)
 from pettracker.health import broker_ok, database_ok
 from pettracker.metrics import COUNTERS, counters
 
@@ -45,8 +53,6 @@ def _may_read_metrics(request: HttpRequest) -> bool:
 
 def exposition() -> str:
     """The text format Prometheus scrapes."""
-    from pettracker.dashboard import photos_by_state, queue_depth
-
     lines = []
     for name, value in counters().items():
         metric = f"pettracker_{name}_total"
@@ -77,10 +83,6 @@ def _gauge(name: str, help_text: str, samples: dict[str, object]) -> list[str]:
 def _storage_gauges() -> list[str]:
     """The last successful storage reconciliation, the deletion outbox, and the photos waiting
     on beat (their task unsent, or a retry due later)."""
-    from django.utils import timezone
-
-    from pettracker.dashboard import deletion_outbox, last_reconciliation, photos_held_up
-
     run = last_reconciliation(succeeded=True)
     deletions, held = deletion_outbox(), photos_held_up()
     oldest = deletions.oldest_waiting

@@ -47,7 +47,7 @@ def test_the_page_is_prometheus_text_with_counters_and_gauges(admin_client, coun
 
     metrics.increment("renditions_made", 3)
     PhotoFactory(state="ready")
-    monkeypatch.setattr("pettracker.dashboard.queue_depth", lambda: 4)
+    monkeypatch.setattr("pettracker.views.queue_depth", lambda: 4)
     text = admin_client.get("/metrics").content.decode()
     assert (
         "# TYPE pettracker_renditions_made_total counter\npettracker_renditions_made_total 3"
@@ -80,7 +80,7 @@ def test_the_storage_and_outbox_gauges(admin_client, monkeypatch):
     from images.models import PendingObjectDeletion, Photo, ReconciliationRun
     from tests.factories import PhotoFactory
 
-    monkeypatch.setattr("pettracker.dashboard.queue_depth", lambda: 0)
+    monkeypatch.setattr("pettracker.views.queue_depth", lambda: 0)
     finished = timezone.now() - datetime.timedelta(hours=1)
     ReconciliationRun.objects.create(
         started_at=finished - datetime.timedelta(minutes=5),
@@ -113,7 +113,7 @@ def test_the_storage_and_outbox_gauges(admin_client, monkeypatch):
 
 
 def test_before_any_reconciliation_its_gauges_are_not_known(admin_client, monkeypatch):
-    monkeypatch.setattr("pettracker.dashboard.queue_depth", lambda: 0)
+    monkeypatch.setattr("pettracker.views.queue_depth", lambda: 0)
     text = admin_client.get("/metrics").content.decode()
     assert "pettracker_storage_orphans NaN\n" in text
     assert 'pettracker_storage_missing{kind="original"} NaN\n' in text
