@@ -1,4 +1,7 @@
-"""Key pairs for CloudFront signing: generated with ``cryptography``, exchanged as PEM."""
+"""Key pairs for CloudFront signing: generated with ``cryptography``, exchanged as PEM.
+
+The algorithms (``SigningKey.Algorithm``) are listed in docs/architecture.md, "Key algorithms".
+"""
 
 from __future__ import annotations
 

@@ -48,6 +48,8 @@ class SigningKeyState(models.TextChoices):
 
 
 class SigningKeyAlgorithm(models.TextChoices):
+    """What new keys use (``SIGNING_KEY_ALGORITHM``); docs/architecture.md, "Key algorithms"."""
+
     RSA_SHA1 = "rsa-2048-sha1", "RSA-2048, SHA-1 (CloudFront's default)"
     RSA_SHA256 = "rsa-2048-sha256", "RSA-2048, SHA-256"
     ECDSA_SHA256 = "ecdsa-p256-sha256", "ECDSA P-256, SHA-256"

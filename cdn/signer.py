@@ -6,6 +6,10 @@ the CDN cache it, and a page costs no signature once warm. Renditions are signed
 wildcard policy per pet (``<base>/renditions/<pet>/*``), reused by every photo of that pet;
 originals, which may carry GPS, get a canned policy per URL. Results are kept in memory.
 
+The signed-cookie helpers (``Signer.pet_cookies``, ``attach_pet_cookies``) are not used by
+pages yet; a later issue uses them to open a pet's renditions with cookies instead of a signed
+query on every URL.
+
 The active key is read from the database at most every ``ACTIVE_KEY_CACHE_SECONDS``; rotation
 keeps the previous key trusted for long enough to cover that (see ``retiring_trust``).
 """
@@ -119,7 +123,9 @@ class Signer:
         return f"{url}?{query}"
 
     def pet_cookies(self, pet_id) -> tuple[str, dict[str, str]]:
-        """Signed cookies covering every rendition of one pet, and the cookie ``Path``."""
+        """Signed cookies covering every rendition of one pet, and the cookie ``Path``.
+
+        Not used by pages yet: kept for signed cookies on pages, a later issue."""
         prefix = renditions_prefix(pet_id)
         credentials, expires = self._credentials(), self.expiry()
         cookies = self._signed(
@@ -197,7 +203,9 @@ def signed_url(key: str) -> str:
 
 def attach_pet_cookies(response, pet_id) -> None:
     """Set the signed cookies that open every rendition of ``pet_id`` on ``response``:
-    ``Secure; HttpOnly``, on the pet's renditions path only, for the browser session."""
+    ``Secure; HttpOnly``, on the pet's renditions path only, for the browser session.
+
+    No view calls it yet: a later issue uses it to sign pages with cookies."""
     path, cookies = get_signer().pet_cookies(pet_id)
     for name, value in cookies.items():
         response.set_cookie(name, value, path=path, secure=True, httponly=True, samesite="Lax")

@@ -1,10 +1,10 @@
 """CloudFront signed URLs and cookies, byte for byte as CloudFront defines them: pure functions
 over strings, bytes and keys (no ORM, no settings), so they are easy to test and to benchmark.
 
-A policy is a compact JSON document; it is signed (RSA PKCS#1 v1.5 or ECDSA, over SHA-1 by
-default or SHA-256 with ``Hash-Algorithm=SHA256``) and travels URL-safe base64-encoded, with
-``+``, ``=`` and ``/`` replaced by ``-``, ``_`` and ``~``. A canned policy is not sent at all:
-the URL carries ``Expires`` and CloudFront rebuilds the policy from the URL itself.
+A policy is a compact JSON document; it is signed with the key's algorithm (docs/architecture.md,
+"Key algorithms", lists them) and travels URL-safe base64-encoded, with ``+``, ``=`` and ``/``
+replaced by ``-``, ``_`` and ``~``. A canned policy is not sent at all: the URL carries
+``Expires`` and CloudFront rebuilds the policy from the URL itself.
 """
 
 from __future__ import annotations
@@ -168,7 +168,12 @@ def custom_url(url: str, policy: str, credentials: Credentials) -> str:
 def signed_cookies(
     policy: str, credentials: Credentials, *, canned_expires: int | None = None
 ) -> dict[str, str]:
-    """The ``CloudFront-*`` cookie values for ``policy`` (canned: pass ``canned_expires``)."""
+    """The ``CloudFront-*`` cookie values for ``policy`` (canned: pass ``canned_expires``).
+
+    Not used by pages yet (they sign URLs): ``cdn.signer.Signer.pet_cookies`` builds on it, and
+    a later issue puts it to work, signing pages' images with cookies per pet. The local edge
+    already verifies such cookies (``cdn.verification``).
+    """
     signature = sign(policy.encode(), credentials.private_key, credentials.algorithm)
     cookies = (
         {"CloudFront-Expires": str(canned_expires)}

@@ -1,4 +1,5 @@
-"""The admin of pets, photos, access and the CDN. Every write goes through the services; every
+"""The admin of pets, photos, access, the deletion outbox and the reconciliation runs (the
+CDN's keys and invalidations are in ``cdn.admin``). Every write goes through the services; every
 action on many objects runs in one transaction; everything is written to the audit trail."""
 
 from django.contrib import admin, messages
@@ -92,7 +93,7 @@ class PetAdmin(AuditedAdmin):
         return _thumb_preview(getattr(pet, "cover_thumb", None))
 
     def delete_model(self, request, obj) -> None:
-        pet_delete(pet=obj)  # its photos' objects go through the pipeline's deletion
+        pet_delete(pet=obj)  # its photos' objects go through the deletion outbox
 
     @transaction.atomic
     def delete_queryset(self, request, queryset) -> None:
@@ -167,8 +168,8 @@ class PhotoAdmin(AuditedAdmin):
 
 @admin.register(Rendition)
 class RenditionAdmin(AuditedAdmin):
-    """Read-only but for deletion, which goes through the pipeline: the stored object is
-    deleted and its CDN path invalidated."""
+    """Read-only but for deletion, which goes through ``renditions_delete``: the stored object
+    is deleted and its CDN path invalidated."""
 
     list_display = ("photo", "name", "width", "height", "bytes", "created_at")
     list_filter = ("name",)
@@ -256,7 +257,7 @@ class SetAsideFilter(admin.SimpleListFilter):
 @admin.register(PendingObjectDeletion)
 class PendingObjectDeletionAdmin(AuditedAdmin):
     """The deletion outbox: objects whose rows are gone, waiting for the beat task. Rows are
-    written by the pipeline only; a person can only make set-aside ones due again. Never
+    written by the services only; a person can only make set-aside ones due again. Never
     deleted here: that would leave a deleted photo's original (and its GPS) in storage."""
 
     list_display = ("key", "attempts", "short_error", "not_before", "set_aside_at", "created_at")

@@ -517,7 +517,8 @@ class UploadTicket(models.Model):
 
 class ReconciliationRun(models.Model):
     """One comparison of what storage holds with what the rows reference
-    (``images.reconciliation``): the latest is shown on the dashboard and in ``/metrics``."""
+    (``images.services.reconciliation``): the latest is shown on the dashboard and in
+    ``/metrics``."""
 
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -98,8 +98,9 @@ def expire_pending_photos() -> int:
 
 @shared_task(bind=True, max_retries=2, soft_time_limit=3000, time_limit=3300)
 def reconcile_storage(self) -> dict[str, int]:
-    """Beat, daily: compare storage with the rows (``images.reconciliation``). Its time limits
-    stay under the broker's redelivery window, so a long sweep is never started twice."""
+    """Beat, daily: compare storage with the rows (``images.services.reconciliation``). Its
+    time limits stay under the broker's redelivery window, so a long sweep is never started
+    twice."""
     try:
         run = storage_reconcile()  # records its own error on the run, then raises
     except STORAGE_ERRORS as exc:

@@ -261,8 +261,7 @@ CLOUDFRONT_ENDPOINT_URL = env_str("CLOUDFRONT_ENDPOINT_URL") or None
 # Revoked access ends at the CDN at most two windows later.
 CDN_SIGNING_WINDOW_SECONDS = env_int("CDN_SIGNING_WINDOW_SECONDS", 600, minimum=60, maximum=86400)
 SIGNING_KEY_MAX_AGE_DAYS = env_int("SIGNING_KEY_MAX_AGE_DAYS", 90, minimum=1)
-# The algorithm of newly generated keys: rsa-2048-sha1 (CloudFront's default), rsa-2048-sha256
-# or ecdsa-p256-sha256 (shorter signatures, faster to make).
+# The algorithm of newly generated keys; docs/architecture.md, "Key algorithms", lists them.
 SIGNING_KEY_ALGORITHM = env_str("SIGNING_KEY_ALGORITHM", "rsa-2048-sha1")
 if SIGNING_KEY_ALGORITHM not in ("rsa-2048-sha1", "rsa-2048-sha256", "ecdsa-p256-sha256"):
     raise ImproperlyConfigured(

@@ -39,8 +39,8 @@ def pet_update(*, pet: Pet, name: str, species: str, birthday: datetime.date | N
 
 @transaction.atomic
 def pet_delete(*, pet: Pet) -> None:
-    """Delete ``pet`` with its photos: their stored objects go through the photo pipeline's
-    deletion (a task deletes them; their CDN paths are queued for invalidation)."""
+    """Delete ``pet`` with its photos: their stored objects go through ``photos_delete`` (the
+    deletion outbox: a task deletes them; their CDN paths are queued for invalidation)."""
     photos_delete(photos=Photo.objects.filter(pet=pet))
     Pet.objects.filter(pk=pet.pk).delete()
 
