@@ -1,7 +1,11 @@
 import datetime
+import io
 
 import factory
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.utils import timezone
+from PIL import Image
 
 from accounts.models import User
 from cdn.models import SigningKey
@@ -114,12 +118,6 @@ def ready_photo(*, pet, uploader=None, caption: str = "", **fields) -> Photo:
 
 def store_renditions(photo: Photo, colour="#f08c00") -> None:
     """Write a real WebP of each rendition's size where its key says, so the edge serves it."""
-    import io
-
-    from django.core.files.base import ContentFile
-    from django.core.files.storage import default_storage
-    from PIL import Image
-
     for rendition in photo.renditions.all():
         buffer = io.BytesIO()
         Image.new("RGB", (rendition.width, rendition.height), colour).save(buffer, "WEBP")

@@ -2,7 +2,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import AuditEntry, User
-from tests.factories import PetFactory, UserFactory, ready_photo
+from tests.factories import PetFactory, PhotoFactory, UserFactory, ready_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -121,8 +121,6 @@ def test_the_audit_trail_is_read_only(admin_client):
 
 
 def test_a_users_page_shows_their_uploads_against_their_quota(admin_client, owner):
-    from tests.factories import PetFactory, PhotoFactory
-
     PhotoFactory(pet=PetFactory(), uploader=owner, size=3 * 1024 * 1024)
     owner.photo_quota = 50
     owner.save(update_fields=["photo_quota"])

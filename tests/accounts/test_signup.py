@@ -2,6 +2,7 @@ import re
 
 import pytest
 from django.contrib.messages import get_messages
+from django.test import Client
 
 from accounts.models import User
 from tests.factories import UserFactory
@@ -160,8 +161,6 @@ def test_it_sends_someone_logged_in_home(client, owner):
 
 @pytest.mark.django_db
 def test_it_requires_the_csrf_token():
-    from django.test import Client
-
     response = Client(enforce_csrf_checks=True).post(URL, form())
     assert response.status_code == 403
     assert not User.objects.exists()

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -26,8 +27,6 @@ pytestmark = pytest.mark.redis
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
     if shutil.which(CHROMIUM) is None:
         pytest.fail(f"{CHROMIUM} is missing; scripts/test installs Debian's chromium package")
     # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make

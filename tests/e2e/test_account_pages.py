@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from accounts.confirmation import Confirmation, confirmation_token
 from images.models import Pet
 from tests.factories import PASSWORD, UserFactory
 
@@ -75,8 +76,6 @@ def log_in(page, username: str) -> None:
 
 @pytest.mark.parametrize("screen", SCREENS)
 def test_the_pages_around_the_address_read_well(person, output_dir, screen):
-    from accounts.confirmation import Confirmation, confirmation_token
-
     owner = UserFactory(username="owner", email="")
     token = confirmation_token(Confirmation(user_id=owner.pk, email="o@example.com", was=""))
     page = person()

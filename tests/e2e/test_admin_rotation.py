@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cdn.models import SigningKey
-from tests.e2e.test_gallery_journey import log_in
+from tests.e2e.helpers import log_in
 from tests.factories import PetFactory, UserFactory, ready_photo, store_renditions
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]

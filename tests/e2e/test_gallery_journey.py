@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from PIL import Image, ImageDraw
 
 from cdn import edge
 from images.models import Photo
-from tests.factories import PASSWORD, UserFactory
+from images.services import uploads
+from tests.e2e.helpers import log_in
+from tests.factories import (
+    PASSWORD,
+    PetFactory,
+    PhotoFactory,
+    RenditionFactory,
+    UserFactory,
+    ready_photo,
+    store_renditions,
+)
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -21,14 +34,6 @@ def photo_file(tmp_path, name: str, colour: str) -> str:
     path = tmp_path / name
     image.save(path, "JPEG", quality=85)
     return str(path)
-
-
-def log_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url("**/")
 
 
 def loaded_images(page) -> list[int]:
@@ -139,8 +144,6 @@ def test_sign_up_upload_share_revoke_and_revisit(
 def test_a_refused_file_says_why_and_the_others_still_upload(
     person, live_server, celery_worker, signing_key, tmp_path
 ):
-    from tests.factories import PetFactory
-
     owner = UserFactory(username="dora")
     pet = PetFactory(owner=owner, name="Nib")
     page = person()
@@ -162,12 +165,7 @@ def test_a_refused_file_says_why_and_the_others_still_upload(
 def test_files_over_the_rate_wait_their_turn_and_then_upload(
     person, live_server, celery_worker, signing_key, tmp_path, settings, monkeypatch
 ):
-    import datetime
-
-    from tests.factories import PetFactory
-
     settings.UPLOAD_TICKETS_PER_MINUTE = 1
-    from images.services import uploads
 
     monkeypatch.setattr(uploads, "RATE_WINDOW", datetime.timedelta(seconds=3))  # a short minute
     owner = UserFactory(username="gus")
@@ -190,8 +188,6 @@ def test_files_over_the_rate_wait_their_turn_and_then_upload(
 def test_a_file_over_the_quota_says_what_to_do_on_its_row(
     person, live_server, celery_worker, signing_key, tmp_path
 ):
-    from tests.factories import PetFactory
-
     owner = UserFactory(username="hal")
     owner.photo_quota = 1
     owner.save(update_fields=["photo_quota"])
@@ -215,11 +211,6 @@ def test_a_file_over_the_quota_says_what_to_do_on_its_row(
 
 
 def test_a_processing_photo_turns_into_its_thumbnail_when_ready(person, signing_key):
-    from django.core.files.base import ContentFile
-    from django.core.files.storage import default_storage
-
-    from tests.factories import PetFactory, PhotoFactory, RenditionFactory
-
     owner = UserFactory(username="eve")
     pet = PetFactory(owner=owner, name="Moth")
     photo = PhotoFactory(pet=pet, state=Photo.State.PROCESSING)
@@ -243,8 +234,6 @@ def test_a_processing_photo_turns_into_its_thumbnail_when_ready(person, signing_
 
 
 def test_a_share_link_made_on_the_page_shows_the_gallery_to_a_visitor(person, signing_key):
-    from tests.factories import PetFactory, ready_photo, store_renditions
-
     owner = UserFactory(username="fay")
     pet = PetFactory(owner=owner, name="Tansy")
     store_renditions(ready_photo(pet=pet))

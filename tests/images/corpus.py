@@ -12,6 +12,7 @@ import zlib
 from dataclasses import dataclass
 
 from PIL import Image, ImageCms
+from pillow_heif import register_heif_opener
 
 GPS = {1: "N", 2: (51.0, 30.0, 12.5), 3: "W", 4: (0.0, 7.0, 39.0)}
 
@@ -70,8 +71,6 @@ def webp() -> bytes:
 
 
 def heic() -> bytes:
-    from pillow_heif import register_heif_opener
-
     register_heif_opener()
     buffer = io.BytesIO()
     Image.new("RGB", (320, 240), (240, 200, 10)).save(buffer, "HEIF", quality=90)

@@ -1,6 +1,7 @@
 """Faults, with the real parts: the broker down while an upload completes, the database
-restarting under a running worker. (A worker killed mid-job: test_worker.py. Storage errors
-retried then failed: test_tasks.py.)"""
+restarting under a running worker, storage failing for long, objects that cannot be deleted.
+(A worker killed mid-job: test_worker.py. Storage errors retried then failed, eagerly:
+test_tasks.py.)"""
 
 from __future__ import annotations
 
@@ -10,65 +11,33 @@ import subprocess
 import time
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.test import Client
 
-from images.models import Photo
+from images.models import PendingObjectDeletion, Photo
 from images.services.deletions import objects_queue_deletion
 from images.services.photos import (
     photos_requeue_stuck,
     photos_retry_failed,
     photos_send_unqueued,
 )
-from images.tasks import delete_pending_objects
-from tests.conftest import ROOT, WorkerProcess, free_port, wait_for_port
-from tests.factories import PetFactory, UserFactory
+from images.tasks import MAX_RETRIES, delete_pending_objects, process_photo
+from pettracker.celery import app
+from tests.factories import PetFactory, PhotoFactory, UserFactory
+from tests.fixtures.redis import RedisServer
+from tests.fixtures.workers import ROOT, WorkerProcess, point_celery_at
 from tests.images import corpus
-from tests.images.helpers import ask_ticket, complete, post_file, upload
-from tests.images.test_worker import settled
+from tests.images.helpers import ask_ticket, complete, post_file, settled, upload
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
-class RedisServer:
-    """A redis-server of this test's own, to stop and start again on the same port."""
-
-    def __init__(self, workdir):
-        self.port, self.workdir, self.process = free_port(), workdir, None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> RedisServer:
-        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
-        command += ["--dir", str(self.workdir), "--save", "", "--appendonly", "no"]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-        wait_for_port(self.port)
-        return self
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-
-def point_celery_at(url: str, settings) -> None:
-    from pettracker.celery import app
-
-    settings.CELERY_BROKER_URL = url
-    app.conf.broker_url = url
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
 @pytest.fixture
-def celery_worker_fast_retries(broker, worker_env, test_var_dir, transactional_db):
+def celery_worker_fast_retries(start_own_worker):
     """A real worker whose retries come at once (the waits themselves: test_tasks.py)."""
-    env = {**worker_env, "TASK_RETRY_BACKOFF_SECONDS": "0"}
-    worker = WorkerProcess(broker, env, test_var_dir / "worker-retries.log").start()
-    yield worker
-    worker.stop()
-    broker.control.purge()
+    return start_own_worker(TASK_RETRY_BACKOFF_SECONDS="0")
 
 
 @pytest.fixture
@@ -101,10 +70,9 @@ def test_completing_while_the_broker_is_down_succeeds_and_beat_finishes_the_phot
     assert Photo.objects.get(pk=ticket["photo"]).unqueued_since is not None  # remembered
 
     own_broker.start()  # Redis is back (empty: the message was never sent)
-    from pettracker.celery import app
 
     env = {**worker_env, "CELERY_BROKER_URL": own_broker.url}
-    worker = WorkerProcess(app, env, test_var_dir / "worker-outage.log").start()
+    worker = WorkerProcess(app, env, test_var_dir / "worker-outage.log", name="outage").start()
     try:
         # Beat's next tick, long before the stuck threshold (600 s) would find it.
         assert photos_requeue_stuck() == 0
@@ -118,7 +86,7 @@ def test_completing_while_the_broker_is_down_succeeds_and_beat_finishes_the_phot
     not os.environ.get("PETTRACKER_TEST_PG_RESTART"),
     reason="needs the PostgreSQL run of scripts/test, which can restart its cluster",
 )
-def test_the_database_restarting_under_a_running_worker_loses_no_photo(celery_worker):
+def test_the_database_restarting_under_a_running_worker_loses_no_photo(own_celery_worker):
     owner = UserFactory(username="restart-owner")
     pet = PetFactory(owner=owner)
     client = Client()
@@ -132,15 +100,12 @@ def test_the_database_restarting_under_a_running_worker_loses_no_photo(celery_wo
     client.force_login(owner)
     second = upload(client, pet, corpus.png())
     assert settled([second])[second].state == Photo.State.READY
-    assert celery_worker.alive()
+    assert own_celery_worker.alive()
 
 
 def test_storage_that_keeps_failing_ends_the_photo_failed_with_a_reason(
     celery_worker_fast_retries, test_var_dir
 ):
-    from images.tasks import MAX_RETRIES, process_photo
-    from tests.factories import PhotoFactory
-
     photo = PhotoFactory(state=Photo.State.PROCESSING, original_key="originals/1/2026/01/bad.jpg")
     # A folder where the file should be: every read fails with an OSError, as a broken
     # mount or a storage outage would.
@@ -179,11 +144,6 @@ def immutable():
 def test_an_undeletable_object_holds_back_no_other_deletion_on_a_real_worker(
     celery_worker, immutable
 ):
-    from django.core.files.base import ContentFile
-    from django.core.files.storage import default_storage
-
-    from images.models import PendingObjectDeletion
-
     keys = [f"originals/9/2026/11/{n:02}.jpg" for n in range(24)]
     for key in keys:
         default_storage.save(key, ContentFile(b"GPS"))

@@ -20,8 +20,8 @@ from images.models import PendingObjectDeletion, Photo
 from images.pure.upload_tickets import UPLOAD_LANDING_GRACE
 from images.services.deletions import objects_delete_pending
 from images.services.photos import photo_process, photo_reprocess
-from tests.conftest import CREDENTIALS
 from tests.factories import PetFactory, UserFactory
+from tests.fixtures.aws import CREDENTIALS
 from tests.images import corpus
 from tests.images.helpers import ask_ticket, complete, using_s3_bucket
 
@@ -41,6 +41,12 @@ def s3(moto_endpoint, monkeypatch, settings, worker_env):
             AWS_S3_REGION_NAME="us-east-1",
         )
         yield client
+
+
+@pytest.fixture
+def s3_worker(s3, start_own_worker):
+    """A worker of this test's own: it stores in the bucket (``s3`` set its environment)."""
+    return start_own_worker()
 
 
 def keys_in(client) -> set[str]:
@@ -80,7 +86,7 @@ def test_the_ticket_is_a_presigned_post_for_exactly_one_key(s3, pet, owner):
     assert {"key": fields["key"]} in conditions
 
 
-def test_upload_process_and_delete_through_s3(s3, celery_worker):
+def test_upload_process_and_delete_through_s3(s3, s3_worker):
     owner = UserFactory(username="s3-owner")
     pet = PetFactory(owner=owner)
     client = Client()

@@ -15,6 +15,7 @@ def test_it_refuses_to_run_without_debug(settings):
     assert not User.objects.exists()
 
 
+@pytest.mark.slow  # draws the demo photos: about a second
 def test_it_makes_an_owner_a_friend_and_a_stranger_with_printed_passwords(settings, capsys):
     settings.DEBUG = True
     call_command("seed_demo")
@@ -29,6 +30,7 @@ def test_it_makes_an_owner_a_friend_and_a_stranger_with_printed_passwords(settin
     assert not Pet.objects.visible_to(sam).exclude(owner=sam).exists()
 
 
+@pytest.mark.slow  # draws the demo photos: about a second
 def test_its_photos_are_real_images_stored_under_their_keys(settings):
     settings.DEBUG = True
     call_command("seed_demo")
@@ -37,6 +39,7 @@ def test_its_photos_are_real_images_stored_under_their_keys(settings):
         assert stored.read(3) == b"\xff\xd8\xff"  # a JPEG
 
 
+@pytest.mark.slow  # draws the demo photos: about a second
 def test_running_it_twice_adds_nothing_and_keeps_the_logins_working(settings):
     settings.DEBUG = True
     call_command("seed_demo")

@@ -3,11 +3,9 @@ and deletions that leave no empty directories behind."""
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import shutil
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +14,9 @@ import pytest
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage, storages
 from django.core.files.uploadedfile import TemporaryUploadedFile
+
+from images.storage import PhotoFileSystemStorage
+from tests.images.helpers import directories_under, files_under, tmpfs, use_location
 
 KEY = "originals/7/2026/05/0b6d1c2e-55e4-4d6a-9a53-2b1f0c2d9e10.jpg"
 RENDITION = (
@@ -26,15 +27,6 @@ RENDITION = (
 
 def media(settings) -> Path:
     return Path(settings.STORAGES["default"]["OPTIONS"]["location"])
-
-
-def files_under(root: Path) -> list[str]:
-    """Every file under ``root`` (hidden ones included), relative to it."""
-    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if not path.is_dir())
-
-
-def directories_under(root: Path) -> list[str]:
-    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_dir())
 
 
 class FailingContent(File):
@@ -60,43 +52,10 @@ class FailingContent(File):
         pass
 
 
-@contextlib.contextmanager
-def tmpfs(path: Path, *, size: str, read_only: bool = False) -> Iterator[Path]:
-    """A small tmpfs mounted at ``path``: a disk that really fills up, or really is read-only.
-    Skips the test where mounting is not allowed."""
-    path.mkdir(parents=True, exist_ok=True)
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("mounting a tmpfs needs root")
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(path)],
-        capture_output=True,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
-        if read_only:
-            subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True)
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
-
-
-def use_location(settings, location: Path) -> None:
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            **settings.STORAGES["default"],
-            "OPTIONS": {"location": str(location), "allow_overwrite": True},
-        },
-    }
-
-
 # --- Atomic saves --------------------------------------------------------------------------
 
 
 def test_the_local_storage_is_the_atomic_one(settings):
-    from images.storage import PhotoFileSystemStorage
-
     assert isinstance(default_storage, PhotoFileSystemStorage)
 
 
@@ -140,6 +99,7 @@ def test_a_read_only_disk_raises_and_stores_nothing(settings, tmp_path):
         assert files_under(disk) == []
 
 
+@pytest.mark.slow  # 150 rewrites under four readers: over a second
 def test_readers_never_see_a_short_or_empty_file_while_it_is_written_again(settings):
     versions = [bytes([65 + n]) * (150_000 + 70_000 * n) for n in range(3)]
     default_storage.save(KEY, ContentFile(versions[0]))

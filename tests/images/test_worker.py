@@ -6,39 +6,21 @@ import datetime
 import io
 import os
 import signal
-import time
 
 import pytest
 import requests
 from django.test import Client
 from PIL import Image
 
+from cdn.models import Invalidation, PendingInvalidation, SigningKey
+from cdn.tasks import maintain_signing_keys, submit_invalidations
 from images.models import Photo
 from images.services.photos import photos_requeue_stuck
 from tests.factories import PASSWORD, PetFactory, UserFactory
 from tests.images import corpus
-from tests.images.helpers import upload
+from tests.images.helpers import settled, upload, wait_for
 
 pytestmark = pytest.mark.redis
-FINAL = (Photo.State.READY, Photo.State.FAILED)
-
-
-def wait_for(predicate, timeout: float = 60.0, every: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(every)
-    pytest.fail(f"gave up after {timeout} s waiting for {predicate.__name__}")
-
-
-def settled(photo_ids, timeout: float = 60.0) -> dict[str, Photo]:
-    def all_final():
-        photos = {str(p.pk): p for p in Photo.objects.filter(pk__in=photo_ids)}
-        return photos if all(p.state in FINAL for p in photos.values()) else None
-
-    return wait_for(all_final, timeout)
 
 
 class Browser:
@@ -144,41 +126,38 @@ def slow_photo() -> bytes:
     return buffer.getvalue()
 
 
-def test_a_pool_process_killed_mid_job_does_not_lose_the_photo(celery_worker):
+def test_a_pool_process_killed_mid_job_does_not_lose_the_photo(own_celery_worker):
     owner = UserFactory(username="kill-owner")
     client = Client()
     client.force_login(owner)
     photo_id = upload(client, PetFactory(owner=owner), slow_photo(), "image/png")
 
     wait_for(lambda: Photo.objects.filter(pk=photo_id, attempts__gte=1).exists(), every=0.01)
-    for child in celery_worker.children():
+    for child in own_celery_worker.children():
         os.kill(child, signal.SIGKILL)  # the pool process that runs the job dies
 
     photo = settled([photo_id])[photo_id]
     assert photo.state == Photo.State.READY
     assert photo.attempts >= 2  # it ran again
-    assert celery_worker.alive()
+    assert own_celery_worker.alive()
 
 
-def test_a_whole_worker_killed_mid_job_is_finished_by_the_next_worker(celery_worker):
+def test_a_whole_worker_killed_mid_job_is_finished_by_the_next_worker(own_celery_worker):
     owner = UserFactory(username="crash-owner")
     client = Client()
     client.force_login(owner)
     photo_id = upload(client, PetFactory(owner=owner), slow_photo(), "image/png")
 
     wait_for(lambda: Photo.objects.filter(pk=photo_id, attempts__gte=1).exists(), every=0.01)
-    celery_worker.kill()  # the machine dies: the message stays unacknowledged in redis
+    own_celery_worker.kill()  # the machine dies: the message stays unacknowledged in redis
     assert Photo.objects.get(pk=photo_id).state == Photo.State.PROCESSING
 
-    celery_worker.start()
+    own_celery_worker.start()
     assert photos_requeue_stuck(older_than=datetime.timedelta(0)) == 1  # what beat does
     assert settled([photo_id])[photo_id].state == Photo.State.READY
 
 
 def test_the_cdn_tasks_run_on_a_real_worker(celery_worker, signing_key):
-    from cdn.models import Invalidation, PendingInvalidation, SigningKey
-    from cdn.tasks import maintain_signing_keys, submit_invalidations
-
     owner = UserFactory(username="cdn-owner")
     client = Client()
     client.force_login(owner)

@@ -132,6 +132,7 @@ def test_every_registered_model_and_action_is_exercised_below():
     assert {label for label, _ in ACTIONS} == set(TARGETS)
 
 
+@pytest.mark.slow  # every action of every model admin: 10 s in all
 @pytest.mark.parametrize(("label", "action"), ACTIONS)
 def test_staff_who_may_only_view_can_run_no_action(label, action):
     client = staff_client("viewer")
@@ -142,6 +143,7 @@ def test_staff_who_may_only_view_can_run_no_action(label, action):
     assert database_state() == before
 
 
+@pytest.mark.slow  # every action of every model admin, twice: 12 s in all
 @pytest.mark.parametrize(("label", "action"), ACTIONS)
 def test_staff_with_the_permissions_run_what_a_superuser_runs(label, action):
     results = {}
@@ -252,6 +254,7 @@ def test_lists_still_filter_on_ordinary_fields(admin_client):
     assert len(links.context["cl"].result_list) == 1
 
 
+@pytest.mark.slow  # every action of every model admin, five ids each: 12 s in all
 @pytest.mark.parametrize(("label", "action"), ACTIONS)
 @pytest.mark.parametrize(
     "selected",

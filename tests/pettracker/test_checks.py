@@ -9,6 +9,7 @@ import json
 import stat
 
 import pytest
+from cryptography.fernet import Fernet
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -20,7 +21,7 @@ from images.pure.upload_tickets import SIGNATURE_FIELD, SIGNATURE_SALT
 from pettracker.checks import check_no_published_secrets, is_loopback
 from pettracker.defaults import PUBLISHED_ENCRYPTION_KEYS, PUBLISHED_SECRET_KEYS
 from pettracker.management.commands.runserver import refuse_published_defaults
-from tests.pettracker.test_settings import PRODUCTION, load_settings
+from tests.pettracker.helpers import PRODUCTION, load_settings
 
 PUBLISHED = next(iter(PUBLISHED_SECRET_KEYS))
 EVERYWHERE = "0.0.0.0"  # noqa: S104  (what a person types to be reached from a phone)
@@ -32,6 +33,7 @@ def demo_data(settings):
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
 
+@pytest.mark.slow  # loads the settings in a fresh interpreter
 def test_a_local_run_makes_its_own_secrets_and_keeps_them(tmp_path):
     expression = "s.SECRET_KEY, s.SIGNING_KEY_ENCRYPTION_KEYS[0]"
     first = load_settings({"VAR_DIR": str(tmp_path)}, expression)
@@ -44,6 +46,7 @@ def test_a_local_run_makes_its_own_secrets_and_keeps_them(tmp_path):
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600
 
 
+@pytest.mark.slow  # loads the settings in a fresh interpreter
 def test_the_encryption_key_is_not_derived_from_the_secret_key(tmp_path):
     result = load_settings(
         {"VAR_DIR": str(tmp_path), "SECRET_KEY": PUBLISHED}, "s.SIGNING_KEY_ENCRYPTION_KEYS"
@@ -52,6 +55,7 @@ def test_the_encryption_key_is_not_derived_from_the_secret_key(tmp_path):
     assert not PUBLISHED_ENCRYPTION_KEYS & set(eval(result.stdout))  # noqa: S307
 
 
+@pytest.mark.slow  # loads the settings in a fresh interpreter
 def test_production_refuses_the_published_secret_key():
     result = load_settings({**PRODUCTION, "SECRET_KEY": PUBLISHED}, "s.SECRET_KEY")
     assert result.returncode != 0
@@ -87,8 +91,6 @@ def test_an_upload_policy_forged_with_the_published_key_is_refused(client):
 
 
 def test_a_private_key_encrypted_under_the_published_key_cannot_be_opened():
-    from cryptography.fernet import Fernet
-
     token = Fernet(next(iter(PUBLISHED_ENCRYPTION_KEYS))).encrypt(b"-----BEGIN PRIVATE KEY-----")
     with pytest.raises(UndecryptableKey):
         decrypt_private_key(token.decode())
@@ -117,12 +119,14 @@ def test_loopback_addresses_are_told_apart(address, loopback):
 
 
 @pytest.mark.django_db
+@pytest.mark.slow  # seed_demo draws the demo photos: about a second
 def test_the_server_refuses_a_public_address_while_demo_passwords_work(demo_data):
     with pytest.raises(CommandError, match="demo accounts frank, olivia, sam"):
         refuse_published_defaults(EVERYWHERE)
 
 
 @pytest.mark.django_db
+@pytest.mark.slow  # seed_demo draws the demo photos: about a second
 def test_the_server_listens_anywhere_once_the_demo_passwords_are_new(demo_data, capsys):
     call_command("seed_demo", "--new-passwords")
     assert "pettracker-demo" not in capsys.readouterr().out
@@ -130,6 +134,7 @@ def test_the_server_listens_anywhere_once_the_demo_passwords_are_new(demo_data, 
 
 
 @pytest.mark.django_db
+@pytest.mark.slow  # seed_demo draws the demo photos: about a second
 def test_runserver_checks_a_public_address_before_serving(demo_data, monkeypatch):
     served = []
     monkeypatch.setattr(

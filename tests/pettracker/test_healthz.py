@@ -1,6 +1,6 @@
 import pytest
 
-from tests.conftest import free_port
+from tests.fixtures.redis import free_port
 
 
 @pytest.mark.django_db

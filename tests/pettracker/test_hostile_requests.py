@@ -65,8 +65,10 @@ from cdn.signer import forget_active_key, get_signer
 from cdn.signing import load_private_key
 from images.services.sharing import share_link_create, share_link_revoke
 from images.services.uploads import photo_create_upload
-from tests.conftest import private_key_pem
 from tests.factories import PetFactory, PhotoFactory, ShareFactory, UserFactory, ready_photo
+from tests.fixtures.keys import private_key_pem
+
+pytestmark = pytest.mark.slow  # every route, many requests each: about half a minute
 
 # Requests per route: most where there is most to reach (a form to post, the API, uploads,
 # the edge), fewer in the admin (Django's code, one shape repeated for every model). The
@@ -253,7 +255,7 @@ def _make_world() -> World:
 
 
 def _active_signing_key() -> SigningKey:
-    """As tests/conftest.py's ``make_signing_key`` makes one (a fixture of each test)."""
+    """As tests/fixtures/keys.py's ``make_signing_key`` makes one (a fixture of each test)."""
     pem = private_key_pem()
     now = timezone.now()
     return SigningKey.objects.create(
@@ -584,8 +586,8 @@ class Junk:
     def assemble(self, *, path, query, signed, body, headers, **rest) -> HostileRequest:
         """A request from its parts: a signed query where one exists for the path, when
         drawn; a numeric Content-Length never above the body's length, since the test client
-        cannot send a body shorter than it claims (tests/images/test_api.py covers the upload
-        endpoint's refusal of a claim over the limit)."""
+        cannot send a body shorter than it claims (tests/images/views/test_api.py covers the
+        upload endpoint's refusal of a claim over the limit)."""
         signature = self.world.signed.get(path.removeprefix(f"{django_settings.CDN_BASE_URL}/"))
         if signed and signature:
             query = "&".join(filter(None, [signature, query]))

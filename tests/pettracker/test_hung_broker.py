@@ -23,12 +23,13 @@ from django.test import Client
 from kombu import Connection, Consumer, Queue
 
 from images.models import Photo
+from pettracker.celery import app
+from tests.fixtures.workers import point_celery_at
 from tests.images import corpus
-from tests.images.helpers import ask_ticket, complete, post_file, upload
-from tests.images.test_faults import point_celery_at
-from tests.images.test_worker import settled
+from tests.images.helpers import ask_ticket, complete, post_file, settled, upload
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Each test waits out a budget of seconds, or idles past socket timeouts.
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 COMPLETE_BUDGET = 3.0  # seconds: POST /api/photos/<id>/complete
 HEALTHZ_BUDGET = 2.0  # /healthz, as a load balancer's check waits
@@ -87,8 +88,6 @@ class HungBroker:
 @pytest.fixture
 def hung_broker(settings):
     """The Celery app, the health check and the metrics counters pointed at a hung broker."""
-    from pettracker.celery import app
-
     previous = app.conf.broker_url
     server = HungBroker()
     point_celery_at(server.url, settings)

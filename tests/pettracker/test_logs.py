@@ -1,9 +1,15 @@
+import datetime
+import io
 import json
 import logging
 
 import pytest
 
+from images.models import ShareLink
+from images.services.sharing import share_link_create
+from images.tasks import requeue_stuck_photos
 from pettracker.logs import JsonFormatter
+from tests.factories import PetFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -51,8 +57,6 @@ def test_the_logged_in_user_is_named_by_id(client, owner, caplog):
 
 
 def test_each_task_is_one_line_with_its_id_and_state(caplog, eager_celery):
-    from images.tasks import requeue_stuck_photos
-
     caplog.set_level(logging.INFO, logger="pettracker.task")
     result = requeue_stuck_photos.apply()
     (line,) = [r for r in caplog.records if r.name == "pettracker.task"]
@@ -67,8 +71,6 @@ def test_each_task_is_one_line_with_its_id_and_state(caplog, eager_celery):
 @pytest.fixture
 def console():
     """What the configured console handler writes, as text."""
-    import io
-
     (handler,) = [h for h in logging.getLogger().handlers if h.get_name() == "console"]
     stream = io.StringIO()
     previous = handler.setStream(stream)
@@ -78,11 +80,6 @@ def console():
 
 @pytest.fixture
 def link_token(owner):
-    import datetime
-
-    from images.services.sharing import share_link_create
-    from tests.factories import PetFactory
-
     _, token = share_link_create(
         pet=PetFactory(owner=owner), created_by=owner, lifetime=datetime.timedelta(days=1)
     )
@@ -96,8 +93,6 @@ def test_a_share_links_token_is_not_logged_when_it_opens(client, console, link_t
 
 
 def test_a_share_links_token_is_not_logged_when_refused(client, console, link_token):
-    from images.models import ShareLink
-
     ShareLink.objects.update(revoked_at="2026-01-01T00:00:00Z")
     assert client.get(f"/s/{link_token}/").status_code == 404  # Django logs "Not Found: ..."
     assert client.get(f"/s/{link_token}x/").status_code == 404
@@ -141,8 +136,6 @@ def test_a_token_in_a_path_that_resolves_nowhere_is_redacted(client, console, li
 
 
 def test_json_lines_carry_no_request_object(client, link_token, signing_key):
-    import io
-
     (handler,) = [h for h in logging.getLogger().handlers if h.get_name() == "console"]
     stream, formatter = io.StringIO(), handler.formatter
     previous = handler.setStream(stream)

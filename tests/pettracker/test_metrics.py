@@ -1,10 +1,16 @@
+import datetime
+import re
+
 import pytest
 import redis
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils import timezone
 
 from cdn.signer import get_signer
+from images.models import PendingObjectDeletion, Photo, ReconciliationRun
 from pettracker import metrics
+from tests.factories import PhotoFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.redis]
 KEY = "renditions/11111111-1111-4111-8111-111111111111/p/thumb-ab.webp"
@@ -43,8 +49,6 @@ def test_the_metrics_page_needs_the_token_or_staff(client, counting, settings, o
 
 
 def test_the_page_is_prometheus_text_with_counters_and_gauges(admin_client, counting, monkeypatch):
-    from tests.factories import PhotoFactory
-
     metrics.increment("renditions_made", 3)
     PhotoFactory(state="ready")
     monkeypatch.setattr("pettracker.views.queue_depth", lambda: 4)
@@ -72,14 +76,6 @@ def test_an_unknown_counter_is_a_bug_caught_at_once():
 
 
 def test_the_storage_and_outbox_gauges(admin_client, monkeypatch):
-    import datetime
-    import re
-
-    from django.utils import timezone
-
-    from images.models import PendingObjectDeletion, Photo, ReconciliationRun
-    from tests.factories import PhotoFactory
-
     monkeypatch.setattr("pettracker.views.queue_depth", lambda: 0)
     finished = timezone.now() - datetime.timedelta(hours=1)
     ReconciliationRun.objects.create(

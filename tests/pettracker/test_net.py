@@ -8,7 +8,7 @@ import pytest
 from django.test import Client, RequestFactory
 
 from accounts.models import AuditEntry
-from pettracker.net import client_ip
+from pettracker.net import OriginGuardMiddleware, client_ip
 from tests.factories import PASSWORD, UserFactory
 
 LOGIN = "/accounts/login/"
@@ -120,8 +120,6 @@ def test_the_audit_trail_records_the_address_cloudfront_saw(behind_cloudfront):
 
 @pytest.mark.django_db
 def test_the_origin_secret_is_not_left_for_error_reports(behind_cloudfront, rf):
-    from pettracker.net import OriginGuardMiddleware
-
     seen = {}
     guard = OriginGuardMiddleware(lambda request: seen.update(request.META) or "ok")
     guard(rf.get("/", **through_cloudfront()))

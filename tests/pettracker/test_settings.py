@@ -1,38 +1,16 @@
 """Settings are loaded in a fresh interpreter per case, exactly as a deployment would."""
 
 import os
+import secrets
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.pettracker.helpers import PRODUCTION, ROOT, load_settings
 
-PRODUCTION = {
-    "DEBUG": "false",
-    "SECRET_KEY": "x" * 64,
-    "ALLOWED_HOSTS": "pets.example.com",
-    "SIGNING_KEY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-    "DATABASE_URL": "postgres://pets:secret@db.internal:5432/pettracker",
-    "CELERY_BROKER_URL": "redis://broker.internal:6379/0",
-    "AWS_STORAGE_BUCKET_NAME": "pettracker-images",
-    "CDN_BASE_URL": "https://cdn.pets.example.com",
-}
-
-
-def load_settings(env: dict[str, str], expression: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k != "VAR_DIR"}
-    code = f"import pettracker.settings as s; print({expression})"
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+pytestmark = pytest.mark.slow  # each test starts the product in a fresh interpreter
 
 
 def test_production_is_switched_on_by_environment_variables_alone():
@@ -84,8 +62,6 @@ def test_production_settings_fail_loudly_on_a_missing_or_bad_value(change, messa
 
 
 def test_production_settings_pass_the_deploy_check_without_a_warning():
-    import secrets
-
     env = {**PRODUCTION, "SECRET_KEY": secrets.token_urlsafe(64)}
     clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k != "VAR_DIR"}
     result = subprocess.run(

@@ -4,7 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cdn.signer import get_signer
+from cdn.models import SigningKey
+from cdn.signer import forget_active_key, get_signer
 from images.models import Photo
 from images.views.common import PAGE_SIZE
 from tests.factories import PhotoFactory, ready_photo
@@ -101,9 +102,6 @@ def test_an_empty_gallery_invites_an_upload(client, owner, friend, pet):
 
 
 def test_without_a_signing_key_the_page_says_what_to_do(client, owner, pet, photo, signing_key):
-    from cdn.models import SigningKey
-    from cdn.signer import forget_active_key
-
     SigningKey.objects.filter(pk=signing_key.pk).update(state=SigningKey.State.RETIRED)
     forget_active_key()
     response = gallery(client, owner, pet)

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from images.models import Pet, Photo, Share
+from tests.factories import ready_photo
 
 pytestmark = pytest.mark.django_db
 GOOD = {"filename": "walk.jpg", "content_type": "image/jpeg", "size": 1000}
@@ -117,8 +118,6 @@ def test_an_invitation_at_its_limits_is_refused(owner_client, pet, who):
 
 
 def test_a_caption_with_a_null_byte_is_refused(owner_client, pet):
-    from tests.factories import ready_photo
-
     photo = ready_photo(pet=pet)
     response = owner_client.post(f"/photos/{photo.pk}/", {"caption": "hi\x00"})
     assert response.status_code == 400

@@ -6,6 +6,7 @@ something they do see but may not do; anonymous visitors are sent to log in."""
 import pytest
 
 from images.models import Photo
+from tests.factories import PhotoFactory, ready_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -63,8 +64,6 @@ def test_every_action_answers_each_actor_as_it_must(actors, pet, photo, action, 
 
 
 def test_a_contributor_deletes_their_own_upload_but_not_others(actors, pet, contributor, photo):
-    from tests.factories import ready_photo
-
     theirs = ready_photo(pet=pet, uploader=contributor)
     assert actors["contributor"].post(f"/photos/{theirs.pk}/delete/").status_code == 302
     assert not Photo.objects.filter(pk=theirs.pk).exists()
@@ -102,8 +101,6 @@ def test_a_link_never_reaches_the_originals_or_the_photo_pages(client, link_toke
 
 
 def test_a_link_shows_only_ready_photos(client, pet, link_token, photo):
-    from tests.factories import PhotoFactory
-
     processing = PhotoFactory(pet=pet, state=Photo.State.PROCESSING)
     response = client.get(f"/s/{link_token}/")
     assert [t.photo for t in response.context["tiles"]] == [photo]

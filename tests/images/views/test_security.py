@@ -5,6 +5,8 @@ import re
 import pytest
 from django.test import Client
 
+from pettracker.settings import _origin
+
 pytestmark = pytest.mark.django_db
 # A script without src, a style attribute or a style element.
 INLINE = re.compile(r"<script(?![^>]*\bsrc=)|\sstyle=|<style")
@@ -21,8 +23,6 @@ def test_pages_forbid_inline_scripts_and_styles_and_allow_the_cdn(client, owner,
 
 
 def test_a_cdn_elsewhere_is_named_by_its_origin():
-    from pettracker.settings import _origin
-
     assert _origin("https://cdn.pets.example.com/photos") == ["https://cdn.pets.example.com"]
     assert _origin("/cdn") == []  # the local edge: 'self' already covers it
 

@@ -1,7 +1,7 @@
 import pytest
 
 from images.models import Share, ShareLink
-from tests.factories import UserFactory
+from tests.factories import PetFactory, ShareFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -87,8 +87,6 @@ def test_an_unknown_role_is_refused(sharing, pet, friend):
 
 
 def test_another_pets_share_cannot_be_touched_from_this_page(sharing, friend):
-    from tests.factories import PetFactory, ShareFactory
-
     elsewhere = ShareFactory(pet=PetFactory(owner=friend))
     assert sharing(action="revoke", share=elsewhere.pk).status_code == 404
     assert Share.objects.filter(pk=elsewhere.pk).exists()

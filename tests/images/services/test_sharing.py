@@ -1,30 +1,22 @@
+"""The sharing services: shares with people (granted, changed, revoked) and share links
+(only their token's hash stored, revoked once)."""
+
 import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from images.models import Pet, Photo, Share, ShareLink, hash_share_token
-from images.services.pets import pet_create, pet_set_cover
+from images.models import Pet, Share, ShareLink, hash_share_token
+from images.services.pets import pet_create
 from images.services.sharing import (
     share_grant,
     share_link_create,
     share_link_revoke,
     share_revoke,
 )
-from tests.factories import PetFactory, PhotoFactory, ready_photo
 
 pytestmark = pytest.mark.django_db
-
-
-def test_pet_create_trims_the_name_and_refuses_an_empty_one(owner):
-    pet = pet_create(owner=owner, name="  Biscuit ", species=Pet.Species.DOG)
-    assert pet.name == "Biscuit"
-    with pytest.raises(ValidationError, match="This field cannot be blank"):
-        pet_create(owner=owner, name="   ")
-    with pytest.raises(ValidationError, match="is not a valid choice"):
-        pet_create(owner=owner, name="Smaug", species="dragon")
-    assert Pet.objects.count() == 1
 
 
 def test_share_grant_creates_then_changes_the_role_in_one_row(owner, friend):
@@ -79,12 +71,3 @@ def test_share_link_revoke_keeps_the_first_revocation_time(pet, owner):
     link.refresh_from_db()
     assert link.revoked_at == first
     assert not ShareLink.objects.active().exists()
-
-
-def test_a_cover_must_be_a_ready_photo_of_the_same_pet(pet):
-    with pytest.raises(ValidationError, match="ready photos can be its cover"):
-        pet_set_cover(pet=pet, photo=ready_photo(pet=PetFactory()))
-    with pytest.raises(ValidationError):
-        pet_set_cover(pet=pet, photo=PhotoFactory(pet=pet, state=Photo.State.FAILED, error="x"))
-    photo = ready_photo(pet=pet)
-    assert pet_set_cover(pet=pet, photo=photo).cover_photo == photo

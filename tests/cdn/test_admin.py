@@ -9,8 +9,8 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import AuditEntry
-from cdn.models import SigningKey
-from tests.factories import UserFactory
+from cdn.models import Invalidation, SigningKey
+from tests.factories import SigningKeyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 State = SigningKey.State
@@ -224,3 +224,32 @@ def test_every_step_done_or_refused_is_audited_with_who_and_where(
     assert done.target_id == str(key.pk)
     assert refused.action == "signing_key.publish"
     assert "Only a new key can be published" in refused.details["refused"]
+
+
+# --- The key list, and the invalidations ----------------------------------------------------------
+
+
+def test_staff_without_model_permissions_are_refused(client):
+    client.force_login(UserFactory(is_staff=True))
+    assert client.get("/admin/cdn/signingkey/").status_code == 403
+
+
+def test_the_key_page_never_shows_the_private_key(admin_client):
+    key = SigningKeyFactory(encrypted_private_key="gAAAA-the-encrypted-private-key")
+    response = admin_client.get(f"/admin/cdn/signingkey/{key.pk}/change/")
+    assert response.status_code == 200
+    assert b"gAAAA-the-encrypted-private-key" not in response.content
+
+
+def test_the_invalidations_list_shows_the_months_paths_against_the_free_thousand(admin_client):
+    Invalidation.objects.create(paths=["/a", "/b"], path_count=2, submitted_at=timezone.now())
+    response = admin_client.get("/admin/cdn/invalidation/")
+    assert response.status_code == 200
+    assert "2 of the 1,000 free paths used this month" in response.content.decode()
+
+
+def test_invalidations_show_their_first_paths(admin_client):
+    paths = [f"/renditions/p/{i}.webp" for i in range(5)]
+    Invalidation.objects.create(paths=paths, path_count=5)
+    html = admin_client.get("/admin/cdn/invalidation/").content.decode()
+    assert "/renditions/p/0.webp, /renditions/p/1.webp, /renditions/p/2.webp and 2 more" in html

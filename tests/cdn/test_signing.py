@@ -5,6 +5,7 @@ from botocore.signers import CloudFrontSigner
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
+from cdn.signer import Signer
 from cdn.signing import (
     Credentials,
     HashAlgorithm,
@@ -16,7 +17,7 @@ from cdn.signing import (
     url_b64decode,
     url_b64encode,
 )
-from tests.conftest import private_key_pem
+from tests.fixtures.keys import private_key_pem
 
 URL = "https://d111111abcdef8.cloudfront.net/renditions/pet/photo/thumb-abc.webp"
 EXPIRES = datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
@@ -116,8 +117,6 @@ def test_canned_cookies_carry_expires_and_sha256_cookies_say_so(rsa_key):
 
 def test_the_apps_signer_makes_botocores_urls_too(rsa_key):
     """What galleries and downloads really use, not only the building blocks above."""
-    from cdn.signer import Signer
-
     now = 1_899_999_600.0
     signer = Signer(
         base_url="https://d111111abcdef8.cloudfront.net",

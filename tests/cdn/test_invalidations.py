@@ -117,16 +117,3 @@ def test_the_months_path_count_is_what_was_submitted_this_month(cloudfront):
     Invalidation.objects.create(path_count=900, submitted_at=last_month)
     assert Invalidation.objects.paths_in_month() == 3
     assert Invalidation.objects.paths_in_month(last_month) == 900
-
-
-def test_deleting_a_photo_queues_its_paths(db):
-    from images.services.photos import photo_delete
-    from tests.factories import PhotoFactory, RenditionFactory
-
-    photo = PhotoFactory()
-    rendition = RenditionFactory(photo=photo)
-    photo_delete(photo=photo)
-    assert set(PendingInvalidation.objects.values_list("path", flat=True)) == {
-        f"/{photo.original_key}",
-        f"/{rendition.key}",
-    }

@@ -4,8 +4,16 @@ import pytest
 from django.utils import timezone
 
 from cdn.models import Invalidation
-from images.models import Photo, Rendition
-from pettracker.dashboard import dashboard_figures, queue_depth
+from images.models import PendingObjectDeletion, Photo, ReconciliationRun, Rendition
+from images.tasks import process_photo
+from pettracker.celery import app
+from pettracker.dashboard import (
+    dashboard_figures,
+    deletion_outbox,
+    last_reconciliation,
+    photos_held_up,
+    queue_depth,
+)
 from tests.factories import PhotoFactory, RenditionFactory
 
 pytestmark = pytest.mark.django_db
@@ -47,8 +55,6 @@ def test_the_figures_of_known_data(known_data, settings):
 
 @pytest.mark.redis
 def test_the_queue_depth_is_read_from_the_broker(broker):
-    from images.tasks import process_photo
-
     broker.control.purge()
     for _ in range(3):
         process_photo.delay("00000000-0000-0000-0000-000000000000")
@@ -63,8 +69,6 @@ def test_an_empty_queue_has_no_job_waiting(broker):
 
 
 def test_a_broker_that_does_not_answer_is_said_so(settings):
-    from pettracker.celery import app
-
     app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
     app._pool = None
     try:
@@ -95,8 +99,6 @@ def test_the_dashboard_is_for_staff_only(client, owner):
 
 @pytest.fixture
 def reliability_data():
-    from images.models import PendingObjectDeletion, ReconciliationRun
-
     long_ago = timezone.now() - datetime.timedelta(days=2)
     ReconciliationRun.objects.create(started_at=long_ago, finished_at=long_ago, orphans=99)
     run = ReconciliationRun.objects.create(
@@ -127,8 +129,6 @@ def reliability_data():
 
 
 def test_the_reliability_figures(reliability_data, django_assert_num_queries):
-    from pettracker.dashboard import deletion_outbox, last_reconciliation, photos_held_up
-
     with django_assert_num_queries(3):  # one each, whatever the rows
         run, deletions, held = last_reconciliation(), deletion_outbox(), photos_held_up()
     assert run == reliability_data
@@ -142,9 +142,6 @@ def test_the_reliability_figures(reliability_data, django_assert_num_queries):
 
 
 def test_a_run_in_progress_or_failed_is_the_last_but_not_the_last_successful(reliability_data):
-    from images.models import ReconciliationRun
-    from pettracker.dashboard import last_reconciliation
-
     failed = ReconciliationRun.objects.create(
         finished_at=timezone.now(), error="ClientError: AccessDenied"
     )
@@ -175,8 +172,6 @@ def test_the_dashboard_page_shows_the_storage_figures(admin_client, reliability_
 def test_the_dashboard_says_when_no_reconciliation_ran_and_shows_an_error(
     admin_client, monkeypatch
 ):
-    from images.models import ReconciliationRun
-
     monkeypatch.setattr("pettracker.dashboard.queue_depth", lambda: 0)
     html = admin_client.get("/admin/dashboard/").content.decode()
     assert "never: beat runs it daily" in html

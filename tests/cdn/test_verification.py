@@ -13,7 +13,7 @@ from cdn.signing import (
     url_b64encode,
 )
 from cdn.verification import Refused, SignedRequest, verify
-from tests.conftest import private_key_pem
+from tests.fixtures.keys import private_key_pem
 
 BASE = "https://cdn.example.com"
 PET = "renditions/11111111-1111-4111-8111-111111111111/"

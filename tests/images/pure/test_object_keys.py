@@ -37,8 +37,3 @@ def test_rendition_keys_sit_under_the_pets_prefix_and_never_under_originals():
 def test_rendition_keys_refuse_anything_but_plain_names_and_hashes(name, content_hash):
     with pytest.raises(ValueError, match="alphanumeric"):
         rendition_key(pet_id=PET, photo_id=PHOTO, name=name, content_hash=content_hash)
-
-
-def test_a_non_uuid_id_cannot_reach_a_key():
-    with pytest.raises(ValueError, match="badly formed hexadecimal UUID string"):
-        renditions_prefix("../../etc")

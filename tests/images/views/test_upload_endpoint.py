@@ -16,13 +16,17 @@ from django.test import Client
 from images.models import Photo
 from images.services.pets import pet_delete
 from tests.images import corpus
-from tests.images.helpers import ask_ticket, complete, post_file
-from tests.images.test_storage import files_under, tmpfs, use_location
+from tests.images.helpers import ask_ticket, complete, files_under, post_file, tmpfs, use_location
 
 pytestmark = pytest.mark.django_db
 JPEG = corpus.jpeg()
 OTHER_JPEG = corpus.jpeg(color=(10, 40, 200))
 EITHER = max(len(JPEG), len(OTHER_JPEG))  # a ticket's size that lets both in
+
+
+@pytest.fixture
+def _active_signing_key():
+    """No signing key: the upload endpoint signs nothing (the pages' tests all get one)."""
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ def template(template_file):
     return json.loads(template_file.read_text())
 
 
+@pytest.mark.slow  # cfn-lint, in a subprocess
 def test_the_template_passes_cfn_lint(template_file):
     cfn_lint = Path(sys.executable).parent / "cfn-lint"  # installed by requirements-dev.txt
     result = subprocess.run([cfn_lint, str(template_file)], capture_output=True, text=True)

@@ -4,6 +4,7 @@ for the resource."""
 
 from __future__ import annotations
 
+import json
 from urllib.parse import quote
 
 import pytest
@@ -21,12 +22,14 @@ from cdn.signing import (
     url_b64encode,
 )
 from cdn.verification import Refused, SignedRequest, verify
-from tests.conftest import private_key_pem
+from tests.fixtures.keys import private_key_pem
 
 BASE = "https://cdn.example.com"
 URL = f"{BASE}/renditions/11111111-1111-4111-8111-111111111111/p/thumb-ab.webp"
 NOW = 1_900_000_000
 KEY = load_private_key(private_key_pem())
+
+pytestmark = pytest.mark.slow  # hundreds of examples a property: several seconds
 TRUSTED = {"KGOOD": KEY.public_key()}
 CREDENTIALS = Credentials("KGOOD", KEY)
 PARAMETERS = ("Expires", "Policy", "Signature", "Key-Pair-Id", "Hash-Algorithm")
@@ -82,8 +85,6 @@ def test_random_cookies_are_refused_never_crash(cookies, ip):
     )
 )
 def test_validly_signed_nonsense_policies_never_crash(document):
-    import json
-
     policy = json.dumps({"Statement": [document]} if not isinstance(document, dict) else document)
     url = custom_url(URL, policy, CREDENTIALS)
     request = SignedRequest(

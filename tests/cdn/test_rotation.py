@@ -1,11 +1,15 @@
 import datetime
+import uuid
 from io import StringIO
 
+import boto3
 import pytest
+from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from accounts.models import AuditEntry
 from cdn.encryption import decrypt_private_key
 from cdn.models import SigningKey
 from cdn.rotation import (
@@ -156,8 +160,6 @@ def test_maintenance_rotates_when_due_and_retires_what_is_safe(make_signing_key,
 
 
 def test_maintenance_by_beat_is_audited_as_the_system(make_signing_key):
-    from accounts.models import AuditEntry
-
     make_signing_key(state="active", activated_at=later(days=-91))
     expired = make_signing_key(state="retiring", trusted_until=later(seconds=-1))
     signing_keys_maintain()
@@ -169,8 +171,6 @@ def test_maintenance_by_beat_is_audited_as_the_system(make_signing_key):
 
 
 def test_a_rotation_by_the_command_is_audited_as_the_system(signing_key):
-    from accounts.models import AuditEntry
-
     call_command("rotate_signing_key", stdout=StringIO())
     entry = AuditEntry.objects.get()
     assert (entry.actor_username, entry.action) == ("system", "signing_key.rotate")
@@ -201,10 +201,6 @@ def test_the_command_reports_a_refusal_as_a_command_error(make_signing_key, monk
 
 @pytest.mark.usefixtures("aws_credentials")
 def test_a_first_rotation_publishes_the_key_and_its_group_to_cloudfront(settings, moto_endpoint):
-    import uuid
-
-    import boto3
-
     settings.CLOUDFRONT_DISTRIBUTION_ID = "E1PETTRACKER"
     settings.CLOUDFRONT_ENDPOINT_URL = moto_endpoint
     settings.CLOUDFRONT_KEY_GROUP_NAME = f"group-{uuid.uuid4()}"
@@ -224,8 +220,6 @@ def test_a_first_rotation_publishes_the_key_and_its_group_to_cloudfront(settings
 def test_private_keys_are_re_encrypted_under_the_newest_encryption_key(
     make_signing_key, settings, capsys
 ):
-    from cryptography.fernet import Fernet
-
     old = settings.SIGNING_KEY_ENCRYPTION_KEYS
     key = make_signing_key(state="active")
     plain = decrypt_private_key(key.encrypted_private_key)
@@ -239,8 +233,6 @@ def test_private_keys_are_re_encrypted_under_the_newest_encryption_key(
 
 
 def test_re_encryption_refuses_when_a_key_cannot_be_opened(make_signing_key, settings):
-    from cryptography.fernet import Fernet
-
     make_signing_key(state="active")
     settings.SIGNING_KEY_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
     with pytest.raises(CommandError, match="Nothing was changed"):
@@ -256,8 +248,6 @@ def test_a_rotation_publishes_a_key_already_generated_before_making_another(make
 
 
 def test_if_due_replaces_an_active_key_the_encryption_keys_cannot_open(signing_key, settings):
-    from cryptography.fernet import Fernet
-
     settings.SIGNING_KEY_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]  # var/ made anew
     call_command("rotate_signing_key", "--if-due", stdout=StringIO(), stderr=StringIO())
     signing_key.refresh_from_db()

@@ -8,12 +8,13 @@ from cdn.signer import (
     NoSigningKey,
     Signer,
     get_signer,
+    longest_url_life,
     retiring_trust,
     window_expiry,
 )
-from cdn.signing import Credentials, load_private_key
+from cdn.signing import Credentials, load_private_key, url_b64decode
 from images.pure.object_keys import rendition_key
-from tests.conftest import private_key_pem
+from tests.fixtures.keys import private_key_pem
 
 PET = uuid.UUID("11111111-1111-4111-8111-111111111111")
 OTHER_PET = uuid.UUID("99999999-9999-4999-8999-999999999999")
@@ -97,8 +98,6 @@ def test_the_next_window_signs_again_with_a_later_expiry(signer, clock):
 
 
 def test_a_renditions_policy_covers_only_its_pets_prefix(signer):
-    from cdn.signing import url_b64decode
-
     url = signer.url(key_of(PET))
     policy = url_b64decode(url.split("Policy=")[1].split("&")[0]).decode()
     assert f'"Resource":"https://cdn.example.com/renditions/{PET}/*"' in policy
@@ -196,8 +195,6 @@ def test_a_missing_key_is_asked_for_once_per_cache_time(clock):
 
 
 def test_no_url_outlives_the_longest_url_life():
-    from cdn.signer import longest_url_life
-
     for now in (1200, 1201, 1799):
         assert window_expiry(now, 600) - now <= longest_url_life(600).total_seconds()
     assert window_expiry(1200, 600) - 1200 == longest_url_life(600).total_seconds()

@@ -117,6 +117,7 @@ def test_the_banded_resize_has_no_seams_and_matches_the_plain_resize_within_one_
     assert changed < 0.001 * 1023 * 697
 
 
+@pytest.mark.slow  # a large image resized twice: about a second
 def test_the_banded_resize_is_exact_when_the_bands_divide_evenly():
     image = Image.effect_noise((4000, 3000), 60).convert("RGB")
     plain = image.resize((2048, 1536), processing.LARGE_SOURCE_RESAMPLE)
@@ -227,6 +228,7 @@ def _rgb_with_a_profile():
     return image
 
 
+@pytest.mark.slow  # large images, converted and resized twice: seconds in all
 @pytest.mark.parametrize(
     "make", [_palette_with_transparency, _sixteen_bit_grey, _rgba, _rgb_with_a_profile]
 )

@@ -16,6 +16,12 @@ pytestmark = pytest.mark.django_db
 JPEG = corpus.jpeg(gps=True)
 
 
+@pytest.fixture
+def _active_signing_key():
+    """No signing key unless a test asks for one (the pages' tests all get one): what the API
+    answers without a key is tested here too."""
+
+
 def client_for(user) -> Client:
     client = Client()
     if user is not None:

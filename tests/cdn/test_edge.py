@@ -3,10 +3,13 @@ import datetime
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.http import HttpResponse
 from django.utils import timezone
 
+from cdn.encryption import decrypt_private_key
 from cdn.models import SigningKey
-from cdn.signer import get_signer
+from cdn.signer import attach_pet_cookies, get_signer
+from cdn.signing import Credentials, custom_policy, custom_url, load_private_key
 
 PET = "11111111-1111-4111-8111-111111111111"
 KEY = f"renditions/{PET}/22222222-2222-4222-8222-222222222222/thumb-abc123.webp"
@@ -110,6 +113,10 @@ def test_a_range_we_do_not_serve_gets_the_whole_object(client, url, header):
 def test_a_stale_if_range_gets_the_whole_object(client, url):
     response = client.get(url, headers={"Range": "bytes=0-3", "If-Range": '"old"'})
     assert response.status_code == 200
+    assert b"".join(response.streaming_content) == BODY
+    assert response["Content-Length"] == "1024"
+    assert "Content-Range" not in response
+    assert response["Content-Type"] == "image/webp"
 
 
 def test_head_answers_the_headers_alone(client, url):
@@ -127,7 +134,9 @@ def test_a_retiring_key_still_opens_what_it_signed(client, url, signing_key):
     SigningKey.objects.filter(pk=signing_key.pk).update(
         state=SigningKey.State.RETIRING, trusted_until=timezone.now() + datetime.timedelta(hours=1)
     )
-    assert client.get(url).status_code == 200
+    response = client.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == BODY
 
 
 def test_a_retired_key_opens_nothing(client, url, signing_key):
@@ -139,15 +148,15 @@ def test_signed_cookies_open_every_rendition_of_the_pet(client, stored, signing_
     _path, cookies = get_signer().pet_cookies(PET)
     for name, value in cookies.items():
         client.cookies[name] = value
-    assert client.get(f"/cdn/{stored}").status_code == 200
+    response = client.get(f"/cdn/{stored}")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == BODY
+    assert response["Cache-Control"] == "public, max-age=31536000, immutable"
 
 
 def test_an_ip_condition_sees_the_viewer_behind_trusted_proxies(
     client, stored, signing_key, settings
 ):
-    from cdn.encryption import decrypt_private_key
-    from cdn.signing import Credentials, custom_policy, custom_url, load_private_key
-
     settings.PROXIES = ["load-balancer"]
     private_key = load_private_key(decrypt_private_key(signing_key.encrypted_private_key))
     expires = int(timezone.now().timestamp()) + 600
@@ -160,10 +169,6 @@ def test_an_ip_condition_sees_the_viewer_behind_trusted_proxies(
 def test_attached_pet_cookies_are_secure_http_only_and_scoped_to_the_pet(
     client, stored, signing_key
 ):
-    from django.http import HttpResponse
-
-    from cdn.signer import attach_pet_cookies
-
     response = HttpResponse()
     attach_pet_cookies(response, PET)
     cookies = response.cookies

@@ -1,0 +1,324 @@
+"""The photo services: processing into renditions, failing with a reason, retries of the
+server's failures, sending tasks the broker did not take, expiring uploads never finished,
+deleting. (Their task, run eagerly: tests/images/test_tasks.py. With a real worker and redis:
+test_worker.py, test_faults.py. S3 replays: test_s3.py.)"""
+
+from __future__ import annotations
+
+import datetime
+import os
+
+import pytest
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from cdn.models import PendingInvalidation
+from images import tasks
+from images.models import PendingObjectDeletion, Photo, Rendition
+from images.pure.object_keys import photo_renditions_prefix
+from images.services import photos
+from images.services.deletions import objects_delete_pending
+from images.services.photos import (
+    TRANSIENT_RETRY_DELAYS,
+    _store_renditions,
+    photo_delete,
+    photo_fail,
+    photo_process,
+    photo_reprocess,
+    photos_expire_pending,
+    photos_requeue_stuck,
+    photos_retry_failed,
+    photos_send_unqueued,
+)
+from images.services.uploads import photo_complete
+from tests.factories import PhotoFactory, RenditionFactory
+from tests.images import corpus
+from tests.images.helpers import (
+    pending_upload,
+    queued_for_deletion,
+    store,
+    stored_files,
+    stored_photo,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+# --- Processing ----------------------------------------------------------------------------------
+
+
+def test_processing_makes_three_renditions_and_records_the_photo(pet):
+    photo = photo_process(photo_id=stored_photo(pet, corpus.jpeg(orientation=6)).pk)
+    assert photo.state == Photo.State.READY
+    assert (photo.width, photo.height) == (480, 640)
+    assert len(photo.content_hash) == 64
+    assert photo.placeholder_color.startswith("#")
+    names = set(photo.renditions.values_list("name", flat=True))
+    assert names == {"thumb", "medium", "large"}
+    for rendition in photo.renditions.all():
+        assert rendition.key.startswith(f"renditions/{pet.pk}/{photo.pk}/{rendition.name}-")
+        assert default_storage.size(rendition.key) == rendition.bytes
+
+
+def test_running_twice_rewrites_the_same_keys_and_rows(pet):
+    photo = stored_photo(pet, corpus.jpeg())
+    photo_process(photo_id=photo.pk)
+    first = sorted(Rendition.objects.values_list("key", flat=True))
+    Photo.objects.filter(pk=photo.pk).update(state=Photo.State.PROCESSING)  # a redelivery
+    photo_process(photo_id=photo.pk)
+    assert sorted(Rendition.objects.values_list("key", flat=True)) == first
+    assert Rendition.objects.count() == 3
+    objects_delete_pending()
+    assert all(default_storage.exists(key) for key in first)
+
+
+def test_a_photo_not_waiting_for_processing_is_left_alone(pet):
+    for state in (Photo.State.PENDING, Photo.State.READY, Photo.State.FAILED):
+        photo = PhotoFactory(pet=pet, state=state, error="x" if state == "failed" else "")
+        assert photo_process(photo_id=photo.pk) is None
+        assert Photo.objects.get(pk=photo.pk).state == state
+    assert photo_process(photo_id="00000000-0000-4000-8000-000000000000") is None
+
+
+def test_a_rejected_file_fails_with_the_reason(pet):
+    photo = photo_process(photo_id=stored_photo(pet, corpus.png_bomb()).pk)
+    assert photo.state == Photo.State.FAILED
+    assert photo.error == "image too large: 50000×50000 px (the limit is 50 megapixels)"
+    assert not photo.renditions.exists()
+
+
+def test_a_missing_original_fails_with_the_reason(pet):
+    photo = PhotoFactory(pet=pet, state=Photo.State.PROCESSING)
+    assert photo_process(photo_id=photo.pk).error.startswith("the uploaded file is missing")
+
+
+def test_attempts_are_bounded(pet, settings):
+    settings.PHOTO_MAX_ATTEMPTS = 2
+    photo = stored_photo(pet, corpus.jpeg(), attempts=2)
+    result = photo_process(photo_id=photo.pk)
+    assert result.state == Photo.State.FAILED
+    assert "kept failing" in result.error
+
+
+def test_a_photo_deleted_while_processing_leaves_no_objects(pet, monkeypatch):
+    photo = stored_photo(pet, corpus.jpeg())
+    real_store = _store_renditions
+
+    def store_then_delete(photo, result):
+        written = real_store(photo, result)
+        photo_delete(photo=photo)  # the owner deletes it meanwhile
+        return written
+
+    monkeypatch.setattr(photos, "_store_renditions", store_then_delete)
+    assert photo_process(photo_id=photo.pk) is None
+    objects_delete_pending()
+    assert not PendingObjectDeletion.objects.exists()
+    assert stored_files(f"renditions/{pet.pk}/{photo.pk}") == []
+
+
+def test_an_exact_duplicate_within_the_pet_is_flagged(pet):
+    data = corpus.jpeg()
+    first = photo_process(photo_id=stored_photo(pet, data).pk)
+    second = photo_process(photo_id=stored_photo(pet, data).pk)
+    other = photo_process(photo_id=stored_photo(pet, corpus.png()).pk)
+    assert first.duplicate_of is None
+    assert second.duplicate_of == first
+    assert other.duplicate_of is None
+
+
+def test_processing_again_does_not_rewrite_renditions_that_hold_their_bytes(pet):
+    photo = photo_process(photo_id=stored_photo(pet, corpus.jpeg()).pk)
+    paths = [default_storage.path(key) for key in photo.renditions.values_list("key", flat=True)]
+    before = {path: _inode_and_mtime(path) for path in paths}
+    photo_reprocess(photo=photo)
+    assert photo_process(photo_id=photo.pk).state == Photo.State.READY
+    assert {path: _inode_and_mtime(path) for path in paths} == before
+
+
+def _inode_and_mtime(path: str) -> tuple[int, int]:
+    status = os.stat(path)
+    return status.st_ino, status.st_mtime_ns
+
+
+def test_a_failed_run_leaves_nothing_under_the_photo_but_what_rows_still_use(pet):
+    photo = photo_process(photo_id=stored_photo(pet, corpus.jpeg()).pk)
+    kept = list(photo.renditions.values_list("key", flat=True))
+    folder = photo_renditions_prefix(pet_id=pet.pk, photo_id=photo.pk)
+    leftover = store(f"{folder}medium-1111111111111111.webp")
+    photo_fail(photo_id=photo.pk, reason="the image took too long to process")
+    objects_delete_pending()
+    assert not default_storage.exists(leftover)
+    assert all(default_storage.exists(key) for key in kept)
+
+
+def test_an_original_replaced_after_completion_is_never_processed(pet):
+    photo, _ticket = pending_upload(pet)
+    store(photo.original_key, corpus.jpeg(size=(640, 480)))
+    photo_complete(photo=photo)
+    assert photo_process(photo_id=photo.pk).state == Photo.State.READY
+
+    store(photo.original_key, corpus.jpeg(size=(320, 240)))  # a racing second POST
+    photo_reprocess(photo=Photo.objects.get(pk=photo.pk))
+    again = photo_process(photo_id=photo.pk)
+    assert again.state == Photo.State.FAILED
+    assert "replaced after its upload finished" in again.error
+    assert (again.width, again.height) == (640, 480)
+
+
+# --- Processing again: stuck, failed, or never sent ----------------------------------------------
+
+
+def test_stuck_photos_are_queued_again(pet, django_capture_on_commit_callbacks):
+    stuck = PhotoFactory(pet=pet, state=Photo.State.PROCESSING)
+    fresh = PhotoFactory(pet=pet, state=Photo.State.PROCESSING)
+    Photo.objects.filter(pk=stuck.pk).update(
+        updated_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert photos_requeue_stuck() == 1
+    assert len(callbacks) == 1
+    fresh.refresh_from_db()
+    stuck.refresh_from_db()
+    assert stuck.updated_at > timezone.now() - datetime.timedelta(minutes=1)
+
+
+def test_an_age_of_zero_requeues_everything_processing(pet, django_capture_on_commit_callbacks):
+    PhotoFactory(pet=pet, state=Photo.State.PROCESSING)
+    with django_capture_on_commit_callbacks():
+        assert photos_requeue_stuck(older_than=datetime.timedelta(0)) == 1
+
+
+def test_a_failed_photo_can_be_processed_again(pet, django_capture_on_commit_callbacks):
+    photo = PhotoFactory(pet=pet, state=Photo.State.FAILED, error="storage was down", attempts=5)
+    with django_capture_on_commit_callbacks() as callbacks:
+        again = photo_reprocess(photo=photo)
+    assert (again.state, again.error, again.attempts) == (Photo.State.PROCESSING, "", 0)
+    assert len(callbacks) == 1
+
+
+class BrokerDown(Exception):
+    pass
+
+
+def broker_refusing(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise BrokerDown("Connection refused")
+
+    monkeypatch.setattr(tasks.process_photo, "delay", refuse)
+
+
+def test_a_photo_whose_task_was_not_sent_is_marked_and_sent_at_the_next_tick(
+    pet, monkeypatch, django_capture_on_commit_callbacks
+):
+    photo = PhotoFactory(pet=pet, state=Photo.State.FAILED, error="x")
+    broker_refusing(monkeypatch)
+    with django_capture_on_commit_callbacks(execute=True):
+        photo_reprocess(photo=photo)
+    photo.refresh_from_db()
+    assert photo.state == Photo.State.PROCESSING
+    assert photo.unqueued_since is not None
+
+    sent = []
+    monkeypatch.setattr(tasks.process_photo, "delay", sent.append)
+    assert photos_send_unqueued() == 1
+    assert sent == [str(photo.pk)]
+    photo.refresh_from_db()
+    assert photo.unqueued_since is None
+
+
+def test_resending_stops_while_the_broker_is_still_away_and_keeps_the_marks(pet, monkeypatch):
+    photos = [
+        PhotoFactory(pet=pet, state=Photo.State.PROCESSING, unqueued_since=timezone.now())
+        for _ in range(3)
+    ]
+    broker_refusing(monkeypatch)
+    assert photos_send_unqueued() == 0
+    assert Photo.objects.filter(unqueued_since__isnull=False).count() == len(photos)
+
+
+# --- Failures of the server's, retried -----------------------------------------------------------
+
+
+def test_a_transient_failure_is_retried_by_beat_with_growing_delays_for_about_a_day(pet):
+    photo = PhotoFactory(pet=pet, state=Photo.State.PROCESSING)
+    delays = []
+    for _ in TRANSIENT_RETRY_DELAYS:
+        failed_at = timezone.now()
+        failed = photo_fail(photo_id=photo.pk, reason="storage down", transient=True)
+        assert failed.error == "storage down; it will be tried again automatically"
+        delays.append(round((failed.retry_at - failed_at).total_seconds() / 60))
+        assert photos_retry_failed(now=failed.retry_at) == 1
+        photo.refresh_from_db()
+        assert (photo.state, photo.error, photo.retry_at) == (Photo.State.PROCESSING, "", None)
+    assert delays == [5, 10, 20, 40, 80, 160, 320, 640]  # minutes: 21 hours in all
+    final = photo_fail(photo_id=photo.pk, reason="storage down", transient=True)
+    assert final.retry_at is None
+    assert "for a day" in final.error
+    assert photos_retry_failed(now=timezone.now() + datetime.timedelta(days=7)) == 0
+
+
+def test_a_retry_is_not_due_before_its_time_and_a_files_fault_is_never_retried(pet):
+    transient = PhotoFactory(pet=pet, state=Photo.State.PROCESSING)
+    own_fault = PhotoFactory(pet=pet, state=Photo.State.PROCESSING)
+    photo_fail(photo_id=transient.pk, reason="storage down", transient=True)
+    photo_fail(photo_id=own_fault.pk, reason="this is not an image")
+    assert photos_retry_failed() == 0
+    later = timezone.now() + datetime.timedelta(days=2)
+    assert photos_retry_failed(now=later) == 1
+    own_fault.refresh_from_db()
+    assert own_fault.state == Photo.State.FAILED
+
+
+def test_a_photo_that_becomes_ready_starts_its_transient_count_afresh(pet):
+    photo = stored_photo(pet, corpus.jpeg())
+    photo_fail(photo_id=photo.pk, reason="storage down", transient=True)
+    photos_retry_failed(now=timezone.now() + datetime.timedelta(hours=1))
+    ready = photo_process(photo_id=photo.pk)
+    assert (ready.state, ready.transient_failures, ready.retry_at) == (Photo.State.READY, 0, None)
+    assert Rendition.objects.filter(photo=ready).count() == 3
+
+
+# --- Uploads never finished ----------------------------------------------------------------------
+
+
+def test_pending_photos_long_past_their_ticket_are_swept_with_what_landed(pet):
+    old, _ticket = pending_upload(pet)
+    store(old.original_key, corpus.jpeg())  # uploaded, never completed
+    Photo.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(hours=2))
+    recent, _ticket = pending_upload(pet)
+
+    assert photos_expire_pending() == 1
+    assert list(Photo.objects.values_list("pk", flat=True)) == [recent.pk]
+    objects_delete_pending()
+    assert not default_storage.exists(old.original_key)
+
+
+def test_the_sweep_leaves_photos_past_pending_alone(pet):
+    processing = PhotoFactory(pet=pet, state=Photo.State.PROCESSING)
+    Photo.objects.filter(pk=processing.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=2)
+    )
+    assert photos_expire_pending() == 0
+
+
+# --- Deleting ------------------------------------------------------------------------------------
+
+
+def test_deleting_queues_every_object_and_the_sweep_deletes_them(pet):
+    photo = photo_process(photo_id=stored_photo(pet, corpus.jpeg()).pk)
+    keys = [photo.original_key, *photo.renditions.values_list("key", flat=True)]
+    photo_delete(photo=photo)
+    assert queued_for_deletion(keys)
+    assert objects_delete_pending() == 2  # the original, the rendition folder
+    assert not any(default_storage.exists(key) for key in keys)
+    assert objects_delete_pending() == 0
+
+
+def test_deleting_a_photo_queues_its_paths(db):
+    photo = PhotoFactory()
+    rendition = RenditionFactory(photo=photo)
+    photo_delete(photo=photo)
+    assert set(PendingInvalidation.objects.values_list("path", flat=True)) == {
+        f"/{photo.original_key}",
+        f"/{rendition.key}",
+    }
