@@ -63,6 +63,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / ".venv" / "bin"
@@ -228,8 +229,6 @@ class Product:
         self.lock = threading.RLock()  # one fault or restart at a time
         self.events: list[Event] = []
         self.clock = ("set-up", time.monotonic())  # the phase under way and its start
-        from cryptography.fernet import Fernet
-
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CELERY_"))}
         env.update(
             {
@@ -339,7 +338,7 @@ class Product:
         code = (
             "import json\n"
             "from accounts.services import user_create\n"
-            "from images.services import pet_create\n"
+            "from images.services.pets import pet_create\n"
             f"user = user_create(username='chaos', email='', password={password!r})\n"
             "pets = {name: str(pet_create(owner=user, name=name.title()).pk)"
             " for name in ('calm', 'chaos')}\n"

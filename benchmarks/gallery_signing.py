@@ -79,7 +79,7 @@ def timed(render, runs: int) -> tuple[float, int]:
 
 
 def seed_page(keys: list[str], pem: bytes):
-    import rsa as pure_rsa
+    import rsa as pure_rsa  # the seed's signer: needed by its baseline only
 
     private_key = pure_rsa.PrivateKey.load_pkcs1(pem)
     signer = CloudFrontSigner(KEY_ID, lambda message: pure_rsa.sign(message, private_key, "SHA-1"))

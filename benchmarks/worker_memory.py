@@ -55,6 +55,7 @@ class Case:
 
 def cases(max_pixels: int, max_decoded_bytes: int) -> list[Case]:
     """The worst files the limits admit, by the byte counts ``images.pure.imaging`` charges."""
+    # Memory is measured per process: each imports only what its part needs.
     from images.pure.imaging import DECODER_BYTES_PER_PIXEL
 
     def at_bound(bytes_per_pixel: int) -> tuple[int, int]:
@@ -92,7 +93,7 @@ def _scene(size: tuple[int, int]):
 
 
 def _encoded(image, format: str, **options) -> bytes:
-    import io
+    import io  # (see cases: imports stay out of the measured processes until needed)
 
     buffer = io.BytesIO()
     image.save(buffer, format, **options)
@@ -143,6 +144,7 @@ def _webp(size):
 
 
 def _heic(size):
+    # (see cases: imports stay out of the measured processes until needed)
     from pillow_heif import register_heif_opener
 
     register_heif_opener()
@@ -154,6 +156,7 @@ def _heic(size):
 
 def measure(method: str, source: Path, baseline: Path) -> dict:
     """Import what a worker imports, then process one photo; memory and time of that."""
+    # Imported here, in the measured process, so that its memory counts them.
     import django
 
     django.setup()
@@ -186,7 +189,7 @@ def measure(method: str, source: Path, baseline: Path) -> dict:
 
 
 def _load_module(path: Path):
-    import importlib.util
+    import importlib.util  # (see measure: imports belong to the measured process)
 
     spec = importlib.util.spec_from_file_location("baseline_processing", path)
     module = importlib.util.module_from_spec(spec)
@@ -216,6 +219,7 @@ def in_child(method: str, source: Path, baseline: Path) -> dict:
 
 
 def report(runs: int, only: str | None) -> None:
+    # Django is set up here, not at import: the measured child processes set up their own.
     import django
 
     django.setup()
