@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
 
 from cdn.cloudfront import CdnError
 from cdn.invalidations import invalidations_poll, invalidations_submit
 from cdn.rotation import signing_keys_maintain
-
-MAX_RETRIES = 4
-
-
-def _backoff(retries: int) -> int:
-    return min(300, settings.TASK_RETRY_BACKOFF_SECONDS * 2**retries)
+from pettracker.celery import TASK_MAX_RETRIES, retry_backoff
 
 
 @shared_task
@@ -27,16 +21,16 @@ def _retrying_cdn_errors(task, work):
     try:
         return work()
     except CdnError as exc:
-        raise task.retry(exc=exc, countdown=_backoff(task.request.retries)) from exc
+        raise task.retry(exc=exc, countdown=retry_backoff(task.request.retries)) from exc
 
 
-@shared_task(bind=True, max_retries=MAX_RETRIES)
+@shared_task(bind=True, max_retries=TASK_MAX_RETRIES)
 def submit_invalidations(self) -> int:
     """Beat: batch the queued CDN paths into invalidations; retried when throttled."""
     return _retrying_cdn_errors(self, invalidations_submit)
 
 
-@shared_task(bind=True, max_retries=MAX_RETRIES)
+@shared_task(bind=True, max_retries=TASK_MAX_RETRIES)
 def poll_invalidations(self) -> int:
     """Beat: follow the invalidations in progress until CloudFront has finished them."""
     return _retrying_cdn_errors(self, invalidations_poll)

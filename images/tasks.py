@@ -8,26 +8,22 @@ from __future__ import annotations
 import logging
 import time
 
-from botocore.exceptions import BotoCoreError, ClientError
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from images.services import deletions, photos
 from images.services.reconciliation import storage_reconcile
+from images.storage import OBJECT_STORE_ERRORS
+from pettracker.celery import TASK_MAX_RETRIES, retry_backoff
 
 logger = logging.getLogger(__name__)
 
 # Errors of the storage, the network or the database (a restart, a lock), worth another try.
-STORAGE_ERRORS = (OSError, BotoCoreError, ClientError, OperationalError, InterfaceError)
-MAX_RETRIES = 4
+STORAGE_ERRORS = (*OBJECT_STORE_ERRORS, OperationalError, InterfaceError)
+MAX_RETRIES = TASK_MAX_RETRIES
 DELETION_BATCH = 200
 DELETION_RUN_SECONDS = 60
-
-
-def _backoff(retries: int) -> int:
-    return min(300, settings.TASK_RETRY_BACKOFF_SECONDS * 2**retries)
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES)
@@ -42,7 +38,7 @@ def process_photo(self, photo_id: str) -> str | None:
             )
             logger.exception("photo %s: storage kept failing", photo_id)
             return "failed"
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=retry_backoff(self.request.retries)) from exc
     except SoftTimeLimitExceeded:
         photos.photo_fail(photo_id=photo_id, reason="the image took too long to process")
         return "failed"
@@ -69,7 +65,7 @@ def delete_pending_objects(self) -> int:
             if done < DELETION_BATCH or time.monotonic() > deadline:
                 return tried
     except STORAGE_ERRORS as exc:
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=retry_backoff(self.request.retries)) from exc
 
 
 @shared_task

@@ -22,3 +22,14 @@ def _log_as_django_does(**kwargs) -> None:
     """Workers and beat log through settings.LOGGING (JSON lines in production), not
     Celery's own format."""
     dictConfig(settings.LOGGING)
+
+
+# Tasks that fail for a reason of the moment (storage, network, CloudFront throttling) retry
+# this many times, waiting TASK_RETRY_BACKOFF_SECONDS, then twice as long each time (at most
+# 5 minutes).
+TASK_MAX_RETRIES = 4
+
+
+def retry_backoff(retries: int) -> int:
+    """Seconds before the retry that follows ``retries`` earlier ones."""
+    return min(300, settings.TASK_RETRY_BACKOFF_SECONDS * 2**retries)

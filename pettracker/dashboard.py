@@ -91,11 +91,11 @@ def last_reconciliation(*, succeeded: bool = False) -> ReconciliationRun | None:
 
 def queue_depth() -> int | None:
     """Messages waiting in the processing queue, or ``None`` when the broker is unreachable."""
-    # One try, each step (connect, PING, LLEN) given up after 1 s: a broker that accepts
-    # connections but never answers must not hold the page, nor the web worker serving it.
-    wait = {"socket_timeout": 1, "socket_connect_timeout": 1}
+    # One try, each step (connect, PING, LLEN) given up after the broker's socket timeouts
+    # (CELERY_BROKER_TRANSPORT_OPTIONS, 1 s): a broker that accepts connections but never
+    # answers must not hold the page, nor the web worker serving it.
     try:
-        with app.connection_for_read(transport_options=wait) as connection:
+        with app.connection_for_read() as connection:
             connection.ensure_connection(max_retries=0)
             try:
                 declared = connection.default_channel.queue_declare(PROCESSING_QUEUE, passive=True)

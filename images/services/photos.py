@@ -84,8 +84,10 @@ def _start_attempt(photo_id) -> Photo | None:
 
 
 def _store_renditions(photo: Photo, result: ProcessedPhoto) -> dict[str, str]:
-    """Write each rendition under its content-hashed key. A key already holding its bytes is
-    left alone: objects served as immutable are never rewritten under their readers."""
+    """Write each rendition under its content-hashed key. A key a rendition row already has
+    and that still holds its bytes (processing again) is left alone: objects served as
+    immutable are never rewritten under their readers. A first run asks storage nothing."""
+    recorded = set(photo.renditions.values_list("key", flat=True))
     written = {}
     for rendered in result.renditions:
         key = rendition_key(
@@ -94,7 +96,7 @@ def _store_renditions(photo: Photo, result: ProcessedPhoto) -> dict[str, str]:
             name=rendered.name,
             content_hash=rendered.content_hash,
         )
-        if not _holds(key, len(rendered.data)):
+        if key not in recorded or not _holds(key, len(rendered.data)):
             default_storage.save(key, ContentFile(rendered.data))
         written[rendered.name] = key
     return written

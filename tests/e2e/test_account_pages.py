@@ -7,6 +7,7 @@ import pytest
 
 from accounts.confirmation import Confirmation, confirmation_token
 from images.models import Pet
+from tests.e2e.helpers import log_in
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -64,14 +65,6 @@ def test_the_upload_page_shows_the_quota(person, live_server, output_dir, screen
     page.goto(f"/pets/{pet.pk}/upload/")
     assert "0 of 500 photos" in page.inner_text("main")
     page.screenshot(path=str(output_dir / f"upload-quota-{screen}.png"), full_page=True)
-
-
-def log_in(page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url("**/")
 
 
 @pytest.mark.parametrize("screen", SCREENS)

@@ -135,6 +135,22 @@ def test_processing_again_does_not_rewrite_renditions_that_hold_their_bytes(pet)
     assert {path: _inode_and_mtime(path) for path in paths} == before
 
 
+def test_processing_again_writes_back_a_rendition_whose_object_went_missing(pet):
+    photo = photo_process(photo_id=stored_photo(pet, corpus.jpeg()).pk)
+    thumb = photo.renditions.get(name="thumb")
+    default_storage.delete(thumb.key)  # what the reconciliation finds, then re-processes
+    photo_reprocess(photo=photo)
+    photo_process(photo_id=photo.pk)
+    assert default_storage.size(thumb.key) == thumb.bytes
+
+
+def test_a_first_run_does_not_ask_storage_whether_its_renditions_exist(pet, monkeypatch):
+    asked = []
+    monkeypatch.setattr(photos, "_holds", lambda key, size: asked.append(key) or False)
+    assert photo_process(photo_id=stored_photo(pet, corpus.jpeg()).pk).state == Photo.State.READY
+    assert asked == []
+
+
 def _inode_and_mtime(path: str) -> tuple[int, int]:
     status = os.stat(path)
     return status.st_ino, status.st_mtime_ns
