@@ -5,6 +5,7 @@ action on many objects runs in one transaction; everything is written to the aud
 from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from accounts.audit import AuditedAdmin, audit_record
 from cdn.signer import NoSigningKey, get_signer
@@ -260,7 +261,9 @@ class PendingObjectDeletionAdmin(AuditedAdmin):
     written by the services only; a person can only make set-aside ones due again. Never
     deleted here: that would leave a deleted photo's original (and its GPS) in storage."""
 
-    list_display = ("key", "attempts", "short_error", "not_before", "set_aside_at", "created_at")
+    # "Next try" says when a row is set aside (the filter picks them): the table stays narrow
+    # enough to read beside the admin's sidebars.
+    list_display = ("key", "attempts", "short_error", "next_try", "created_at")
     list_filter = (SetAsideFilter,)
     search_fields = ("key",)
     readonly_fields = ("key", "created_at", "not_before", "attempts", "last_error", "set_aside_at")
@@ -280,6 +283,13 @@ class PendingObjectDeletionAdmin(AuditedAdmin):
     def short_error(self, deletion: PendingObjectDeletion) -> str:
         error = deletion.last_error
         return error if len(error) <= 80 else f"{error[:79]}…"
+
+    @admin.display(description="Next try", ordering="not_before")
+    def next_try(self, deletion: PendingObjectDeletion):
+        # A set-aside row keeps the back-off's not_before, but beat no longer tries it.
+        if deletion.set_aside_at is not None:
+            return 'when someone picks "Try again now"'
+        return deletion.not_before
 
     @admin.action(description="Try again now", permissions=["change"])
     def retry(self, request, queryset) -> None:
@@ -341,7 +351,8 @@ class ReconciliationRunAdmin(admin.ModelAdmin):
             (
                 (
                     kind.replace("_", " ").capitalize(),
-                    format_html_join("", "{}<br>", ((key,) for key in keys)),
+                    # A blank line between keys: a long key wraps, and must not read as two.
+                    format_html_join(mark_safe("<br>"), "{}<br>", ((key,) for key in keys)),
                 )
                 for kind, keys in kinds
             ),
