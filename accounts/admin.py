@@ -166,6 +166,11 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
                 audit_record(request=request, action="user.reactivate", target=user)
         self.message_user(request, f"{len(users)} user(s) reactivated.")
 
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            user_deactivate(user=obj)  # unticking "active" ends what the action ends
+
     def _may_act_on_all(self, request, queryset) -> bool:
         """Refuse, and say so, when the selection holds a superuser or staff member and the
         actor is not a superuser."""

@@ -1,27 +1,43 @@
 """The local edge: ``/cdn/<key>`` checks a request exactly as CloudFront would (see
-``cdn.verification``) against the keys CloudFront would trust, then serves the
-object as CloudFront serves it from S3: stored headers, validators, 304s and byte ranges, and
-the seed's viewer-response security headers.
+``cdn.verification``), against the full URL it was asked for and the keys CloudFront would
+trust, then applies the pets' access floors as the renditions' viewer-request function does
+(``cdn.revocation``), and serves the object as CloudFront serves it from S3: stored headers,
+validators, 304s and byte ranges, and the viewer-response functions' headers (security
+headers; renditions private to the browser, ``cdn.functions.browser_cache_control``).
+
+The trusted keys are read at most every ``TRUSTED_KEYS_REFRESH_SECONDS`` (at once when a key
+changes in this process), and again, at most once a second, when a request names a key id the
+cache does not know: a key published elsewhere is trusted at its first request, and random key
+ids cannot make every request a query. Access floors are read through
+``cdn.revocation.cached_floor`` (``FLOOR_CACHE_SECONDS``).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
+import threading
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from typing import NamedTuple
 
-from django.conf import settings
 from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
 from django.views.decorators.http import require_http_methods
 
+from cdn.functions import browser_cache_control
 from cdn.models import SigningKey
-from cdn.objects import SECURITY_HEADERS, object_headers
+from cdn.objects import RENDITIONS_PREFIX, SECURITY_HEADERS, object_headers
+from cdn.revocation import cached_floor, floor_admits
 from cdn.signing import SIGNING_PARAMETERS, PublicKey, load_public_key
-from cdn.verification import Refused, SignedRequest, signing_query, verify
+from cdn.verification import Refused, SignedRequest, Verified, signing_query, verify
 from pettracker.framing import bounded_int
 from pettracker.metrics import increment
 from pettracker.net import client_ip
@@ -32,6 +48,81 @@ logger = logging.getLogger(__name__)
 OBJECT_KEY = re.compile(r"(?:originals|renditions)/[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*\.[a-z0-9]+")
 CHUNK = 64 * 1024
 SINGLE_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+TRUSTED_KEYS_REFRESH_SECONDS = 30
+UNKNOWN_KEY_REFRESH_SECONDS = 1
+
+
+class TrustedKeys(Mapping):
+    """The keys CloudFront trusts (published, active, retiring) by key id, read from the
+    database at most every ``refresh`` seconds, or when asked for an id it does not hold and
+    it last read them at least ``unknown_refresh`` seconds ago."""
+
+    def __init__(
+        self,
+        *,
+        refresh: float = TRUSTED_KEYS_REFRESH_SECONDS,
+        unknown_refresh: float = UNKNOWN_KEY_REFRESH_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.refresh, self.unknown_refresh, self.clock = refresh, unknown_refresh, clock
+        self._keys: dict[str, PublicKey] = {}
+        self._read_at: float | None = None  # None: never read, or forgotten
+        self._generation = 0  # counts forget(): a read it overtook is not trusted for long
+        self._lock = threading.Lock()
+
+    def __getitem__(self, key_id: str) -> PublicKey:
+        now = self.clock()
+        if self._stale(now) or (key_id not in self._keys and self._read_before(now)):
+            self._read(now)
+        return self._keys[key_id]
+
+    def _stale(self, now: float) -> bool:
+        return self._read_at is None or now >= self._read_at + self.refresh
+
+    def _read_before(self, now: float) -> bool:
+        """Whether the keys were read at least ``unknown_refresh`` seconds ago."""
+        return self._read_at is None or now >= self._read_at + self.unknown_refresh
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def _read(self, now: float) -> None:
+        generation = self._generation
+        rows = SigningKey.objects.trusted().values_list("public_key_id", "public_key_pem")
+        keys = {key_id: _public_key(pem) for key_id, pem in rows}
+        with self._lock:
+            self._keys = keys
+            # Forgotten while reading: what was read may predate the change, so read again.
+            self._read_at = now if generation == self._generation else None
+
+    def forget(self) -> None:
+        """Read the keys again at the next request."""
+        with self._lock:
+            self._generation += 1
+            self._read_at = None
+
+
+trusted_keys = TrustedKeys()
+
+
+def trusted_public_keys() -> Mapping[str, PublicKey]:
+    """The keys CloudFront trusts: those in the key group (published, active, retiring)."""
+    return trusted_keys
+
+
+def forget_trusted_keys() -> None:
+    trusted_keys.forget()
+
+
+@receiver([post_save, post_delete], sender=SigningKey, dispatch_uid="cdn.edge.signing_keys")
+def _signing_key_changed(**kwargs) -> None:
+    """A key changed in this process (cdn.rotation saves every step): read the keys again, now
+    and once the change commits (a request in between may have read the old ones)."""
+    forget_trusted_keys()
+    transaction.on_commit(forget_trusted_keys)
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -39,16 +130,18 @@ def edge(request: HttpRequest, key: str) -> HttpResponse:
     if not OBJECT_KEY.fullmatch(key):
         return _plain(404, "Not Found")
     try:
-        verify(_signed_request(request, key), trusted_public_keys())
+        verified = verify(_signed_request(request, key), trusted_public_keys())
+        _check_floor(key, verified)
     except Refused as refusal:
         # The reason goes to the log only: it would tell a prober which key ids are trusted.
         logger.info("edge refused %s: %s", key, refusal)
         increment("edge_refused")
         return _plain(403, "Access Denied")
-    if not default_storage.exists(key):
+    stored = stored_object(key)
+    if stored is None:
         return _plain(404, "Not Found")
     increment("edge_served")
-    return _serve(request, key)
+    return _serve(request, key, stored)
 
 
 def _signed_request(request: HttpRequest, key: str) -> SignedRequest:
@@ -57,7 +150,10 @@ def _signed_request(request: HttpRequest, key: str) -> SignedRequest:
         for part in request.META.get("QUERY_STRING", "").split("&")
         if part and part.split("=", 1)[0] not in SIGNING_PARAMETERS
     ]
-    url = f"{settings.CDN_BASE_URL}/{key}" + (f"?{'&'.join(kept)}" if kept else "")
+    # The full URL, as CloudFront matches policies against it: scheme, host, path, and the
+    # query string but its signing parameters.
+    url = f"{request.scheme}://{request.get_host()}{request.path}"
+    url += f"?{'&'.join(kept)}" if kept else ""
     return SignedRequest(
         url=url,
         query=signing_query(request.META.get("QUERY_STRING", "")),
@@ -67,15 +163,29 @@ def _signed_request(request: HttpRequest, key: str) -> SignedRequest:
     )
 
 
+def _check_floor(key: str, verified: Verified) -> None:
+    """A rendition's pet may have an access floor: the grant must not be older."""
+    pet_id = _pet_of(key)
+    if pet_id is None:
+        return
+    floor = cached_floor(pet_id)
+    if not floor_admits(verified.date_greater_than, floor):
+        raise Refused(f"the grant predates the access floor {floor} of pet {pet_id}")
+
+
+def _pet_of(key: str) -> uuid.UUID | None:
+    """The pet whose rendition ``key`` is, or ``None`` (an original, or not a pet's id)."""
+    if not key.startswith(RENDITIONS_PREFIX):
+        return None
+    try:
+        return uuid.UUID(key.split("/", 2)[1])
+    except ValueError:
+        return None
+
+
 def now() -> int:
     """The edge's clock, in epoch seconds (CloudFront's resolution)."""
     return int(time.time())
-
-
-def trusted_public_keys() -> dict[str, PublicKey]:
-    """The keys CloudFront trusts: those in the key group (published, active, retiring)."""
-    rows = SigningKey.objects.trusted().values_list("public_key_id", "public_key_pem")
-    return {key_id: _public_key(pem) for key_id, pem in rows}
 
 
 @functools.lru_cache(maxsize=64)
@@ -95,11 +205,31 @@ def _secured(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _serve(request: HttpRequest, key: str) -> HttpResponse:
-    size = default_storage.size(key)
-    modified = default_storage.get_modified_time(key)
-    last_modified = int(modified.timestamp())
-    etag = quote_etag(f"{size:x}-{int(modified.timestamp() * 1_000_000):x}")
+class Stored(NamedTuple):
+    size: int
+    modified: float  # epoch seconds
+
+
+def stored_object(key: str) -> Stored | None:
+    """The object's size and modification time, ``None`` when it is missing: one ``stat`` for
+    storage on this disk (instead of three calls), the storage's own calls otherwise."""
+    try:
+        path = default_storage.path(key)
+    except NotImplementedError:
+        if not default_storage.exists(key):
+            return None
+        return Stored(default_storage.size(key), default_storage.get_modified_time(key).timestamp())
+    try:
+        found = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return Stored(found.st_size, found.st_mtime)
+
+
+def _serve(request: HttpRequest, key: str, stored: Stored) -> HttpResponse:
+    size = stored.size
+    last_modified = int(stored.modified)
+    etag = quote_etag(f"{size:x}-{int(stored.modified * 1_000_000):x}")
     headers = object_headers(key)
     if _not_modified(request, etag, last_modified):
         response = HttpResponse(status=304)
@@ -117,7 +247,7 @@ def _serve(request: HttpRequest, key: str) -> HttpResponse:
             response["Content-Range"] = f"bytes {start}-{end}/{size}"
         response["Content-Type"] = headers["ContentType"]
         response["Accept-Ranges"] = "bytes"
-    response["Cache-Control"] = headers["CacheControl"]
+    response["Cache-Control"] = browser_cache_control(headers["CacheControl"])
     response["ETag"] = etag
     response["Last-Modified"] = http_date(last_modified)
     return _secured(response)

@@ -1,7 +1,8 @@
-"""The CDN's signing keys and its cache invalidations.
+"""The CDN's signing keys, its cache invalidations and the pets' access floors.
 
-The tables were made by the ``images`` app and keep their names (``db_table``): the models
-moved here without a table being touched (``cdn/migrations/0001_initial.py``).
+The keys' and invalidations' tables were made by the ``images`` app and keep their names
+(``db_table``): the models moved here without a table being touched
+(``cdn/migrations/0001_initial.py``). The access floors' table is the CDN's own.
 """
 
 from __future__ import annotations
@@ -171,3 +172,42 @@ class Invalidation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.path_count} paths ({self.get_status_display()})"
+
+
+class AccessFloorQuerySet(models.QuerySet):
+    def due(self, now=None) -> AccessFloorQuerySet:
+        """Floors the edge's store may not hold yet (never pushed, or raised since) whose next
+        try is due."""
+        unpushed = models.Q(pushed_floor__isnull=True) | models.Q(
+            pushed_floor__lt=models.F("floor")
+        )
+        return self.filter(unpushed, not_before__lte=now or timezone.now())
+
+
+class AccessFloor(models.Model):
+    """A pet's access floor (``cdn.revocation``): a grant opens the pet's renditions only if
+    its ``DateGreaterThan`` (none counts as 0) is at least ``floor``, in epoch seconds. Raised
+    by every revocation, never lowered; pushed to the CloudFront KeyValueStore the viewer-request
+    function reads, ``pushed_floor`` being what the store is known to hold."""
+
+    pet_id = models.UUIDField(primary_key=True)  # a pet's id: the CDN knows no Pet rows
+    floor = models.BigIntegerField()
+    pushed_floor = models.BigIntegerField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)  # failed pushes since the last success
+    last_error = models.TextField(blank=True)
+    not_before = models.DateTimeField(default=timezone.now)  # the next push, after a failure
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AccessFloorQuerySet.as_manager()
+
+    class Meta:
+        db_table = "cdn_accessfloor"
+        ordering = ["-updated_at"]
+        indexes = [models.Index(fields=["not_before"], name="accessfloor_not_before_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.pet_id} ≥ {self.floor}"
+
+    @property
+    def pushed(self) -> bool:
+        return self.pushed_floor is not None and self.pushed_floor >= self.floor

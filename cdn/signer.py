@@ -1,17 +1,22 @@
 """The application's CDN signer: which key signs, for how long, and how often.
 
-Every URL signed within one window of ``CDN_SIGNING_WINDOW_SECONDS`` expires at the same
-moment, the end of the next window, so it is byte-identical for the whole window: browsers and
-the CDN cache it, and a page costs no signature once warm. Renditions are signed with one
-wildcard policy per pet (``<base>/renditions/<pet>/*``), reused by every photo of that pet;
-originals, which may carry GPS, get a canned policy per URL. Results are kept in memory.
+Pages carry plain, immutable rendition URLs (``<base>/renditions/<pet>/<photo>/<name>-<hash>.webp``,
+no query string) and open them with CloudFront's signed cookies, one set per pet, scoped by the
+cookie ``Path`` to that pet's renditions (``grant_pets``). The JSON API, whose clients may hold
+no cookies, gets the same policy as a signed query (``Signer.url``). Originals, which may carry
+GPS, get a canned policy per URL, for their owner only (``Signer.original_url``).
 
-The signed-cookie helpers (``Signer.pet_cookies``, ``attach_pet_cookies``) are not used by
-pages yet; a later issue uses them to open a pet's renditions with cookies instead of a signed
-query on every URL.
+Every grant signed within one window of ``CDN_SIGNING_WINDOW_SECONDS`` expires at the same
+moment, the end of the next window, so it is byte-identical for the whole window and costs one
+signature per pet per window. A rendition policy names an absolute URL pattern, as CloudFront
+requires: ``<CDN_BASE_URL>/renditions/<pet>/*`` for a CDN domain, ``http*://*/cdn/renditions/<pet>/*``
+when the CDN is a path of the site (the local edge). A pet that was ever revoked has an access
+floor (``cdn.revocation``): its grants carry ``DateGreaterThan`` = the floor, and the edge (and
+the CloudFront Function) refuse any grant of that pet below it.
 
-The active key is read from the database at most every ``ACTIVE_KEY_CACHE_SECONDS``; rotation
-keeps the previous key trusted for long enough to cover that (see ``retiring_trust``).
+The active key is read from the database at most every ``ACTIVE_KEY_CACHE_SECONDS``, and parsed
+once per key id; rotation keeps the previous key trusted for long enough to cover that (see
+``retiring_trust``).
 """
 
 from __future__ import annotations
@@ -19,13 +24,15 @@ from __future__ import annotations
 import datetime
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from http.cookies import Morsel
 from typing import TypeVar
 
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.utils.http import http_date
 
 from cdn.encryption import decrypt_private_key
 from cdn.keypairs import HASH_OF
@@ -33,6 +40,7 @@ from cdn.models import SigningKey
 from cdn.objects import RENDITIONS_PREFIX, renditions_prefix
 from cdn.signing import (
     Credentials,
+    PrivateKey,
     canned_policy,
     custom_policy,
     load_private_key,
@@ -42,6 +50,10 @@ from cdn.signing import (
 
 ACTIVE_KEY_CACHE_SECONDS = 30
 CLOCK_SKEW_SECONDS = 60  # CloudFront's clocks and ours may differ this much
+# Every grant starts this long before its window did (its DateGreaterThan, unless the pet's
+# access floor is later): an edge whose clock is behind ours still honours it, and an access
+# floor older than that can never refuse it (cdn.revocation prunes such floors).
+GRANT_HEAD_START_SECONDS = 2 * CLOCK_SKEW_SECONDS
 CACHE_LIMIT = 20_000  # signed policies kept per window
 T = TypeVar("T")
 
@@ -57,9 +69,18 @@ class NoSigningKey(Exception):
 
 
 def window_expiry(now: float, window: int) -> int:
-    """The expiry of every URL signed at ``now``: the end of the next window, so a URL lives
-    between one and two windows and stays the same throughout the current one."""
+    """The expiry of every grant signed at ``now``: the end of the next window, so a grant
+    lives between one and two windows and stays the same throughout the current one."""
     return (int(now) // window + 2) * window
+
+
+def grant_start(expires: int, window: int, floor: int | None) -> int:
+    """A grant's ``DateGreaterThan``: shortly before its window began, or the pet's access
+    floor when that is later (a grant opens a pet's renditions only from its floor on, see
+    ``cdn.revocation``). So every grant names when it starts, and a floor older than a window
+    and a bit refuses no grant signed now."""
+    window_start = expires - 2 * window
+    return max(floor or 0, window_start - GRANT_HEAD_START_SECONDS)
 
 
 def longest_url_life(window: int) -> datetime.timedelta:
@@ -75,11 +96,22 @@ def retiring_trust(window: int) -> datetime.timedelta:
     return longest_url_life(window) + slack
 
 
+_parsed_keys: dict[tuple[str, str], PrivateKey] = {}
+
+
 def load_active_credentials() -> Credentials:
+    """The active key's credentials. Its private key is decrypted and parsed once per key
+    (parsing an RSA key with its checks costs ~50 ms), then reused from memory."""
     key = SigningKey.objects.active()
     if key is None:
         raise NoSigningKey()
-    private_key = load_private_key(decrypt_private_key(key.encrypted_private_key))
+    cache_key = (key.public_key_id, key.encrypted_private_key)
+    private_key = _parsed_keys.get(cache_key)
+    if private_key is None:
+        private_key = load_private_key(decrypt_private_key(key.encrypted_private_key))
+        if len(_parsed_keys) >= 8:
+            _parsed_keys.clear()  # rotation makes a few keys a year: this never grows
+        _parsed_keys[cache_key] = private_key
     return Credentials(key.public_key_id, private_key, HASH_OF[key.algorithm])
 
 
@@ -87,6 +119,16 @@ def load_active_credentials() -> Credentials:
 class _Loaded:
     credentials: Credentials | None  # None: no key was active
     until: float
+
+
+@dataclass(frozen=True)
+class Grant:
+    """The signed cookies that open one pet's renditions, and where and until when they apply."""
+
+    path: str  # the cookie Path: the pet's renditions under the CDN's path
+    cookies: Mapping[str, str]
+    expires: int  # epoch seconds, the policy's DateLessThan
+    marker: str  # what identifies this grant: unchanged, the browser holds it already
 
 
 class Signer:
@@ -99,22 +141,41 @@ class Signer:
         clock: Callable[[], float] = time.time,
     ):
         self.base_url, self.window = base_url, window
+        # The absolute URL pattern a policy names (CloudFront matches it against the full URL).
+        self.resource_base = base_url if is_absolute(base_url) else f"http*://*{base_url}"
         self._load_credentials, self._clock = load_credentials, clock
         self._loaded: _Loaded | None = None
         self._queries: dict[tuple, object] = {}
         self._lock = threading.Lock()
         self.signatures = 0  # how many signatures this signer has made (benchmarks, tests)
 
-    def url(self, key: str) -> str:
-        """The signed CDN URL of a stored object."""
-        if key.startswith(RENDITIONS_PREFIX):
-            prefix = key[: key.index("/", len(RENDITIONS_PREFIX)) + 1]
-            return f"{self.base_url}/{key}?{self._prefix_query(prefix)}"
-        return self.original_url(key)
+    def object_url(self, key: str) -> str:
+        """The plain CDN URL of a stored object: what pages carry (their cookies open it)."""
+        return f"{self.base_url}/{key}"
 
-    def original_url(self, key: str) -> str:
-        """``key`` signed alone, with a canned policy (for originals: one object, one owner)."""
-        url = f"{self.base_url}/{key}"
+    def url(self, key: str, *, floor: int | None = None) -> str:
+        """A rendition's URL signed with its pet's policy in the query string (for API
+        clients, which may hold no cookies); ``floor`` is the pet's access floor."""
+        if not key.startswith(RENDITIONS_PREFIX):
+            raise ValueError("only renditions are signed per pet; originals: original_url()")
+        prefix = key[: key.index("/", len(RENDITIONS_PREFIX)) + 1]
+        credentials, expires = self._credentials(), self.expiry()
+        start = grant_start(expires, self.window, floor)
+        query = self._signed(
+            ("query", credentials.key_pair_id, prefix, expires, start),
+            lambda: signed_query(self._prefix_policy(prefix, expires, start), credentials),
+        )
+        return f"{self.base_url}/{key}?{query}"
+
+    def original_url(self, key: str, *, origin: str = "") -> str:
+        """``key`` signed alone with a canned policy (an original: one object, its owner).
+        A canned policy names the exact URL CloudFront sees, so when the CDN is a path of the
+        site, ``origin`` (``https://example.com``) must say which site."""
+        url = self.object_url(key)
+        if not is_absolute(url):
+            if not is_absolute(origin):
+                raise ValueError("an original's URL must be absolute: pass the site's origin")
+            url = origin.rstrip("/") + url
         credentials, expires = self._credentials(), self.expiry()
         query = self._signed(
             ("canned", credentials.key_pair_id, url, expires),
@@ -122,31 +183,28 @@ class Signer:
         )
         return f"{url}?{query}"
 
-    def pet_cookies(self, pet_id) -> tuple[str, dict[str, str]]:
-        """Signed cookies covering every rendition of one pet, and the cookie ``Path``.
-
-        Not used by pages yet: kept for signed cookies on pages, a later issue."""
+    def pet_grant(self, pet_id, *, floor: int | None = None) -> Grant:
+        """The signed cookies covering every rendition of one pet until the window's expiry."""
         prefix = renditions_prefix(pet_id)
         credentials, expires = self._credentials(), self.expiry()
+        start = grant_start(expires, self.window, floor)
         cookies = self._signed(
-            ("cookies", credentials.key_pair_id, prefix, expires),
-            lambda: signed_cookies(self._prefix_policy(prefix, expires), credentials),
+            ("cookies", credentials.key_pair_id, prefix, expires, start),
+            lambda: signed_cookies(self._prefix_policy(prefix, expires, start), credentials),
         )
-        return f"{_path_of(self.base_url)}/{prefix}", cookies
+        marker = f"{expires}.{start}.{credentials.key_pair_id}"
+        return Grant(f"{path_of(self.base_url)}/{prefix}", cookies, expires, marker)
 
     def expiry(self) -> int:
         return window_expiry(self._clock(), self.window)
 
-    def _prefix_query(self, prefix: str) -> str:
-        credentials, expires = self._credentials(), self.expiry()
-        return self._signed(
-            (credentials.key_pair_id, prefix, expires),
-            lambda: signed_query(self._prefix_policy(prefix, expires), credentials),
-        )
+    def now(self) -> float:
+        return self._clock()
 
-    def _prefix_policy(self, prefix: str, expires: int) -> str:
-        """Every object under ``prefix`` (one pet's renditions) until ``expires``."""
-        return custom_policy(f"{self.base_url}/{prefix}*", expires)
+    def _prefix_policy(self, prefix: str, expires: int, start: int) -> str:
+        """Every object under ``prefix`` (one pet's renditions) from ``start`` until
+        ``expires``."""
+        return custom_policy(f"{self.resource_base}/{prefix}*", expires, date_greater_than=start)
 
     def _signed(self, cache_key: tuple, sign: Callable[[], T]) -> T:
         """What ``sign()`` made for ``cache_key`` in this window, signing only the first time."""
@@ -178,12 +236,23 @@ class Signer:
         self._loaded = None
 
 
-def _path_of(base_url: str) -> str:
+def is_absolute(url: str) -> bool:
+    return url.startswith(("https://", "http://"))
+
+
+def path_of(base_url: str) -> str:
     """The path part of the CDN base URL (``/cdn``, or ``""`` for a CDN domain's root)."""
     if "://" in base_url:
         rest = base_url.split("://", 1)[1]
         return "/" + rest.split("/", 1)[1] if "/" in rest else ""
     return base_url
+
+
+def host_of(base_url: str) -> str:
+    """The host of the CDN base URL, ``""`` when the CDN is a path of the site."""
+    if "://" not in base_url:
+        return ""
+    return base_url.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1].split(":", 1)[0]
 
 
 _signer: Signer | None = None
@@ -197,18 +266,59 @@ def get_signer() -> Signer:
     return _signer
 
 
-def signed_url(key: str) -> str:
-    return get_signer().url(key)
+# --- Cookies on pages ------------------------------------------------------------------------
+
+GRANTS_SESSION_KEY = "cdn_grants"
 
 
-def attach_pet_cookies(response, pet_id) -> None:
-    """Set the signed cookies that open every rendition of ``pet_id`` on ``response``:
-    ``Secure; HttpOnly``, on the pet's renditions path only, for the browser session.
+def grant_pets(request, response, floors: Mapping, pet_ids: Iterable) -> int:
+    """Set on ``response`` the signed cookies that open the renditions of ``pet_ids`` (each
+    with its access floor from ``floors``), unless the browser holds them already: the session
+    remembers which grant each pet's cookies carry, so they are set again only when the window
+    turned, the pet's floor rose or the key changed. Returns how many pets were granted.
 
-    No view calls it yet: a later issue uses it to sign pages with cookies."""
-    path, cookies = get_signer().pet_cookies(pet_id)
-    for name, value in cookies.items():
-        response.set_cookie(name, value, path=path, secure=True, httponly=True, samesite="Lax")
+    The cookies are ``HttpOnly; SameSite=Lax``, ``Secure`` except on a plain-HTTP development
+    site, scoped by ``Path`` to the pet's renditions (and by ``CDN_COOKIE_DOMAIN`` to the CDN's
+    sub-domain when it has one), and expire with their policy."""
+    signer, held = get_signer(), request.session.get(GRANTS_SESSION_KEY, {})
+    now, changed = signer.now(), {}
+    for pet_id in dict.fromkeys(pet_ids):
+        grant = signer.pet_grant(pet_id, floor=floors.get(pet_id))
+        if held.get(str(pet_id)) == grant.marker:
+            continue
+        _set_grant_cookies(request, response, grant, max_age=max(1, int(grant.expires - now)))
+        changed[str(pet_id)] = grant.marker
+    if changed:
+        kept = {pet: marker for pet, marker in held.items() if _unexpired(marker, now)}
+        request.session[GRANTS_SESSION_KEY] = kept | changed
+    return len(changed)
+
+
+def forget_grants(request) -> None:
+    """Set every pet's cookies again on the next pages (the browser lost some)."""
+    request.session.pop(GRANTS_SESSION_KEY, None)
+
+
+def _set_grant_cookies(request, response, grant: Grant, *, max_age: int) -> None:
+    """The grant's cookies as ``Set-Cookie`` headers. A page of several pets sets cookies of
+    the same names on different paths, which ``response.set_cookie`` cannot (it keeps one per
+    name): each morsel is kept under its own key, and Django writes every morsel's header."""
+    secure = request.is_secure() or not settings.DEBUG
+    for name, value in grant.cookies.items():
+        morsel = Morsel()
+        morsel.set(name, value, value)  # CloudFront's URL-safe base64 needs no quoting
+        morsel["max-age"] = max_age
+        morsel["expires"] = http_date(time.time() + max_age)
+        morsel["path"] = grant.path
+        if settings.CDN_COOKIE_DOMAIN:
+            morsel["domain"] = settings.CDN_COOKIE_DOMAIN
+        morsel["secure"], morsel["httponly"], morsel["samesite"] = secure, True, "Lax"
+        response.cookies[f"{name}:{grant.path}"] = morsel
+
+
+def _unexpired(marker: str, now: float) -> bool:
+    expires = marker.split(".", 1)[0]
+    return expires.isdigit() and int(expires) > now
 
 
 def forget_active_key() -> None:

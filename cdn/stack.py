@@ -5,14 +5,27 @@ Access Control), Origin Shield in the bucket's region, the trusted key group wit
 published public keys, signed cache behaviours for ``/renditions/*`` and ``/originals/*``,
 ``/api/*`` and the pages passed to the application uncached, ``/static/*`` cached, the
 security-headers CloudFront Function on every answer, TLS 1.2 (2021 policy), HTTP/2 and 3.
+
+Revocation at the edge (``cdn.revocation``): a KeyValueStore of the pets' access floors, read
+by the renditions' viewer-request function (``cdn/functions/renditions_viewer_request.js``);
+its ARN is an output, for ``CLOUDFRONT_KEY_VALUE_STORE_ARN`` (the application writes the
+floors: its role needs ``cloudfront-keyvaluestore:DescribeKeyValueStore`` and ``UpdateKeys`` on
+it). The photos' behaviours answer with a variant of the security-headers function that also
+makes renditions private to the browser (``cdn.functions``).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
-from cdn.objects import ORIGINALS_PREFIX, RENDITIONS_PREFIX, SECURITY_HEADERS
+from cdn.functions import (
+    photos_viewer_response_code,
+    renditions_viewer_request_code,
+    security_headers_function_code,
+)
+from cdn.objects import ORIGINALS_PREFIX, RENDITIONS_PREFIX
 from pettracker.net import ORIGIN_SECRET_HEADER
 
 # AWS-managed policies (their ids are the same in every account).
@@ -34,23 +47,6 @@ class StackSettings:
     site_domains: tuple[str, ...] = ()  # the site's public names, also served by the distribution
 
 
-def security_headers_function_code() -> str:
-    """The viewer-response function of the seed, from the headers the local edge adds too."""
-    lines = [
-        f"  headers['{name.lower()}'] = {{value: '{value}'}};"
-        for name, value in SECURITY_HEADERS.items()
-    ]
-    return "\n".join(
-        [
-            "function handler(event) {",
-            "  var headers = event.response.headers;",
-            *lines,
-            "  return event.response;",
-            "}",
-        ]
-    )
-
-
 def cloudfront_template(stack: StackSettings) -> dict:
     if not stack.public_keys:
         raise ValueError("a key group needs at least one public key")
@@ -60,7 +56,21 @@ def cloudfront_template(stack: StackSettings) -> dict:
         "OriginAccessControl": _origin_access_control(stack),
         **_public_keys(stack),
         "SigningKeyGroup": _key_group(stack),
-        "SecurityHeadersFunction": _security_headers_function(stack),
+        "SecurityHeadersFunction": _function(
+            _name(stack, "security-headers"), "Security headers", security_headers_function_code()
+        ),
+        "PhotosResponseFunction": _function(
+            _name(stack, "photos-response"),
+            "Security headers; renditions private to the browser",
+            photos_viewer_response_code(),
+        ),
+        "AccessFloorStore": _access_floor_store(stack),
+        "RenditionsRequestFunction": _function(
+            _name(stack, "renditions-request"),
+            "Refuses grants below the pet's access floor (KeyValueStore)",
+            renditions_viewer_request_code(),
+            key_value_store="AccessFloorStore",
+        ),
         "Distribution": _distribution(stack),
     }
     return {
@@ -86,6 +96,10 @@ def cloudfront_template(stack: StackSettings) -> dict:
             "DistributionDomainName": {"Value": {"Fn::GetAtt": ["Distribution", "DomainName"]}},
             "BucketName": {"Value": {"Ref": "PhotoBucket"}},
             "KeyGroupId": {"Value": {"Ref": "SigningKeyGroup"}},
+            "KeyValueStoreArn": {
+                "Description": "The pets' access floors: set CLOUDFRONT_KEY_VALUE_STORE_ARN to it",
+                "Value": {"Fn::GetAtt": ["AccessFloorStore", "Arn"]},
+            },
         },
     }
 
@@ -205,28 +219,58 @@ def _key_group(stack: StackSettings) -> dict:
     }
 
 
-def _security_headers_function(stack: StackSettings) -> dict:
+def _name(stack: StackSettings, suffix: str) -> str:
+    """A CloudFront name (letters, digits, ``-`` and ``_``, at most 64) for this stack."""
+    prefix = re.sub(r"[^A-Za-z0-9_-]", "-", stack.bucket_name)
+    return f"{prefix[: 63 - len(suffix)]}-{suffix}"
+
+
+def _function(name: str, comment: str, code: str, *, key_value_store: str | None = None) -> dict:
+    config: dict = {"Comment": comment, "Runtime": "cloudfront-js-2.0"}
+    if key_value_store:
+        arn = {"Fn::GetAtt": [key_value_store, "Arn"]}
+        config["KeyValueStoreAssociations"] = [{"KeyValueStoreARN": arn}]
     return {
         "Type": "AWS::CloudFront::Function",
         "Properties": {
-            "Name": f"{stack.bucket_name}-security-headers",
+            "Name": name,
             "AutoPublish": True,
-            "FunctionConfig": {"Comment": "Security headers", "Runtime": "cloudfront-js-2.0"},
-            "FunctionCode": security_headers_function_code(),
+            "FunctionConfig": config,
+            "FunctionCode": code,
         },
     }
 
 
-def _with_headers(behaviour: dict) -> dict:
-    arn = {"Fn::GetAtt": ["SecurityHeadersFunction", "FunctionMetadata.FunctionARN"]}
+def _access_floor_store(stack: StackSettings) -> dict:
     return {
-        **behaviour,
-        "ViewerProtocolPolicy": "redirect-to-https",
-        "FunctionAssociations": [{"EventType": "viewer-response", "FunctionARN": arn}],
+        "Type": "AWS::CloudFront::KeyValueStore",
+        "Properties": {
+            "Name": _name(stack, "access-floors"),
+            "Comment": "Pet id -> access floor (epoch seconds), written by the application",
+        },
     }
 
 
-def _signed_photos(path: str) -> dict:
+def _association(event_type: str, function: str) -> dict:
+    arn = {"Fn::GetAtt": [function, "FunctionMetadata.FunctionARN"]}
+    return {"EventType": event_type, "FunctionARN": arn}
+
+
+def _with_headers(behaviour: dict, *associations: dict) -> dict:
+    """``behaviour`` over HTTPS, with the security headers' function unless ``associations``
+    (one function per event type) say otherwise."""
+    return {
+        **behaviour,
+        "ViewerProtocolPolicy": "redirect-to-https",
+        "FunctionAssociations": list(associations)
+        or [_association("viewer-response", "SecurityHeadersFunction")],
+    }
+
+
+def _signed_photos(path: str, *, revocable: bool = False) -> dict:
+    associations = [_association("viewer-response", "PhotosResponseFunction")]
+    if revocable:
+        associations.insert(0, _association("viewer-request", "RenditionsRequestFunction"))
     return _with_headers(
         {
             "PathPattern": path,
@@ -236,7 +280,8 @@ def _signed_photos(path: str) -> dict:
             "AllowedMethods": ["GET", "HEAD"],
             "CachedMethods": ["GET", "HEAD"],
             "Compress": False,  # WebP and JPEG are compressed already
-        }
+        },
+        *associations,
     )
 
 
@@ -301,7 +346,7 @@ def _distribution(stack: StackSettings) -> dict:
                 "Origins": [photos_origin, app_origin],
                 "DefaultCacheBehavior": _app(None, CACHING_DISABLED),
                 "CacheBehaviors": [
-                    _signed_photos(f"/{RENDITIONS_PREFIX}*"),
+                    _signed_photos(f"/{RENDITIONS_PREFIX}*", revocable=True),
                     _signed_photos(f"/{ORIGINALS_PREFIX}*"),
                     _app("/api/*", CACHING_DISABLED),
                     _app(STATIC_PATH, CACHING_OPTIMIZED),

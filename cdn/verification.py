@@ -5,6 +5,11 @@ from the ``CloudFront-*`` cookies. A canned policy is rebuilt from the requested
 ``Expires``; a custom policy travels in ``Policy``. The signature must verify against a trusted
 public key over the policy's exact bytes, and then the policy's conditions must hold: the time
 window, the client's address, and the resource pattern (``*`` and ``?``) against the URL.
+
+The URL is the full one CloudFront sees (``https://host/path?other=parameters``), so a policy
+naming a bare path (``/cdn/renditions/...``) opens nothing, as at CloudFront. ``verify`` returns
+what the verified policy grants, for the checks CloudFront leaves to a function (the pets'
+access floors, ``cdn.revocation``).
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class SignedRequest:
-    url: str  # as requested, without the signing parameters
+    url: str  # as requested, absolute (scheme://host/path?query), without the signing parameters
     query: Mapping[str, str]  # the signing parameters found in the query string
     cookies: Mapping[str, str]
     client_ip: str
@@ -58,8 +63,22 @@ def signing_query(query_string: str) -> dict[str, str]:
     return found
 
 
-def verify(request: SignedRequest, trusted_keys: Mapping[str, PublicKey]) -> None:
-    """Return if CloudFront would serve ``request``; raise ``Refused`` otherwise."""
+@dataclass(frozen=True)
+class Verified:
+    """What a policy whose signature and conditions hold grants."""
+
+    key_pair_id: str
+    canned: bool
+    date_less_than: int
+    date_greater_than: int | None  # None: the policy has no DateGreaterThan
+    resource: str | None  # None: a canned policy (the URL itself), or a custom one for anything
+
+
+def verify(request: SignedRequest, trusted_keys: Mapping[str, PublicKey]) -> Verified:
+    """What the policy grants if CloudFront would serve ``request``; ``Refused`` otherwise.
+
+    ``trusted_keys`` is asked only for the request's key id (``.get``), so it may be a cache
+    that reads the keys again when it does not know one."""
     params = _signing_parameters(request)
     key_pair_id = _required(params, "Key-Pair-Id")
     signature = _decoded(_required(params, "Signature"), "Signature")
@@ -71,9 +90,11 @@ def verify(request: SignedRequest, trusted_keys: Mapping[str, PublicKey]) -> Non
     if not signature_is_valid(policy, signature, public_key, algorithm):
         raise Refused("the signature does not match the policy")
     statement = _statement(policy)
-    _check_conditions(statement.get("Condition"), request)
+    not_after, not_before = _check_conditions(statement.get("Condition"), request)
+    resource = None if canned else statement.get("Resource")
     if not canned:
-        _check_resource(statement.get("Resource"), request.url)
+        _check_resource(resource, request.url)
+    return Verified(key_pair_id, canned, not_after, not_before, resource)
 
 
 def _signing_parameters(request: SignedRequest) -> dict[str, str]:
@@ -143,7 +164,8 @@ def _epoch(condition: Mapping, name: str) -> int | None:
     return moment
 
 
-def _check_conditions(condition, request: SignedRequest) -> None:
+def _check_conditions(condition, request: SignedRequest) -> tuple[int, int | None]:
+    """``DateLessThan`` and ``DateGreaterThan`` once every condition holds."""
     if not isinstance(condition, dict):
         raise Refused("the policy has no Condition")
     not_after = _epoch(condition, "DateLessThan")
@@ -156,6 +178,7 @@ def _check_conditions(condition, request: SignedRequest) -> None:
         raise Refused("the signature is not valid yet")
     if "IpAddress" in condition:
         _check_address(condition["IpAddress"], request.client_ip)
+    return not_after, not_before
 
 
 def _check_address(condition, client_ip: str) -> None:

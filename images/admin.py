@@ -2,13 +2,16 @@
 CDN's keys and invalidations are in ``cdn.admin``). Every write goes through the services; every
 action on many objects runs in one transaction; everything is written to the audit trail."""
 
+import contextlib
+
 from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from accounts.audit import AuditedAdmin, audit_record
-from cdn.signer import NoSigningKey, get_signer
+from cdn.revocation import access_floors
+from cdn.signer import NoSigningKey, get_signer, grant_pets
 from images.models import (
     PendingObjectDeletion,
     Pet,
@@ -50,19 +53,44 @@ class ShareLinkInline(admin.TabularInline):
 
 
 def _thumb_preview(thumb: Rendition | None) -> str:
-    """The thumb, signed as the gallery signs it: one policy per pet (a signature per pet on
-    the page, once a window), so a preview's URL opens that pet's renditions and no other's."""
+    """The thumb's plain URL, as the gallery shows it: the page's signed cookies (one set per
+    pet, ``PreviewsGranted``) open it."""
     if thumb is None:
         return "—"
-    try:
-        url = get_signer().url(thumb.key)
-    except NoSigningKey:
-        return "no signing key"
+    url = get_signer().object_url(thumb.key)
     return format_html('<img src="{}" width="64" height="64" alt="">', url)
 
 
+class PreviewsGranted:
+    """A model admin whose list and change pages show previews of photos: the response sets
+    the signed cookies of the pets those photos belong to (``previewed_pet_id``)."""
+
+    def previewed_pet_id(self, obj):
+        raise NotImplementedError
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            self._grant(request, response, list(changelist.result_list))
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        original = getattr(response, "context_data", {}).get("original")
+        if original is not None:
+            self._grant(request, response, [original])
+        return response
+
+    def _grant(self, request, response, objects) -> None:
+        pet_ids = [pet_id for pet_id in map(self.previewed_pet_id, objects) if pet_id]
+        # Without a signing key the previews stay blank; the dashboard says no key is active.
+        with contextlib.suppress(NoSigningKey):
+            grant_pets(request, response, access_floors(pet_ids), pet_ids)
+
+
 @admin.register(Pet)
-class PetAdmin(AuditedAdmin):
+class PetAdmin(PreviewsGranted, AuditedAdmin):
     list_display = ("cover", "name", "species", "owner", "birthday", "created_at")
     list_filter = ("species", "created_at")
     search_fields = ("name", "owner__username", "owner__email")
@@ -89,6 +117,9 @@ class PetAdmin(AuditedAdmin):
                 pet.cover_thumb = by_photo.get(pet.cover_id)
         return response
 
+    def previewed_pet_id(self, pet: Pet):
+        return pet.pk if pet.cover_id else None
+
     @admin.display(description="Cover")
     def cover(self, pet: Pet) -> str:
         return _thumb_preview(getattr(pet, "cover_thumb", None))
@@ -114,7 +145,7 @@ class RenditionInline(admin.TabularInline):
 
 
 @admin.register(Photo)
-class PhotoAdmin(AuditedAdmin):
+class PhotoAdmin(PreviewsGranted, AuditedAdmin):
     list_display = ("preview", "id", "pet", "uploader", "state", "size", "created_at")
     list_filter = ("state", "content_type", "created_at")
     search_fields = ("id", "pet__name", "uploader__username", "original_key", "content_hash")
@@ -146,6 +177,9 @@ class PhotoAdmin(AuditedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_renditions()
+
+    def previewed_pet_id(self, photo: Photo):
+        return photo.pet_id
 
     @admin.display(description="Preview")
     def preview(self, photo: Photo) -> str:

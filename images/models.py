@@ -65,6 +65,12 @@ class PetQuerySet(models.QuerySet):
         # A subquery rather than a join: no duplicate rows, no DISTINCT needed.
         return self.filter(owned | models.Q(pk__in=shares.values("pet_id")))
 
+    def reachable_by(self, user) -> PetQuerySet:
+        """Pets ``user``'s account reaches (its own, those shared with it), whether or not it
+        is active now: what a deactivation must end."""
+        shared = Share.objects.filter(grantee=user).values("pet_id")
+        return self.filter(models.Q(owner=user) | models.Q(pk__in=shared))
+
     def with_photo_counts(self) -> PetQuerySet:
         """Annotate ``photo_count``. A correlated subquery rather than a join and GROUP BY: the
         other annotations stay per pet instead of per photo."""
@@ -168,6 +174,13 @@ class PhotoQuerySet(UploadCounts, models.QuerySet):
     def with_renditions(self) -> PhotoQuerySet:
         return self.prefetch_related("renditions")
 
+    def for_tiles(self) -> PhotoQuerySet:
+        """Only the columns a gallery's tiles show (their renditions come apart, as plain
+        rows: ``Rendition.objects.shown_for``)."""
+        return self.only(
+            "id", "pet_id", "uploader_id", "state", "caption", "placeholder_color", "error"
+        )
+
     def uploaded_by(self, user) -> PhotoQuerySet:
         """The photos ``user`` uploaded, to whichever pet: what their upload quota counts."""
         return self.filter(uploader=user)
@@ -228,6 +241,7 @@ class PhotoState(models.TextChoices):
 
 class RenditionName(models.TextChoices):
     THUMB = "thumb", "Thumbnail (256 px square)"
+    SQUARE = "square", "Square (512 px)"
     MEDIUM = "medium", "Medium (1024 px)"
     LARGE = "large", "Large (2048 px)"
 
@@ -334,6 +348,9 @@ class Photo(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["pet", "-created_at"], name="photo_gallery_idx"),
+            # The home page's recent ready photos of the pets one sees: without it SQLite walks
+            # every ready photo and sorts them (100 ms at 100,000 photos, benchmarks/scale.py).
+            models.Index(fields=["pet", "state", "-created_at"], name="photo_pet_state_idx"),
             models.Index(fields=["state", "updated_at"], name="photo_state_idx"),
             models.Index(fields=["pet", "content_hash"], name="photo_duplicate_idx"),
             models.Index(fields=["uploader", "-created_at"], name="photo_uploader_idx"),
@@ -357,6 +374,25 @@ class Photo(models.Model):
         return f"{self.pet} · {self.id}"
 
 
+class RenditionRow(NamedTuple):
+    """What pages need of a rendition: no model instance (a gallery shows a hundred)."""
+
+    name: str
+    key: str
+    width: int
+    height: int
+
+
+class RenditionQuerySet(models.QuerySet):
+    def shown_for(self, photo_ids) -> dict[uuid.UUID, dict[str, RenditionRow]]:
+        """The renditions of ``photo_ids`` by photo and name, as plain rows (one query)."""
+        found: dict[uuid.UUID, dict[str, RenditionRow]] = {}
+        rows = self.filter(photo_id__in=list(photo_ids)).order_by()
+        for photo_id, *row in rows.values_list("photo_id", "name", "key", "width", "height"):
+            found.setdefault(photo_id, {})[row[0]] = RenditionRow(*row)
+        return found
+
+
 class Rendition(models.Model):
     Name = RenditionName
 
@@ -367,6 +403,8 @@ class Rendition(models.Model):
     height = models.PositiveIntegerField()
     bytes = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RenditionQuerySet.as_manager()
 
     class Meta:
         ordering = ["photo", "width"]

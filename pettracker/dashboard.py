@@ -7,11 +7,11 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Min, Q
+from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 from kombu.exceptions import ChannelError
 
-from cdn.models import Invalidation, SigningKey
+from cdn.models import AccessFloor, Invalidation, SigningKey
 from images.models import PendingObjectDeletion, Photo, ReconciliationRun, Rendition
 from pettracker.celery import app
 
@@ -36,6 +36,15 @@ class PhotosHeldUp:
 
 
 @dataclass(frozen=True)
+class AccessFloorCounts:
+    """Pets' access floors (``cdn.revocation``): ``unpushed`` are revocations the CloudFront
+    KeyValueStore may not hold yet (beat pushes them every 10 s, with backoff on failure)."""
+
+    floors: int
+    unpushed: int
+
+
+@dataclass(frozen=True)
 class Figures:
     photos_by_state: dict[str, int]
     queue_depth: int | None  # None: the broker did not answer
@@ -47,6 +56,7 @@ class Figures:
     last_reconciliation: ReconciliationRun | None = None
     deletions: DeletionOutbox | None = None
     photos_held_up: PhotosHeldUp | None = None
+    floors_unpushed: int | None = None  # None: no KeyValueStore configured
 
     @property
     def active_key_age(self) -> datetime.timedelta | None:
@@ -78,6 +88,16 @@ def photos_held_up() -> PhotosHeldUp:
         awaiting_retry=Count("pk", filter=Q(retry_at__isnull=False)),
     )
     return PhotosHeldUp(figures["unqueued"], figures["awaiting_retry"])
+
+
+def access_floor_counts() -> AccessFloorCounts:
+    """How many pets have an access floor, and how many of those floors are not pushed yet,
+    in one query."""
+    unpushed = Q(pushed_floor__isnull=True) | Q(pushed_floor__lt=F("floor"))
+    figures = AccessFloor.objects.aggregate(
+        floors=Count("pk"), unpushed=Count("pk", filter=unpushed)
+    )
+    return AccessFloorCounts(figures["floors"], figures["unpushed"])
 
 
 def last_reconciliation(*, succeeded: bool = False) -> ReconciliationRun | None:
@@ -126,4 +146,7 @@ def dashboard_figures(now: datetime.datetime | None = None) -> Figures:
         last_reconciliation=last_reconciliation(),
         deletions=deletion_outbox(),
         photos_held_up=photos_held_up(),
+        floors_unpushed=access_floor_counts().unpushed
+        if settings.CLOUDFRONT_KEY_VALUE_STORE_ARN
+        else None,
     )

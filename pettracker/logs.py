@@ -17,6 +17,7 @@ import uuid
 from celery.signals import task_failure, task_postrun, task_prerun
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import ResolverMatch
+from django.utils.functional import LazyObject, empty
 
 REQUEST_ID_HEADER = "X-Request-ID"
 request_logger = logging.getLogger("pettracker.request")
@@ -128,9 +129,30 @@ def _request_id(request) -> str:
     return uuid.uuid4().hex
 
 
+def loaded_user_id(request) -> int | None:
+    """The id of the request's user if something already loaded it (a page, the log-in view),
+    else ``None``: loading it here would cost every request the session's and the user's
+    queries, even those that never look at the user (the edge, ``/healthz``).
+
+    ``AuthenticationMiddleware`` sets ``request.user`` to a lazy object that loads the user
+    (and the session) on first use, and keeps it as ``request._cached_user``; ``login()`` and
+    ``logout()`` replace ``request.user`` with the user itself."""
+    attributes = vars(request)
+    user = attributes.get("user")
+    if isinstance(user, LazyObject):
+        # Read without evaluating: ``_wrapped`` is ``empty`` until something used the user.
+        user = user._wrapped if user._wrapped is not empty else None
+    if user is None:
+        user = attributes.get("_cached_user") or attributes.get("_acached_user")
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return user.pk
+
+
 class RequestLogMiddleware:
     """One log line per request (method, path, status, duration, user, request id), and the
-    id echoed in the response's ``X-Request-ID``."""
+    id echoed in the response's ``X-Request-ID``. The user is named only when the request
+    loaded it anyway (``loaded_user_id``)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -139,7 +161,6 @@ class RequestLogMiddleware:
         request.id = _request_id(request)
         started = time.perf_counter()
         response = self.get_response(request)
-        user = getattr(request, "user", None)
         path = redact_path(request.path, getattr(request, "resolver_match", None))
         request_logger.info(
             "%s %s %s",
@@ -153,7 +174,7 @@ class RequestLogMiddleware:
                 "path": path,
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                "user_id": user.pk if user is not None and user.is_authenticated else None,
+                "user_id": loaded_user_id(request),
             },
         )
         response[REQUEST_ID_HEADER] = request.id

@@ -74,6 +74,10 @@ MIDDLEWARE = [
     # Static files straight from the app (hashed names, far-future caching); CloudFront's
     # /static/* behaviour caches them at the edge.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages and API answers gzipped for clients that accept it (not images: see the module).
+    # Below WhiteNoise, whose static files are precompressed; above everything that writes a
+    # response's body, so that it compresses the final one.
+    "pettracker.compression.TextGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -112,8 +116,9 @@ def _database(url: str) -> dict:
         config = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
-    # A connection kept between requests (and tasks) is checked before reuse, so a database
-    # restart costs one reconnection instead of failed requests.
+    # A connection is kept between requests (and tasks) for DATABASE_CONN_MAX_AGE seconds, and
+    # checked before reuse, so a database restart costs one reconnection instead of failed
+    # requests.
     config["CONN_HEALTH_CHECKS"] = True
     if config["ENGINE"] == "django.db.backends.postgresql":
         # JIT compilation pays off for analytics, not for a page's small queries: it added
@@ -122,7 +127,14 @@ def _database(url: str) -> dict:
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # Web, worker and beat share one file: WAL and a busy timeout keep them from
         # failing with "database is locked"; IMMEDIATE takes the write lock up front.
-        config["CONN_MAX_AGE"] = 0
+        # Connections persist as PostgreSQL's do: opening one (and running the PRAGMAs) cost
+        # 4 % of a page (issue 14). Safe with WAL and several processes: between requests and
+        # tasks Django is in autocommit with no transaction open, so a kept connection holds
+        # no snapshot (it reads what the others committed, and does not hold back the WAL's
+        # checkpoints) and no lock; each process, thread and forked Celery child has its own
+        # (Celery's Django fix-up closes what a child inherits). SQLite's health check is a
+        # no-op (it always answers); its connection survives anything but the file being
+        # replaced, which needs the processes restarted anyway.
         config["OPTIONS"] = {
             "timeout": 20,
             "transaction_mode": "IMMEDIATE",
@@ -254,6 +266,12 @@ STORAGES = {
 
 # Where browsers fetch photos: the CloudFront domain in production, the local edge otherwise.
 CDN_BASE_URL = env_str("CDN_BASE_URL", "/cdn").rstrip("/")
+# Pages open images with CloudFront's signed cookies, so the CDN must receive the site's
+# cookies: either it serves the site's own host (one distribution for the app and the images,
+# CDN_BASE_URL=https://example.com), or it is a sub-domain and this names the parent domain the
+# cookies are set for (CDN_BASE_URL=https://images.example.com, CDN_COOKIE_DOMAIN=example.com).
+# `manage.py check` says when neither holds (docs/deploy.md, "CDN layouts").
+CDN_COOKIE_DOMAIN = env_str("CDN_COOKIE_DOMAIN").lstrip(".")
 CLOUDFRONT_DISTRIBUTION_ID = env_str("CLOUDFRONT_DISTRIBUTION_ID")
 # Another CloudFront API endpoint (moto in the tests); unset, boto3's own.
 CLOUDFRONT_ENDPOINT_URL = env_str("CLOUDFRONT_ENDPOINT_URL") or None
@@ -295,6 +313,11 @@ def _signing_key_encryption_keys() -> list[str]:
 
 
 SIGNING_KEY_ENCRYPTION_KEYS = _signing_key_encryption_keys()
+
+# Revocation at the edge (cdn.revocation): the CloudFront KeyValueStore holding the pets' access
+# floors, read by the renditions' viewer-request function (the stack's KeyValueStoreArn output).
+# Empty: no store, the local edge reads the floors from the database.
+CLOUDFRONT_KEY_VALUE_STORE_ARN = env_str("CLOUDFRONT_KEY_VALUE_STORE_ARN")
 
 # --- Photos ------------------------------------------------------------------------------
 
@@ -396,6 +419,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "images.tasks.expire_pending_photos",
         "schedule": 600,
     },
+    "expire-share-links": {
+        "task": "images.tasks.expire_share_links",
+        "schedule": 60,
+    },
     "delete-pending-objects": {
         "task": "images.tasks.delete_pending_objects",
         "schedule": env_int("OBJECT_DELETE_EVERY_SECONDS", 60, minimum=1),
@@ -415,6 +442,16 @@ CELERY_BEAT_SCHEDULE = {
     "poll-invalidations": {
         "task": "cdn.tasks.poll_invalidations",
         "schedule": 60,
+    },
+    # Access floors the broker did not take at commit, or whose push failed and is due again.
+    "push-access-floors": {
+        "task": "cdn.tasks.push_access_floors",
+        "schedule": env_int("CDN_FLOOR_PUSH_EVERY_SECONDS", 10, minimum=1, maximum=50),
+    },
+    # Floors old enough that no grant they refuse is still valid: the KeyValueStore stays small.
+    "prune-access-floors": {
+        "task": "cdn.tasks.prune_access_floors",
+        "schedule": env_int("CDN_FLOOR_PRUNE_EVERY_SECONDS", 3600, minimum=60),
     },
 }
 
@@ -515,6 +552,56 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+
+# --- Cache and sessions ---------------------------------------------------------------------
+
+# Sessions are read from the cache and kept in the database too (cached_db): a warm session
+# costs a page no query, and a flushed, restarted or unreachable Redis loses none. The cache
+# is a database of the broker's Redis of its own (the broker's number plus one, /1 for the
+# default broker's /0): the Redis that is there already, but the cache's clear() (FLUSHDB)
+# must never empty the broker's queues or the metrics' counters. "locmem://" keeps it in the
+# process (tests, benchmarks in one process).
+
+
+def _cache_url(broker_url: str) -> str:
+    parts = urlsplit(broker_url)
+    number = parts.path.strip("/") or "0"
+    if parts.scheme not in ("redis", "rediss") or not number.isdigit():
+        raise ImproperlyConfigured(
+            f"CACHE_URL must be set: the broker ({parts.scheme}://) is not a redis:// or "
+            "rediss:// URL whose database the cache could be put beside."
+        )
+    return parts._replace(path=f"/{int(number) + 1}").geturl()
+
+
+def _cache(url: str) -> dict:
+    if url == "locmem://":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            "CACHE_URL must be a redis://, rediss:// or unix:// URL, or locmem://."
+        )
+    return {
+        # Django's RedisCache, whose errors are misses: pages carry on from the database.
+        "BACKEND": "pettracker.cache.ForgivingRedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": "pettracker",
+        "OPTIONS": {
+            # A hung Redis must not hang pages: each connect and command waits 0.25 s at most
+            # (as the metrics' Redis), then the cache stands aside for RETRY_AFTER seconds.
+            "socket_timeout": 0.25,
+            "socket_connect_timeout": 0.25,
+            "RETRY_AFTER": 5,
+            # No copy outlives its row by more than this, even one whose deletion failed while
+            # Redis did not answer (a log-out's); a warm session is read again every 10 min.
+            "MAX_TIMEOUT": 600,
+        },
+    }
+
+
+CACHE_URL = env_str("CACHE_URL") or _cache_url(CELERY_BROKER_URL)
+CACHES = {"default": _cache(CACHE_URL)}
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- Metrics -------------------------------------------------------------------------------
 

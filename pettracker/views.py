@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from pettracker.dashboard import (
+    access_floor_counts,
     deletion_outbox,
     last_reconciliation,
     photos_by_state,
@@ -67,6 +68,7 @@ def exposition() -> str:
     ]
     lines.append(f"pettracker_queue_depth {depth if depth is not None else 'NaN'}")
     lines += _storage_gauges()
+    lines += _access_floor_gauges()
     return "\n".join(lines) + "\n"
 
 
@@ -129,6 +131,24 @@ def _storage_gauges() -> list[str]:
             "pettracker_photos_awaiting_retry",
             "Photos failed for a transient reason, to be processed again.",
             {"": held.awaiting_retry},
+        ),
+    ]
+
+
+def _access_floor_gauges() -> list[str]:
+    """The pets' access floors (revocations at the edge), and those not pushed to CloudFront's
+    KeyValueStore yet (counted even without one: beat marks them pushed there)."""
+    floors = access_floor_counts()
+    return [
+        *_gauge(
+            "pettracker_access_floors",
+            "Pets with an access floor (revoked lately: pruned once no grant it refuses is valid).",
+            {"": floors.floors},
+        ),
+        *_gauge(
+            "pettracker_access_floors_unpushed",
+            "Access floors the CloudFront KeyValueStore may not hold yet.",
+            {"": floors.unpushed},
         ),
     ]
 

@@ -92,8 +92,9 @@ class SigningKeyFactory(factory.django.DjangoModelFactory):
     state = SigningKey.State.PUBLISHED
 
 
-def ready_photo(*, pet, uploader=None, caption: str = "", **fields) -> Photo:
-    """A processed photo with its three renditions, as the pipeline leaves it."""
+def ready_photo(*, pet, uploader=None, caption: str = "", renditions=None, **fields) -> Photo:
+    """A processed photo with its renditions, as the pipeline leaves it (``renditions``: the
+    names to make, e.g. those of a photo processed before the 512 px square existed)."""
     photo = PhotoFactory(
         pet=pet,
         uploader=uploader or pet.owner,
@@ -104,8 +105,15 @@ def ready_photo(*, pet, uploader=None, caption: str = "", **fields) -> Photo:
         placeholder_color="#a0b0c0",
         **fields,
     )
-    sizes = {"thumb": (256, 256), "medium": (1024, 768), "large": (2048, 1536)}
+    sizes = {
+        "thumb": (256, 256),
+        "square": (512, 512),
+        "medium": (1024, 768),
+        "large": (2048, 1536),
+    }
     for name, (width, height) in sizes.items():
+        if renditions is not None and name not in renditions:
+            continue
         RenditionFactory(
             photo=photo,
             name=name,

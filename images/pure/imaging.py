@@ -1,10 +1,10 @@
 """Turning an uploaded original into safe renditions: pure functions over bytes, no ORM.
 
 One decode per photo. JPEGs are shrunk while decoding (``draft``) as far as the largest
-rendition allows; each smaller rendition is resized from the one above it (a cascade), and the
-EXIF orientation is applied to the small results rather than to the full-size original.
-Renditions are re-encoded WebP in sRGB carrying no metadata at all: no EXIF (so no GPS), no
-XMP, no IPTC, no comments, no ICC profile (untagged means sRGB on the web).
+rendition allows; each smaller rendition is resized from a larger one made before it (a
+cascade), and the EXIF orientation is applied to the small results rather than to the full-size
+original. Renditions are re-encoded WebP in sRGB carrying no metadata at all: no EXIF (so no
+GPS), no XMP, no IPTC, no comments, no ICC profile (untagged means sRGB on the web).
 
 A worker's memory is bounded before anything is decoded, by pixels (``max_pixels``) and by the
 bytes the decode will hold (``max_decoded_bytes``: Pillow's image plus what the format's
@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -86,12 +86,20 @@ class RenditionSpec:
     square: bool = False
 
 
-# Largest first: each is made from the one before it.
+# Largest first. Each is made from the smallest uncropped one before it that still gives it
+# its full size (see ``_source_for``): medium from large, the squares from medium (from large
+# when medium is too narrow, as a panorama's is); never from a square crop, so the thumbnail is
+# the same whether or not the 512 px square exists. None is ever upscaled: a square's side is
+# that of the image's short side (as shrunk to ``large``) when it is under the spec's.
 RENDITION_SPECS = (
     RenditionSpec("large", 2048),
     RenditionSpec("medium", 1024),
+    # The grid's tiles on 2× screens (issue 14): a tile is 175-240 CSS px wide.
+    RenditionSpec("square", 512, square=True),
     RenditionSpec("thumb", 256, square=True),
 )
+# The rendition the placeholder colour is averaged from.
+PLACEHOLDER_SOURCE = "thumb"
 
 
 @dataclass(frozen=True)
@@ -132,9 +140,18 @@ def sha256_of(stream: BinaryIO, chunk_size: int = 1 << 20) -> str:
 
 
 def process_image(
-    stream: BinaryIO, *, max_pixels: int, max_decoded_bytes: int | None = None
+    stream: BinaryIO,
+    *,
+    max_pixels: int,
+    max_decoded_bytes: int | None = None,
+    names: Collection[str] | None = None,
 ) -> ProcessedPhoto:
     """Decode ``stream`` once and make every rendition of ``RENDITION_SPECS``.
+
+    ``names``: encode only these renditions (those a photo made before they existed lacks);
+    the others are still resized, since each is made from one before it, so what is encoded
+    is what a full run makes. The placeholder colour comes from the thumbnail: it is ``""``
+    when the thumbnail is not among them.
 
     Raises ``ImageRejected`` with a reason a person can read for anything that is not a
     decodable image of an allowed format within ``max_pixels`` and, when given,
@@ -151,14 +168,15 @@ def process_image(
         # Not before the check: Pillow decodes a PNG to read its EXIF (it may follow the pixels).
         orientation = image.getexif().get(ORIENTATION_TAG, 1)
         image = shrink_to_srgb(image, _fit(image.size, largest))
-    renditions = tuple(_cascade(image, orientation))
+    renditions = tuple(_cascade(image, orientation, names))
     width, height = _oriented_size(declared, orientation)
+    thumb = next((r for r in renditions if r.name == PLACEHOLDER_SOURCE), None)
     return ProcessedPhoto(
         format=source_format,
         content_type=CONTENT_TYPES[source_format],
         width=width,
         height=height,
-        placeholder_color=_average_color(renditions[-1]),
+        placeholder_color=_average_color(thumb) if thumb else "",
         renditions=renditions,
     )
 
@@ -323,17 +341,41 @@ def _has_alpha(image: Image.Image) -> bool:
     return image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
 
 
-def _cascade(image: Image.Image, orientation: int) -> list[Rendered]:
-    """Each rendition resized from the previous one; while one is being encoded (Pillow
-    releases the GIL there) the next is resized, so a photo takes both cores' worth of time
-    less. A pool per call: a pool made at import would not survive Celery's fork."""
+def _cascade(
+    image: Image.Image, orientation: int, names: Collection[str] | None = None
+) -> list[Rendered]:
+    """Each rendition resized from one made before it (``_source_for``); while one is being
+    encoded (Pillow releases the GIL there) the next is resized, so a photo takes both cores'
+    worth of time less. Only ``names`` are encoded, when given. A pool per call: a pool made at
+    import would not survive Celery's fork."""
     with ThreadPoolExecutor(max_workers=len(RENDITION_SPECS)) as pool:
-        pending, current = [], image
+        pending, uncropped = [], [image]
         for spec in RENDITION_SPECS:
-            current = _square(current, spec.size) if spec.square else _shrink(current, spec.size)
-            oriented = _apply_orientation(current, orientation)
-            pending.append(pool.submit(_encode, spec.name, oriented))
+            source = _source_for(spec, uncropped)
+            if spec.square:
+                made = _square(source, spec.size)
+            else:
+                made = _shrink(source, spec.size)
+                uncropped.append(made)
+            if names is None or spec.name in names:
+                oriented = _apply_orientation(made, orientation)
+                pending.append(pool.submit(_encode, spec.name, oriented))
         return [job.result() for job in pending]
+
+
+def _source_for(spec: RenditionSpec, uncropped: list[Image.Image]) -> Image.Image:
+    """The smallest of ``uncropped`` (the decode shrunk to ``large``, then the renditions made
+    from it, largest first) from which ``spec`` comes out at the size it would have if made
+    from the first: a 512 px square is cut from medium unless medium's short side is under
+    512 px while the first's is not."""
+    first = uncropped[0]
+    if spec.square:
+        side = min(spec.size, *first.size)
+        holds = [image for image in uncropped if min(image.size) >= side]
+    else:
+        width, height = _fit(first.size, spec.size)
+        holds = [image for image in uncropped if image.width >= width and image.height >= height]
+    return holds[-1]
 
 
 def _shrink(image: Image.Image, longest: int) -> Image.Image:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from cdn.revocation import renditions_revoke
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -43,6 +44,7 @@ def pet_delete(*, pet: Pet) -> None:
     deletion outbox: a task deletes them; their CDN paths are queued for invalidation)."""
     photos_delete(photos=Photo.objects.filter(pet=pet))
     Pet.objects.filter(pk=pet.pk).delete()
+    renditions_revoke([pet.pk])  # the CDN's cached copies stop being served within a minute
 
 
 def pet_set_cover(*, pet: Pet, photo: Photo) -> Pet:

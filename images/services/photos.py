@@ -10,19 +10,29 @@ renditions are keyed by their content's hash, and state checks make a repeat a n
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
+import operator
 import uuid
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from cdn.models import PendingInvalidation
 from images import jobs
 from images.models import Photo, Rendition, UploadTicket
-from images.pure.imaging import ImageRejected, ProcessedPhoto, process_image, sha256_of
+from images.pure.imaging import (
+    RENDITION_SPECS,
+    ImageRejected,
+    ProcessedPhoto,
+    process_image,
+    sha256_of,
+)
 from images.pure.object_keys import (
     photo_renditions_prefix,
     rendition_key,
@@ -36,6 +46,9 @@ from pettracker.metrics import increment
 
 logger = logging.getLogger(__name__)
 
+# The renditions every ready photo has, once processed with the current set.
+RENDITION_NAMES = tuple(spec.name for spec in RENDITION_SPECS)
+
 
 # --- Processing ----------------------------------------------------------------------------
 
@@ -43,12 +56,18 @@ logger = logging.getLogger(__name__)
 def photo_process(*, photo_id: uuid.UUID | str) -> Photo | None:
     """Make ``photo_id``'s renditions and mark it ready, or failed with a reason.
 
-    Returns ``None`` when there is nothing to do (deleted, or not waiting to be processed).
-    Storage errors propagate, for the task to retry.
+    A ready photo lacking renditions of the current set (processed before they existed:
+    ``photos_queue_missing_renditions`` sends those here) only has them made and added; it
+    stays ready whatever happens, and nothing else of it changes (``_add_missing``).
+
+    Returns ``None`` when there is nothing to do (deleted, not waiting to be processed, or
+    ready with every rendition). Storage errors propagate, for the task to retry.
     """
-    photo = _start_attempt(photo_id)
+    photo, missing = _start_attempt(photo_id)
     if photo is None:
         return None
+    if photo.state == Photo.State.READY:
+        return _add_missing(photo, missing)
     if photo.attempts > settings.PHOTO_MAX_ATTEMPTS:
         return photo_fail(photo_id=photo.pk, reason="processing kept failing; upload it again")
     try:
@@ -73,13 +92,85 @@ def photo_process(*, photo_id: uuid.UUID | str) -> Photo | None:
 
 
 @transaction.atomic
-def _start_attempt(photo_id) -> Photo | None:
-    """Count one more attempt on a photo waiting to be processed; ``None`` if none is."""
+def _start_attempt(photo_id) -> tuple[Photo | None, list[str]]:
+    """Count one more attempt on a photo waiting to be processed, or on a ready photo lacking
+    renditions (with their names); ``None`` if it is neither."""
     photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
-    if photo is None or photo.state != Photo.State.PROCESSING:
-        return None
+    if photo is None:
+        return None, []
+    if photo.state == Photo.State.READY:
+        missing = _missing_names(photo)
+        if not missing:
+            return None, []  # made already: a repeated message, or queued twice
+        photo.attempts += 1
+        photo.save(update_fields=["attempts"])  # still ready: not "updated"
+        return photo, missing
+    if photo.state != Photo.State.PROCESSING:
+        return None, []
     photo.attempts += 1
     photo.save(update_fields=["attempts", "updated_at"])
+    return photo, []
+
+
+def _missing_names(photo: Photo) -> list[str]:
+    have = set(photo.renditions.values_list("name", flat=True))
+    return [name for name in RENDITION_NAMES if name not in have]
+
+
+def _add_missing(photo: Photo, missing: list[str]) -> Photo | None:
+    """Make only the ``missing`` renditions of a ready photo from its original and add them.
+    Its other renditions are neither made nor written again, and it stays ready: what keeps
+    them from being made (the original gone or replaced, limits lowered since) is logged, and
+    the photo is left as it was. Its attempts (reset when it is queued) bound a file that
+    kills its worker every time."""
+    if photo.attempts > settings.PHOTO_MAX_ATTEMPTS:
+        logger.warning("photo %s: its missing renditions kept failing; left as it is", photo.pk)
+        return None
+    try:
+        with default_storage.open_version(photo.original_key, photo.original_etag) as stream:
+            result = process_image(
+                stream,
+                max_pixels=settings.PHOTO_MAX_PIXELS,
+                max_decoded_bytes=settings.PHOTO_MAX_DECODED_BYTES,
+                names=missing,
+            )
+    except (FileNotFoundError, OriginalReplaced, ImageRejected) as exc:
+        logger.warning(
+            "photo %s: its missing renditions (%s) cannot be made: %s",
+            photo.pk,
+            ", ".join(missing),
+            str(exc) or type(exc).__name__,
+        )
+        return photo
+    written = _store_renditions(photo, result)
+    return _record_added(photo.pk, result, written)
+
+
+@transaction.atomic
+def _record_added(photo_id, result: ProcessedPhoto, written: dict[str, str]) -> Photo | None:
+    photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
+    if photo is None or photo.state != Photo.State.READY:
+        # Deleted, or failed or being processed again meanwhile (that run makes them all):
+        # what no row uses goes (the outbox keeps keys a processing photo may write again).
+        objects_queue_deletion(written.values())
+        return photo
+    have = set(photo.renditions.values_list("name", flat=True))
+    added = [rendered for rendered in result.renditions if rendered.name not in have]
+    Rendition.objects.bulk_create(
+        Rendition(
+            photo=photo,
+            name=rendered.name,
+            key=written[rendered.name],
+            width=rendered.width,
+            height=rendered.height,
+            bytes=len(rendered.data),
+        )
+        for rendered in added
+    )
+    # Added meanwhile by a twin of this run: the same key (then kept: a row uses it) or none.
+    objects_queue_deletion(written[r.name] for r in result.renditions if r.name in have)
+    made = len(added)
+    transaction.on_commit(lambda: increment("renditions_made", made))
     return photo
 
 
@@ -156,10 +247,17 @@ TRANSIENT_RETRY_DELAYS = tuple(datetime.timedelta(minutes=5 * 2**n) for n in ran
 def photo_fail(*, photo_id, reason: str, transient: bool = False) -> Photo | None:
     """Mark a photo failed with ``reason``, a sentence its uploader can act on. A ``transient``
     failure (the server's, not the file's) is tried again later by beat, while retries last.
-    Whatever a failed run wrote under the photo's rendition folder is queued for deletion."""
+    Whatever a failed run wrote under the photo's rendition folder is queued for deletion.
+
+    A ready photo is left as it is: the only run that meets one adds missing renditions
+    (``_add_missing``), and its failure (storage down, the time limit) must not take down the
+    renditions the photo already has."""
     photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
     if photo is None:
         return None
+    if photo.state == Photo.State.READY:
+        logger.warning("photo %s: a run on it failed (%s); it stays ready", photo_id, reason)
+        return photo
     photo.retry_at = None
     if transient and photo.transient_failures < len(TRANSIENT_RETRY_DELAYS):
         photo.retry_at = timezone.now() + TRANSIENT_RETRY_DELAYS[photo.transient_failures]
@@ -269,6 +367,61 @@ def photos_send_unqueued(*, batch: int = 500) -> int:
             break
         sent += 1
     return sent
+
+
+# --- Renditions added to the set ----------------------------------------------------------
+
+# Photo ids a query names at once (SQLite allows a limited number of parameters).
+QUEUE_CHUNK = 500
+
+
+def photos_lacking_renditions() -> QuerySet:
+    """Ready photos lacking a rendition of the current set (``RENDITION_NAMES``): processed
+    before it was added to the set (the 512 px square, issue 14), or one an admin removed."""
+    lacking = functools.reduce(
+        operator.or_,
+        (
+            ~Exists(Rendition.objects.filter(photo=OuterRef("pk"), name=name))
+            for name in RENDITION_NAMES
+        ),
+    )
+    return Photo.objects.filter(lacking, state=Photo.State.READY)
+
+
+@dataclass(frozen=True)
+class RenditionsBackfill:
+    lacking: int  # ready photos lacking a rendition when the run started
+    chosen: int  # the newest of them, at most the batch: queued (a dry run: would be)
+    queued: int
+    error: str = ""  # the broker's refusal, which stopped the run
+
+
+def photos_queue_missing_renditions(*, batch: int, dry_run: bool = False) -> RenditionsBackfill:
+    """Queue the processing task of the ``batch`` newest ready photos lacking a rendition of
+    the current set: ``photo_process`` makes only what each lacks, adds its rows and leaves it
+    ready, its other renditions untouched. Each photo's attempts are reset first (they bound a
+    file that kills its worker). The batch paces the work: the tasks wait in the queue new
+    uploads use, so a whole library queued at once would hold them up; run it again once the
+    workers have caught up. A photo queued twice (run again before its task ran) costs its
+    second task one query. Stops at the first task the broker does not take."""
+    lacking = photos_lacking_renditions()
+    total = lacking.count()
+    ids = list(lacking.order_by("-created_at", "pk").values_list("pk", flat=True)[:batch])
+    if dry_run:
+        return RenditionsBackfill(lacking=total, chosen=len(ids), queued=0)
+    for start in range(0, len(ids), QUEUE_CHUNK):
+        chunk = ids[start : start + QUEUE_CHUNK]
+        Photo.objects.filter(pk__in=chunk, state=Photo.State.READY).update(attempts=0)
+    queued = 0
+    for photo_id in ids:
+        try:
+            jobs.send(jobs.PROCESS_PHOTO, str(photo_id))
+        except Exception as exc:  # any broker failure: what was sent stays sent
+            logger.warning("renditions backfill: the broker did not take a task", exc_info=True)
+            error = f"{type(exc).__name__}: {exc}"
+            return RenditionsBackfill(total, len(ids), queued, error=error)
+        queued += 1
+    return RenditionsBackfill(lacking=total, chosen=len(ids), queued=queued)
 
 
 # --- Deletion ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from cdn.revocation import access_floors, raised_floor, renditions_revoke
 from images.models import Pet, Share, ShareLink, hash_share_token
 
 SHARE_TOKEN_BYTES = 32
@@ -66,9 +67,13 @@ def share_grant(*, pet: Pet, grantee: User, role: str, granted_by: User) -> Shar
     return share
 
 
+@transaction.atomic
 def share_revoke(*, share: Share) -> None:
-    """End ``share`` at once for pages and the API (the CDN follows within a signing window)."""
+    """End ``share`` at once for pages and the API, and at the CDN within a minute: the pet's
+    access floor rises, so every grant signed before stops opening its renditions (those who
+    still see the pet get new cookies on their next page)."""
     Share.objects.filter(pk=share.pk).delete()
+    renditions_revoke([share.pet_id])
 
 
 def share_link_create(
@@ -88,6 +93,42 @@ def share_link_create(
     return link, token
 
 
+@transaction.atomic
 def share_link_revoke(*, link: ShareLink) -> None:
-    """Revoke ``link``; revoking twice keeps the first revocation time."""
-    ShareLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    """Revoke ``link`` (pages at once, the CDN within a minute, as ``share_revoke``);
+    revoking twice keeps the first revocation time."""
+    links = ShareLink.objects.filter(pk=link.pk, revoked_at__isnull=True)
+    if links.update(revoked_at=timezone.now()):
+        renditions_revoke([link.pet_id])
+
+
+# Links that expired this long ago or less are looked at by ``share_links_expire`` (beat runs
+# it every minute; a day covers any outage of beat that people would notice).
+EXPIRED_LINKS_LOOKBACK = datetime.timedelta(days=1)
+
+
+def share_links_expire(*, now: datetime.datetime | None = None) -> int:
+    """A link that expired is revoked at the CDN too, within a minute: the floor of its pet is
+    raised unless it already rose after the expiry (so running again changes nothing).
+    Returns how many pets' floors rose."""
+    now = now or timezone.now()
+    expired = ShareLink.objects.filter(
+        expires_at__lte=now, expires_at__gt=now - EXPIRED_LINKS_LOOKBACK, revoked_at__isnull=True
+    )
+    last_expiry: dict = {}
+    for pet_id, expires_at in expired.values_list("pet_id", "expires_at"):
+        last_expiry[pet_id] = max(expires_at, last_expiry.get(pet_id, expires_at))
+    floors = access_floors(last_expiry)
+    due = [
+        pet_id
+        for pet_id, expires_at in last_expiry.items()
+        if floors.get(pet_id, 0) < raised_floor(None, int(expires_at.timestamp()))
+    ]
+    renditions_revoke(due, now=int(now.timestamp()))
+    return len(due)
+
+
+def user_access_revoke(*, user: User, **signal) -> None:
+    """A deactivated account's grants end at the CDN within a minute, for every pet it could
+    see: its own and those shared with it."""
+    renditions_revoke(Pet.objects.reachable_by(user).values_list("pk", flat=True))

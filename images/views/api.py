@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable
 from functools import wraps
 
+from cdn.revocation import access_floors
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -112,10 +113,16 @@ def json_body(request: HttpRequest) -> dict:
 
 
 def photo_json(photo: Photo) -> dict:
-    renditions = {}
+    """A photo for API clients. ``renditions`` are signed URLs that work alone (a client
+    without cookies); ``images`` are the plain URLs with their sizes that pages use, which the
+    signed cookies of a page showing the pet open."""
+    renditions, images = {}, {}
     if photo.state == Photo.State.READY:
         signer = get_signer()
-        renditions = {r.name: signer.url(r.key) for r in photo.renditions.all()}
+        floor = access_floors([photo.pet_id]).get(photo.pet_id)
+        for r in photo.renditions.all():
+            renditions[r.name] = signer.url(r.key, floor=floor)
+            images[r.name] = {"url": signer.object_url(r.key), "width": r.width, "height": r.height}
     return {
         "id": str(photo.pk),
         "state": photo.state,
@@ -125,6 +132,7 @@ def photo_json(photo: Photo) -> dict:
         "placeholder_color": photo.placeholder_color,
         "duplicate_of": str(photo.duplicate_of_id) if photo.duplicate_of_id else None,
         "renditions": renditions,
+        "images": images,
     }
 
 

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
-from cdn.signer import get_signer
+from cdn.revocation import access_floors
+from cdn.signer import NoSigningKey, forget_grants, get_signer, grant_pets
 from images.models import Pet, Photo
-from images.views.tiles import Tile, tile
+from images.views.tiles import Tile, tiles
 
 PAGE_SIZE = 24
+# gallery.js asks for a page again with this header when an image was refused (its cookies
+# expired while the page stayed open, or the browser lost them): every cookie is set again.
+REGRANT_HEADER = "X-Regrant"
 
 
 @dataclass(frozen=True)
@@ -25,12 +31,40 @@ def pet_cards(user, pets) -> list[PetCard]:
     cover photo: two queries for any number of pets."""
     pets = list(pets.with_photo_counts().with_cover().select_related("owner"))
     cover_ids = [pet.cover_id for pet in pets if pet.cover_id]
-    covers = Photo.objects.visible_to(user).filter(pk__in=cover_ids).with_renditions()
-    signer = get_signer()
-    cover_tiles = {photo.pk: tile(photo, signer) for photo in covers}
+    covers = Photo.objects.visible_to(user).filter(pk__in=cover_ids).for_tiles()
+    names = {pet.pk: pet.name for pet in pets}
+    cover_tiles = {
+        t.photo.pk: t for t in tiles(covers, get_signer(), pet_name=lambda p: names[p.pet_id])
+    }
     return [PetCard(pet, cover_tiles.get(pet.cover_id)) for pet in pets]
 
 
 def page_of(request: HttpRequest, queryset) -> Page:
     """The ``?page=`` of ``queryset``; a page number out of range gives the nearest page."""
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def render_granting(
+    request: HttpRequest,
+    template: str,
+    context: dict,
+    *,
+    pet_ids: Iterable,
+    status: int = 200,
+    images_optional: bool = False,
+) -> HttpResponse:
+    """``render()``, plus the signed cookies that open the renditions of ``pet_ids`` (the
+    pets whose photos the page shows, which the caller has checked the visitor may see).
+    Without a signing key such a page is a 503 saying so (``NoSigningKeyMiddleware``), unless
+    its images are only a garnish (``images_optional``: the upload page works without)."""
+    response = render(request, template, context, status=status)
+    pet_ids = list(dict.fromkeys(pet_ids))
+    if pet_ids:
+        if REGRANT_HEADER in request.headers:
+            forget_grants(request)
+        try:
+            grant_pets(request, response, access_floors(pet_ids), pet_ids)
+        except NoSigningKey:
+            if not images_optional:
+                raise
+    return response

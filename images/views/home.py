@@ -6,8 +6,8 @@ from django.views.decorators.http import require_safe
 
 from cdn.signer import get_signer
 from images.models import Pet, Photo
-from images.views.common import pet_cards
-from images.views.tiles import tiles
+from images.views.common import pet_cards, render_granting
+from images.views.tiles import grid_html, tiles
 
 RECENT_PHOTOS = 12
 
@@ -20,17 +20,19 @@ def home(request: HttpRequest) -> HttpResponse:
     # The pets' ids as a list lets the database walk each pet's (pet, -created_at) index
     # instead of sorting every photo it may see (see benchmarks/scale.py).
     pet_ids = [card.pet.pk for card in cards]
+    names = {card.pet.pk: card.pet.name for card in cards}
     recent = (
         Photo.objects.visible_to(request.user)
         .filter(pet_id__in=pet_ids)
         .ready()
-        .with_renditions()
-        .select_related("pet")
+        .for_tiles()
         .order_by("-created_at")[:RECENT_PHOTOS]
     )
+    shown = tiles(recent, get_signer(), pet_name=lambda p: names[p.pet_id])
     context = {
         "my_pets": [card for card in cards if card.pet.owner_id == request.user.pk],
         "shared_pets": [card for card in cards if card.pet.owner_id != request.user.pk],
-        "recent": tiles(recent, get_signer()),
+        "recent": shown,
+        "recent_grid": grid_html(shown),
     }
-    return render(request, "home.html", context)
+    return render_granting(request, "home.html", context, pet_ids=pet_ids)

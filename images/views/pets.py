@@ -14,15 +14,16 @@ from cdn.signer import get_signer
 from images.forms import PetForm
 from images.models import Access, Pet, Photo
 from images.services.pets import pet_create, pet_delete, pet_update
-from images.views.common import page_of, pet_cards
-from images.views.tiles import GRID_SIZES, tiles
+from images.views.common import page_of, pet_cards, render_granting
+from images.views.tiles import grid_html, tiles
 
 
 @login_required
 @require_safe
 def pet_list(request: HttpRequest) -> HttpResponse:
     cards = pet_cards(request.user, Pet.objects.visible_to(request.user, Access.MANAGE))
-    return render(request, "pets/list.html", {"cards": cards})
+    pet_ids = [card.pet.pk for card in cards if card.cover]
+    return render_granting(request, "pets/list.html", {"cards": cards}, pet_ids=pet_ids)
 
 
 @login_required
@@ -73,18 +74,25 @@ def pet_gallery(request: HttpRequest, pet_id) -> HttpResponse:
         Photo.objects.visible_to(request.user)
         .filter(pet=pet)
         .in_gallery(can_upload=can_upload)
-        .with_renditions()
+        .for_tiles()
     )
     page = page_of(request, photos)
+    shown = tiles(page.object_list, get_signer(), pet_name=pet.name)
+    is_owner = pet.role == "owner"
     context = {
         "pet": pet,
         "page": page,
-        "tiles": tiles(page.object_list, get_signer()),
-        "is_owner": pet.role == "owner",
+        "tiles": shown,
+        "grid": grid_html(
+            shown, shows_error=lambda photo: is_owner or photo.uploader_id == request.user.pk
+        ),
+        "is_owner": is_owner,
         "can_upload": can_upload,
-        "sizes": GRID_SIZES,
     }
-    return render(request, "pets/gallery.html", context)
+    # A page without images needs no cookies (nor a signing key); photos still processing get
+    # theirs when they turn ready (gallery.js asks the page again for a refused image).
+    pet_ids = [pet.pk] if any(t.ready for t in shown) else []
+    return render_granting(request, "pets/gallery.html", context, pet_ids=pet_ids)
 
 
 @login_required
@@ -104,4 +112,7 @@ def pet_upload(request: HttpRequest, pet_id) -> HttpResponse:
         "quota": quota,
         "quota_reached": used.photos >= quota.photos or used.bytes >= quota.bytes,
     }
-    return render(request, "pets/upload.html", context)
+    # The finished uploads show their thumbs, which the pet's cookies open.
+    return render_granting(
+        request, "pets/upload.html", context, pet_ids=[pet.pk], images_optional=True
+    )

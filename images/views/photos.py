@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from cdn.signer import get_signer
@@ -14,7 +14,8 @@ from images.forms import CaptionForm
 from images.models import Access, Photo
 from images.services.pets import pet_set_cover
 from images.services.photos import photo_delete, photo_update_caption
-from images.views.tiles import tile
+from images.views.common import render_granting
+from images.views.tiles import PHOTO_SIZES, photo_tile
 
 
 def _visible_photo(request: HttpRequest, photo_id) -> Photo:
@@ -43,7 +44,8 @@ def photo_page(request: HttpRequest, photo_id) -> HttpResponse:
     siblings = Photo.objects.visible_to(request.user).filter(pet_id=photo.pet_id).ready()
     context = {
         "photo": photo,
-        "tile": tile(photo, get_signer()),
+        "tile": photo_tile(photo, get_signer(), pet_name=photo.pet.name),
+        "sizes": PHOTO_SIZES,
         "form": form,
         "is_owner": is_owner,
         "is_cover": photo.pet.cover_photo_id == photo.pk,
@@ -51,8 +53,9 @@ def photo_page(request: HttpRequest, photo_id) -> HttpResponse:
         "newer": siblings.filter(created_at__gt=photo.created_at).order_by("created_at").first(),
         "older": siblings.filter(created_at__lt=photo.created_at).order_by("-created_at").first(),
     }
-    return render(
-        request, "photos/detail.html", context, status=400 if form and form.errors else 200
+    status = 400 if form and form.errors else 200
+    return render_granting(
+        request, "photos/detail.html", context, pet_ids=[photo.pet_id], status=status
     )
 
 
@@ -61,7 +64,8 @@ def photo_page(request: HttpRequest, photo_id) -> HttpResponse:
 def photo_original(request: HttpRequest, photo_id) -> HttpResponse:
     """The original file, for the pet's owner only (it may carry GPS): a signed URL."""
     photo = get_object_or_404(Photo.objects.visible_to(request.user, Access.MANAGE), pk=photo_id)
-    return redirect(get_signer().original_url(photo.original_key))
+    origin = f"{request.scheme}://{request.get_host()}"  # as the local edge rebuilds it
+    return redirect(get_signer().original_url(photo.original_key, origin=origin))
 
 
 @login_required

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -14,7 +13,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
-from cdn.signer import get_signer, longest_url_life
+from cdn.revocation import EDGE_REVOCATION_SECONDS
+from cdn.signer import get_signer
 from images.forms import InviteForm, RoleForm, ShareLinkForm
 from images.models import Access, Pet, Photo, ShareLink
 from images.services.sharing import (
@@ -25,14 +25,8 @@ from images.services.sharing import (
     share_link_revoke,
     share_revoke,
 )
-from images.views.common import page_of, pet_cards
-from images.views.tiles import GRID_SIZES, tiles
-
-
-def revoked_access_minutes() -> int:
-    """How long someone whose access is revoked may still load images already sent to them:
-    as long as the URLs they hold stay valid."""
-    return int(longest_url_life(settings.CDN_SIGNING_WINDOW_SECONDS).total_seconds() // 60)
+from images.views.common import page_of, pet_cards, render_granting
+from images.views.tiles import grid_html, tiles
 
 
 @login_required
@@ -53,7 +47,7 @@ def sharing_page(request: HttpRequest, pet_id) -> HttpResponse:
         "links": pet.share_links.active().order_by("expires_at"),
         "role_choices": RoleForm.base_fields["role"].choices,
         "new_link": request.session.pop(_new_link_key(pet), None),
-        "revoked_minutes": revoked_access_minutes(),
+        "revoked_seconds": EDGE_REVOCATION_SECONDS,
         **{f"{name}_form": form for name, form in forms.items()},
     }
     status = 400 if any(form.errors for form in forms.values()) else 200
@@ -145,7 +139,9 @@ ACTIONS = {
 @require_safe
 def shared_with_me(request: HttpRequest) -> HttpResponse:
     pets = Pet.objects.visible_to(request.user).exclude(owner=request.user)
-    return render(request, "pets/shared.html", {"cards": pet_cards(request.user, pets)})
+    cards = pet_cards(request.user, pets)
+    pet_ids = [card.pet.pk for card in cards if card.cover]
+    return render_granting(request, "pets/shared.html", {"cards": cards}, pet_ids=pet_ids)
 
 
 @require_safe
@@ -155,12 +151,14 @@ def share_link(request: HttpRequest, token: str) -> HttpResponse:
     link = links.first()
     if link is None:
         raise Http404("This link has expired or was revoked.")
-    page = page_of(request, Photo.objects.through_link(link).with_renditions())
+    page = page_of(request, Photo.objects.through_link(link).for_tiles())
+    shown = tiles(page.object_list, get_signer(), pet_name=link.pet.name)
     context = {
         "link": link,
         "pet": link.pet,
         "page": page,
-        "tiles": tiles(page.object_list, get_signer()),
-        "sizes": GRID_SIZES,
+        "tiles": shown,
+        "grid": grid_html(shown, link_to_large=True),
     }
-    return render(request, "links/gallery.html", context)
+    pet_ids = [link.pet_id] if shown else []
+    return render_granting(request, "links/gallery.html", context, pet_ids=pet_ids)

@@ -1,54 +1,173 @@
-"""What the pages show of photos: tiles with signed URLs, built from rows already fetched
-(``with_renditions()``), so a page costs no query per photo and one signature per pet."""
+"""What the pages show of photos: tiles with plain, immutable rendition URLs, built from rows
+already fetched (a page's renditions in one query, as plain rows), so a page costs no query, no
+model instance and no signature per rendition. The page's signed cookies open the URLs
+(``images.views.common.render_granting``).
+
+A tile carries everything its markup needs, addresses included, and the grid's markup is made
+here (``grid_html``) rather than by a template loop: the template engine's lookups, an include
+and a ``{% url %}`` per photo were half of a gallery's time (benchmarks/load.sh)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from django.urls import get_script_prefix, reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
 from cdn.signer import Signer
-from images.models import Photo, RenditionName
+from images.models import Photo, Rendition, RenditionName, RenditionRow
 
 # The grid's cells are about 240 px wide, half the screen on a phone.
 GRID_SIZES = "(max-width: 560px) 45vw, 240px"
+# A whole photo is at most the page's width (about 1100 px) and 80 % of the screen's height.
+PHOTO_SIZES = "(max-width: 1140px) 100vw, 1100px"
+
+# Renditions cropped to a square, for the grid's square cells (the others keep the photo's
+# shape, which the grid would crop away: a 2× screen then fetched 1,024 px for a 240 px cell).
+SQUARE_RENDITIONS = {RenditionName.THUMB, RenditionName.SQUARE}
+WHOLE_RENDITIONS = {RenditionName.MEDIUM, RenditionName.LARGE}
 
 
 @dataclass(frozen=True)
 class Tile:
     photo: Photo
-    src: str = ""  # the thumb's signed URL ("" until the photo is ready)
-    srcset: str = ""
+    href: str  # the photo's page
+    alt: str
+    src: str = ""  # the thumb's URL ("" until the photo is ready)
+    srcset: str = ""  # square renditions, for the grid
     width: int = 0
     height: int = 0
     large: str = ""
     large_width: int = 0
     large_height: int = 0
+    whole_srcset: str = ""  # whole-photo renditions, for the photo page and the viewer
+    api: str = ""  # the photo's API address, while it is processing (the page polls it)
 
     @property
     def ready(self) -> bool:
         return bool(self.src)
 
 
-def tile(photo: Photo, signer: Signer) -> Tile:
-    """The tile of one photo; its renditions must be prefetched."""
-    renditions = {r.name: r for r in photo.renditions.all()}
+def tile(
+    photo: Photo,
+    renditions: Mapping[str, RenditionRow | Rendition],
+    signer: Signer,
+    *,
+    pet_name: str = "",
+) -> Tile:
+    """The tile of one photo, from its renditions by name."""
+    href = route("photo_page", photo.pk)
+    alt = photo.caption or (f"A photo of {pet_name}" if pet_name else "A photo")
     thumb = renditions.get(RenditionName.THUMB)
     if photo.state != Photo.State.READY or thumb is None:
-        return Tile(photo)
+        api = route("api_photo", photo.pk) if photo.state == Photo.State.PROCESSING else ""
+        return Tile(photo, href, alt, api=api)
     large = renditions.get(RenditionName.LARGE, thumb)
-    urls = {name: signer.url(r.key) for name, r in renditions.items()}  # once per rendition
-    by_width = sorted(renditions.items(), key=lambda item: item[1].width)
+    urls = {name: signer.object_url(r.key) for name, r in renditions.items()}
+    square = [name for name in renditions if name in SQUARE_RENDITIONS]
+    if len(square) < 2:  # made before the square rendition existed: the medium is next best
+        square += [name for name in renditions if name == RenditionName.MEDIUM]
+    whole = [name for name in renditions if name in WHOLE_RENDITIONS] or [thumb.name]
     return Tile(
         photo,
+        href,
+        alt,
         src=urls[thumb.name],
-        srcset=", ".join(f"{urls[name]} {r.width}w" for name, r in by_width),
+        srcset=_srcset(renditions, urls, square),
         width=thumb.width,
         height=thumb.height,
         large=urls[large.name],
         large_width=large.width,
         large_height=large.height,
+        whole_srcset=_srcset(renditions, urls, whole),
     )
 
 
-def tiles(photos: Iterable[Photo], signer: Signer) -> list[Tile]:
-    return [tile(photo, signer) for photo in photos]
+def _srcset(renditions: dict, urls: dict, names: list[str]) -> str:
+    """``url 256w, url 512w``: each width once (a small photo's renditions may share one)."""
+    by_width = {renditions[name].width: urls[name] for name in names}
+    return ", ".join(f"{url} {width}w" for width, url in sorted(by_width.items()))
+
+
+def tiles(
+    photos: Iterable[Photo], signer: Signer, *, pet_name: str | Callable[[Photo], str] = ""
+) -> list[Tile]:
+    """Tiles of ``photos`` and their renditions (one query). ``pet_name`` names the pet in the
+    images' text: the pet's name, or how to find it for each photo (by default its ``pet``,
+    which must be fetched with it)."""
+    photos = list(photos)
+    renditions = Rendition.objects.shown_for(p.pk for p in photos)
+    name_of = pet_name if callable(pet_name) else lambda p: pet_name or p.pet.name
+    return [tile(p, renditions.get(p.pk, {}), signer, pet_name=name_of(p)) for p in photos]
+
+
+def photo_tile(photo: Photo, signer: Signer, *, pet_name: str = "") -> Tile:
+    """The tile of one photo whose renditions were prefetched (``with_renditions()``)."""
+    renditions = {r.name: r for r in photo.renditions.all()}
+    return tile(photo, renditions, signer, pet_name=pet_name)
+
+
+def route(name: str, pk) -> str:
+    """``reverse(name, args=[pk])`` for a route whose one argument is a UUID, without
+    resolving it again for every photo of a page."""
+    before, after = _route_parts(name, get_script_prefix())
+    return f"{before}{pk}{after}"
+
+
+_PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
+
+
+@functools.lru_cache(maxsize=32)
+def _route_parts(name: str, script_prefix: str) -> tuple[str, str]:
+    before, _, after = reverse(name, args=[_PLACEHOLDER]).partition(_PLACEHOLDER)
+    return before, after
+
+
+# --- The grid's markup ----------------------------------------------------------------------
+
+_READY = (
+    '<li class="tile" data-state="ready" data-placeholder="{}"><a href="{}"><img src="{}" '
+    'srcset="{}" sizes="{}" width="{}" height="{}" loading="lazy" alt="{}"></a>{}</li>'
+)
+_CAPTION = '<span class="caption">{}</span>'
+_PROCESSING = (
+    '<li class="tile" data-state="processing" data-placeholder="{}" data-api="{}" '
+    'data-href="{}"><span class="tile-status">Processing…</span></li>'
+)
+_FAILED = (
+    '<li class="tile" data-state="{}" data-placeholder="{}"><span class="tile-status failed">'
+    "Couldn't be processed{}</span></li>"
+)
+
+
+def grid_html(
+    tiles: Iterable[Tile],
+    *,
+    sizes: str = GRID_SIZES,
+    link_to_large: bool = False,
+    shows_error: Callable[[Photo], bool] = lambda photo: False,
+) -> SafeString:
+    """The ``<li>`` of every tile of a grid: an image linking to its photo's page (or, with
+    ``link_to_large``, to its large rendition), "Processing…" while the page polls the API, or
+    why it failed, to those ``shows_error`` names (the pet's owner, the uploader)."""
+    # Safe: every piece is made by format_html, which escapes what it is given.
+    html = "".join(_tile_html(t, sizes, link_to_large, shows_error) for t in tiles)
+    return mark_safe(html)  # noqa: S308
+
+
+def _tile_html(t: Tile, sizes: str, link_to_large: bool, shows_error) -> str:
+    photo = t.photo
+    if t.ready:
+        caption = format_html(_CAPTION, photo.caption) if photo.caption else ""
+        href = t.large if link_to_large else t.href
+        return format_html(
+            _READY, photo.placeholder_color, href, t.src, t.srcset, sizes, t.width, t.height,
+            t.alt, caption,
+        )  # fmt: skip
+    if t.api:
+        return format_html(_PROCESSING, photo.placeholder_color, t.api, t.href)
+    reason = format_html(": {}", photo.error) if shows_error(photo) else ""
+    return format_html(_FAILED, photo.state, photo.placeholder_color, reason)

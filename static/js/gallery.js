@@ -1,12 +1,14 @@
 // Galleries and photo pages: placeholder colours while images load, tiles of photos still
-// processing that turn into images when ready, and confirmation before deleting.
+// processing that turn into images when ready, images refused by the CDN asked for again once
+// the page's signed cookies are renewed, and confirmation before deleting.
 // No inline script or style anywhere: the Content-Security-Policy forbids them.
 (function () {
   "use strict";
 
   var HEX = /^#[0-9a-f]{6}$/i;
   var POLL_MS = 2000;
-  var NOMINAL_WIDTHS = { thumb: 256, medium: 1024, large: 2048 };
+  // Renditions cropped square, for the grid's square cells.
+  var SQUARE = ["thumb", "square"];
 
   function paintPlaceholders(root) {
     root.querySelectorAll("[data-placeholder]").forEach(function (element) {
@@ -21,15 +23,17 @@
     var link = document.createElement("a");
     link.href = tile.getAttribute("data-href");
     var image = document.createElement("img");
-    image.src = photo.renditions.thumb;
-    // The longest edges; the next page load has the exact widths.
-    image.srcset = Object.keys(NOMINAL_WIDTHS)
-      .filter(function (name) { return photo.renditions[name]; })
-      .map(function (name) { return photo.renditions[name] + " " + NOMINAL_WIDTHS[name] + "w"; })
+    var thumb = photo.images.thumb;
+    // Plain addresses: the page's signed cookies open them.
+    image.src = thumb.url;
+    image.srcset = SQUARE
+      .filter(function (name) { return photo.images[name]; })
+      .map(function (name) { return photo.images[name].url + " " + photo.images[name].width + "w"; })
       .join(", ");
     image.sizes = "(max-width: 560px) 45vw, 240px";
-    image.width = 256;
-    image.height = 256;
+    image.width = thumb.width;
+    image.height = thumb.height;
+    watchRefusals(image);
     image.alt = "A new photo";
     link.appendChild(image);
     return link;
@@ -77,6 +81,54 @@
     });
   }
 
+  // An image the CDN refuses (403) usually means the page's cookies expired while it stayed
+  // open, or the browser lost them: ask for the page again with X-Regrant, which sets every
+  // cookie anew, then load the refused images again. Once per page, so a visitor whose access
+  // was really revoked sees the images fail rather than a loop.
+  var regrant = null;
+  var refused = [];
+
+  function retryRefused() {
+    refused.forEach(function (image) {
+      var srcset = image.getAttribute("srcset");
+      if (srcset) {
+        image.setAttribute("srcset", srcset);
+      }
+      image.src = image.getAttribute("src");
+    });
+    refused = [];
+  }
+
+  function onRefused(image) {
+    if (regrant === "done") {
+      return;
+    }
+    refused.push(image);
+    if (regrant === null) {
+      regrant = fetch(window.location.href, {
+        credentials: "same-origin",
+        headers: { "X-Regrant": "1", Accept: "text/html" }
+      }).then(function () {
+        regrant = "done";
+        retryRefused();
+      }, function () { regrant = "done"; });
+    }
+  }
+
+  function watchRefusals(image) {
+    image.addEventListener("error", function () { onRefused(image); }, { once: true });
+  }
+
+  function watchImages(root) {
+    root.querySelectorAll(".tile img, .photo img, .cover").forEach(function (image) {
+      if (image.complete && image.naturalWidth === 0 && image.getAttribute("src")) {
+        onRefused(image); // failed before this script ran
+      } else {
+        watchRefusals(image);
+      }
+    });
+  }
+
   function confirmBeforeSubmit() {
     document.querySelectorAll("form[data-confirm]").forEach(function (form) {
       form.addEventListener("submit", function (event) {
@@ -88,6 +140,7 @@
   }
 
   paintPlaceholders(document);
+  watchImages(document);
   confirmBeforeSubmit();
   window.setTimeout(pollProcessing, POLL_MS);
 })();

@@ -78,6 +78,22 @@
     this.status.textContent = text;
   };
 
+  // The finished photo's thumb, at its plain address: the page's signed cookies open it.
+  Row.prototype.show = function (photo) {
+    var thumb = photo.images && photo.images.thumb;
+    if (!thumb) {
+      return;
+    }
+    var image = document.createElement("img");
+    image.className = "upload-thumb";
+    image.src = thumb.url;
+    image.width = 40;
+    image.height = 40;
+    image.alt = "";
+    var name = this.element.querySelector(".name");
+    name.insertBefore(image, name.firstChild);
+  };
+
   function send(ticket, file, row) {
     return new Promise(function (resolve, reject) {
       var form = new FormData();
@@ -120,6 +136,7 @@
     return api("GET", urlFor("data-status", photoId)).then(function (photo) {
       if (photo.state === "ready") {
         row.say("done", "Done");
+        row.show(photo);
         return photo;
       }
       if (photo.state === "failed") {

@@ -2,6 +2,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import AuditEntry, User
+from cdn.revocation import access_floors
 from tests.factories import PetFactory, PhotoFactory, UserFactory, ready_photo
 
 pytestmark = pytest.mark.django_db
@@ -26,8 +27,8 @@ def test_the_list_shows_pets_photos_and_storage_per_user(admin_client, owner):
     user = admin_client.get(CHANGELIST, {"q": "owner"}).context["cl"].result_list[0]
     assert (user.pets_owned, user.photos_owned) == (2, 3)
     assert user.original_bytes == 3 * 1024
-    assert user.rendition_bytes == 3 * 3 * 4096
-    assert b"39.0\xc2\xa0KB" in admin_client.get(CHANGELIST, {"q": "owner"}).content
+    assert user.rendition_bytes == 3 * 4 * 4096
+    assert b"51.0\xc2\xa0KB" in admin_client.get(CHANGELIST, {"q": "owner"}).content
 
 
 def test_the_list_filters_by_active_staff_and_joined(admin_client, owner):
@@ -90,19 +91,23 @@ def test_deactivation_and_reactivation_are_audited_with_the_address(admin_client
     ]
 
 
-def test_an_edit_through_the_form_is_audited(admin_client, owner):
-    data = {
+def user_form(**fields) -> dict[str, str]:
+    """The owner's change form as posted, ticked boxes given as ``name="on"``."""
+    return {
         "username": "owner",
         "email": "owner@example.com",
-        "is_active": "on",
-        "is_staff": "on",
         "date_joined_0": "2026-01-01",
         "date_joined_1": "00:00:00",
         "initial-date_joined_0": "2026-01-01",
         "initial-date_joined_1": "00:00:00",
         "pets-TOTAL_FORMS": "0",
         "pets-INITIAL_FORMS": "0",
+        **fields,
     }
+
+
+def test_an_edit_through_the_form_is_audited(admin_client, owner):
+    data = user_form(is_active="on", is_staff="on")
     response = admin_client.post(f"/admin/accounts/user/{owner.pk}/change/", data)
     assert response.status_code == 302
     entry = AuditEntry.objects.get(action="change")
@@ -126,3 +131,15 @@ def test_a_users_page_shows_their_uploads_against_their_quota(admin_client, owne
     owner.save(update_fields=["photo_quota"])
     page = admin_client.get(f"/admin/accounts/user/{owner.pk}/change/").content.decode()
     assert "1 of 50 photos, 3.0\xa0MB of 20.0\xa0GB" in page
+
+
+def test_unticking_active_in_the_form_ends_sessions_and_revokes_at_the_cdn(admin_client, owner):
+    pet = PetFactory(owner=owner)
+    browser = Client()
+    browser.force_login(owner)
+    data = user_form()  # "is_active" left out: unticked
+    response = admin_client.post(f"/admin/accounts/user/{owner.pk}/change/", data)
+    assert response.status_code == 302
+    assert not User.objects.get(pk=owner.pk).is_active
+    assert browser.get("/pets/").status_code == 302  # its session ended
+    assert pet.pk in access_floors([pet.pk])

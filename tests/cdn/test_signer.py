@@ -3,11 +3,14 @@ import uuid
 
 import pytest
 
+from cdn import signer as signer_module
 from cdn.signer import (
     ACTIVE_KEY_CACHE_SECONDS,
     NoSigningKey,
     Signer,
     get_signer,
+    grant_start,
+    load_active_credentials,
     longest_url_life,
     retiring_trust,
     window_expiry,
@@ -104,14 +107,52 @@ def test_a_renditions_policy_covers_only_its_pets_prefix(signer):
 
 
 def test_originals_are_signed_one_url_at_a_time_with_a_canned_policy(signer):
-    first = signer.url("originals/7/2026/03/a.jpg")
-    second = signer.url("originals/7/2026/03/b.jpg")
+    first = signer.original_url("originals/7/2026/03/a.jpg")
+    second = signer.original_url("originals/7/2026/03/b.jpg")
     assert "Expires=" in first
     assert "Policy=" not in first
     assert signer.signatures == 2
-    assert signer.url("originals/7/2026/03/a.jpg") == first  # cached within the window
+    assert signer.original_url("originals/7/2026/03/a.jpg") == first  # cached within the window
     assert signer.signatures == 2
     assert second.startswith("https://cdn.example.com/originals/7/2026/03/b.jpg?Expires=")
+
+
+def test_an_original_is_never_signed_with_a_pets_policy(signer):
+    with pytest.raises(ValueError, match="original_url"):
+        signer.url("originals/7/2026/03/a.jpg")
+
+
+def test_an_original_under_a_cdn_path_is_signed_for_the_sites_absolute_url(clock):
+    signer = path_signer(clock)
+    url = signer.original_url("originals/7/2026/03/a.jpg", origin="https://example.com")
+    assert url.startswith("https://example.com/cdn/originals/7/2026/03/a.jpg?Expires=")
+    with pytest.raises(ValueError, match="absolute"):
+        signer.original_url("originals/7/2026/03/a.jpg")
+
+
+def test_under_a_cdn_path_a_pets_policy_names_any_scheme_and_host(clock):
+    url = path_signer(clock).url(key_of(PET))
+    policy = url_b64decode(url.split("Policy=")[1].split("&")[0]).decode()
+    assert f'"Resource":"http*://*/cdn/renditions/{PET}/*"' in policy
+
+
+def test_a_pet_with_an_access_floor_is_signed_with_it_as_date_greater_than(signer):
+    url = signer.url(key_of(PET), floor=1_234_567)
+    policy = url_b64decode(url.split("Policy=")[1].split("&")[0]).decode()
+    assert '"DateGreaterThan":{"AWS:EpochTime":1234567}' not in policy  # older than the window
+    floor = int(signer.now()) - 30  # a revocation half a minute ago
+    url = signer.url(key_of(PET), floor=floor)
+    policy = url_b64decode(url.split("Policy=")[1].split("&")[0]).decode()
+    assert f'"DateGreaterThan":{{"AWS:EpochTime":{floor}}}' in policy
+    assert signer.signatures == 2  # a floor older than the window changes nothing
+
+
+def test_every_grant_starts_two_minutes_before_its_window(signer, clock):
+    url = signer.url(key_of(PET))
+    policy = url_b64decode(url.split("Policy=")[1].split("&")[0]).decode()
+    window_start = int(clock.now) // WINDOW * WINDOW
+    assert f'"DateGreaterThan":{{"AWS:EpochTime":{window_start - 120}}}' in policy
+    assert grant_start(window_start + 2 * WINDOW, WINDOW, None) == window_start - 120
 
 
 def test_the_active_key_is_read_again_only_after_its_cache_time(signer, clock, database):
@@ -131,16 +172,37 @@ def test_forgetting_the_key_makes_the_next_url_use_the_new_one(signer, database)
     assert signer.url(key_of(PET)).endswith("KEY2")
 
 
-def test_pet_cookies_cover_the_pets_renditions_under_the_cdn_path(clock):
-    signer = Signer(
+def path_signer(clock) -> Signer:
+    """A signer for a CDN that is a path of the site, as the local edge is."""
+    return Signer(
         base_url="/cdn",
         window=WINDOW,
         load_credentials=lambda: Credentials("K", load_private_key(private_key_pem())),
         clock=clock,
     )
-    path, cookies = signer.pet_cookies(PET)
-    assert path == f"/cdn/renditions/{PET}/"
-    assert set(cookies) == {"CloudFront-Policy", "CloudFront-Signature", "CloudFront-Key-Pair-Id"}
+
+
+def test_pet_cookies_cover_the_pets_renditions_under_the_cdn_path(clock):
+    grant = path_signer(clock).pet_grant(PET)
+    assert grant.path == f"/cdn/renditions/{PET}/"
+    assert set(grant.cookies) == {
+        "CloudFront-Policy",
+        "CloudFront-Signature",
+        "CloudFront-Key-Pair-Id",
+    }
+    assert grant.expires == window_expiry(clock.now, WINDOW)
+
+
+def test_a_grants_marker_changes_with_the_window_the_floor_and_the_key(signer, clock, database):
+    first = signer.pet_grant(PET).marker
+    assert signer.pet_grant(PET).marker == first
+    assert signer.pet_grant(PET, floor=5).marker == first  # a floor older than the window
+    assert signer.pet_grant(PET, floor=int(clock.now) - 30).marker != first
+    database.active = "KEY2"
+    signer.forget_key()
+    assert signer.pet_grant(PET).marker != first
+    clock.now += WINDOW
+    assert len({first, signer.pet_grant(PET).marker}) == 2
 
 
 def test_a_retiring_key_stays_trusted_for_the_key_cache_two_windows_and_clock_skew():
@@ -168,12 +230,24 @@ def test_the_process_signer_signs_with_the_databases_active_key(signing_key):
 
 
 def test_pet_cookies_are_signed_once_per_window(signer, clock):
-    first = signer.pet_cookies(PET)
-    assert signer.pet_cookies(PET) == first
+    first = signer.pet_grant(PET)
+    assert signer.pet_grant(PET) == first
     assert signer.signatures == 1
     clock.now += WINDOW
-    assert signer.pet_cookies(PET) != first
+    assert signer.pet_grant(PET) != first
     assert signer.signatures == 2
+
+
+def test_a_keys_private_half_is_parsed_once_however_often_it_is_read(signing_key, monkeypatch):
+    parsed = []
+    real = signer_module.load_private_key
+    monkeypatch.setattr(
+        signer_module, "load_private_key", lambda pem: parsed.append(1) or real(pem)
+    )
+    signer_module._parsed_keys.clear()
+    for _ in range(3):
+        assert load_active_credentials().key_pair_id == signing_key.public_key_id
+    assert len(parsed) == 1
 
 
 def test_a_missing_key_is_asked_for_once_per_cache_time(clock):

@@ -127,12 +127,15 @@ def test_the_apps_signer_makes_botocores_urls_too(rsa_key):
     expires = datetime.datetime.fromtimestamp(signer.expiry(), tz=datetime.UTC)
     botocore = botocore_signer(rsa_key)
     original = "originals/7/2026/03/a.jpg"
-    assert signer.url(original) == botocore.generate_presigned_url(
+    assert signer.original_url(original) == botocore.generate_presigned_url(
         f"{signer.base_url}/{original}", date_less_than=expires
     )
     rendition = "renditions/11111111-1111-4111-8111-111111111111/p/thumb-ab.webp"
+    start = datetime.datetime.fromtimestamp(now - 120, tz=datetime.UTC)  # now: a window start
     policy = botocore.build_policy(
-        f"{signer.base_url}/renditions/11111111-1111-4111-8111-111111111111/*", expires
+        f"{signer.base_url}/renditions/11111111-1111-4111-8111-111111111111/*",
+        expires,
+        date_greater_than=start,
     )
     assert signer.url(rendition) == botocore.generate_presigned_url(
         f"{signer.base_url}/{rendition}", policy=policy

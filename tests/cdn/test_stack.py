@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -7,9 +8,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from cdn.functions import RENDITIONS_VIEWER_REQUEST, photos_viewer_response_code
 from cdn.models import SigningKey
 from cdn.objects import SECURITY_HEADERS
-from cdn.stack import security_headers_function_code
+from cdn.stack import StackSettings, cloudfront_template, security_headers_function_code
 
 pytestmark = pytest.mark.django_db
 OPTIONS = ["--bucket", "pets-photos", "--app-domain", "app.pets.example.com"]
@@ -108,15 +110,80 @@ def test_the_sites_public_names_are_served_by_the_distribution(
     assert config["DistributionConfig"]["Aliases"] == ["cdn.pets.example.com", "pets.example.com"]
 
 
-def test_every_answer_gets_the_security_headers_function(template):
+def associations(behaviour: dict) -> dict[str, str]:
+    """Event type → the function's resource name."""
+    return {
+        association["EventType"]: association["FunctionARN"]["Fn::GetAtt"][0]
+        for association in behaviour["FunctionAssociations"]
+    }
+
+
+def test_every_answer_gets_the_security_headers(template):
     config = template["Resources"]["Distribution"]["Properties"]["DistributionConfig"]
+    photos = {"/renditions/*", "/originals/*"}
     for behaviour in [config["DefaultCacheBehavior"], *config["CacheBehaviors"]]:
-        (association,) = behaviour["FunctionAssociations"]
-        assert association["EventType"] == "viewer-response"
-    code = template["Resources"]["SecurityHeadersFunction"]["Properties"]["FunctionCode"]
+        function = associations(behaviour)["viewer-response"]
+        expected = "PhotosResponseFunction" if behaviour.get("PathPattern") in photos else None
+        assert function == (expected or "SecurityHeadersFunction")
+    resources = template["Resources"]
+    code = resources["SecurityHeadersFunction"]["Properties"]["FunctionCode"]
     assert code == security_headers_function_code()
+    photos_code = resources["PhotosResponseFunction"]["Properties"]["FunctionCode"]
+    assert photos_code == photos_viewer_response_code()
     for name, value in SECURITY_HEADERS.items():
         assert f"headers['{name.lower()}'] = {{value: '{value}'}};" in code
+        assert f"headers['{name.lower()}'] = {{value: '{value}'}};" in photos_code
+    assert "cache-control" not in code
+    assert "'private, max-age=31536000, immutable'" in photos_code
+
+
+def test_renditions_pass_the_access_floor_function_reading_the_key_value_store(template):
+    resources = template["Resources"]
+    store = resources["AccessFloorStore"]
+    assert store["Type"] == "AWS::CloudFront::KeyValueStore"
+    assert store["Properties"]["Name"] == "pets-photos-access-floors"
+    function = resources["RenditionsRequestFunction"]["Properties"]
+    assert function["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    assert function["FunctionConfig"]["KeyValueStoreAssociations"] == [
+        {"KeyValueStoreARN": {"Fn::GetAtt": ["AccessFloorStore", "Arn"]}}
+    ]
+    assert function["AutoPublish"] is True
+    # The very file the Node tests run (tests/cdn/test_edge_function.py).
+    assert function["FunctionCode"] == RENDITIONS_VIEWER_REQUEST.read_text(encoding="utf-8")
+    assert len(function["FunctionCode"].encode()) <= 10 * 1024  # CloudFront's limit
+    config = resources["Distribution"]["Properties"]["DistributionConfig"]
+    behaviours = {b["PathPattern"]: b for b in config["CacheBehaviors"]}
+    assert associations(behaviours["/renditions/*"]) == {
+        "viewer-request": "RenditionsRequestFunction",
+        "viewer-response": "PhotosResponseFunction",
+    }
+    assert "viewer-request" not in associations(behaviours["/originals/*"])
+    output = template["Outputs"]["KeyValueStoreArn"]
+    assert output["Value"] == {"Fn::GetAtt": ["AccessFloorStore", "Arn"]}
+    assert "CLOUDFRONT_KEY_VALUE_STORE_ARN" in output["Description"]
+
+
+def test_names_hold_only_what_cloudfront_allows():
+    stack = StackSettings(
+        bucket_name="pets.photos." + "x" * 60,
+        region="us-west-2",
+        app_domain="app.pets.example.com",
+        cdn_domain="cdn.pets.example.com",
+        upload_origins=("https://pets.example.com",),
+        key_group_name="pettracker-signing",
+        public_keys=(("key-1", "PEM"),),
+    )
+    resources = cloudfront_template(stack)["Resources"]
+    for name in ("SecurityHeadersFunction", "PhotosResponseFunction", "AccessFloorStore"):
+        assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", resources[name]["Properties"]["Name"])
+
+
+def test_the_command_says_where_the_key_value_store_arn_goes(
+    stack_settings, make_signing_key, capsys
+):
+    make_signing_key()
+    call_command("cloudfront_stack", *OPTIONS)
+    assert "CLOUDFRONT_KEY_VALUE_STORE_ARN" in capsys.readouterr().err
 
 
 def test_without_a_key_the_command_says_how_to_make_one(stack_settings):

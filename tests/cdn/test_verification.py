@@ -12,7 +12,7 @@ from cdn.signing import (
     signed_cookies,
     url_b64encode,
 )
-from cdn.verification import Refused, SignedRequest, verify
+from cdn.verification import Refused, SignedRequest, Verified, verify
 from tests.fixtures.keys import private_key_pem
 
 BASE = "https://cdn.example.com"
@@ -100,6 +100,20 @@ def test_a_policy_that_has_started_is_served(key, trusted):
     verify(request_for(wildcard_url(key, date_greater_than=NOW - 1)), trusted)
 
 
+def test_what_the_verified_policy_grants_is_returned(key, trusted):
+    granted = verify(request_for(wildcard_url(key, date_greater_than=NOW - 59)), trusted)
+    assert granted == Verified("KGOOD", False, LATER, NOW - 59, f"{BASE}/{PET}*")
+    assert verify(request_for(wildcard_url(key)), trusted).date_greater_than is None
+    canned = verify(request_for(canned_url(OBJECT, LATER, Credentials("KGOOD", key))), trusted)
+    assert (canned.canned, canned.date_greater_than, canned.resource) == (True, None, None)
+
+
+def test_a_pattern_for_any_scheme_and_host_covers_the_path(key, trusted):
+    signed = wildcard_url(key, resource=f"http*://*/{PET}*")
+    verify(request_for(signed), trusted)
+    verify(request_for(signed, url=OBJECT.replace("https://", "http://")), trusted)
+
+
 # --- Refused --------------------------------------------------------------------------------
 
 
@@ -137,6 +151,13 @@ def test_a_signature_by_another_key_under_a_trusted_id_is_refused(other_key, tru
 def test_bad_base64_is_refused(key, trusted):
     signed = wildcard_url(key).replace("Signature=", "Signature=%%%")
     refused(request_for(signed), trusted, "not URL-safe base64")
+
+
+def test_a_policy_naming_a_bare_path_covers_no_url(key, trusted):
+    """CloudFront matches the resource against the full URL: a path alone matches nothing."""
+    path = OBJECT.removeprefix(BASE)
+    for resource in (f"/{PET}*", path):
+        refused(request_for(wildcard_url(key, resource=resource)), trusted, "Resource")
 
 
 def test_a_policy_for_another_pet_is_refused(key, trusted):

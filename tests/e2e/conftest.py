@@ -58,9 +58,9 @@ def person(browser, live_server, console_errors):
         if message.type == "error":
             console_errors.append(message.text)
 
-    def open_page():
+    def open_page(viewport=None, **options):
         context = browser.new_context(
-            base_url=live_server.url, viewport={"width": 1200, "height": 900}
+            base_url=live_server.url, viewport=viewport or {"width": 1200, "height": 900}, **options
         )
         context.set_default_timeout(20_000)
         contexts.append(context)

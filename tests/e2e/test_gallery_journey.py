@@ -51,9 +51,9 @@ class EdgeHits:
         self.count = 0
         serve = edge._serve
 
-        def counting(request, key):
+        def counting(request, key, stored):
             self.count += 1
-            return serve(request, key)
+            return serve(request, key, stored)
 
         monkeypatch.setattr(edge, "_serve", counting)
 
@@ -163,7 +163,7 @@ def test_a_refused_file_says_why_and_the_others_still_upload(
 
 
 def test_files_over_the_rate_wait_their_turn_and_then_upload(
-    person, live_server, celery_worker, signing_key, tmp_path, settings, monkeypatch
+    person, live_server, celery_worker, signing_key, tmp_path, settings, monkeypatch, output_dir
 ):
     settings.UPLOAD_TICKETS_PER_MINUTE = 1
 
@@ -183,6 +183,13 @@ def test_files_over_the_rate_wait_their_turn_and_then_upload(
         timeout=60_000,
     )
     assert Photo.objects.filter(pet=pet, state=Photo.State.READY).count() == 3
+    # Each finished row shows its thumb, which the upload page's cookies open.
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('.upload-thumb'))"
+        ".filter(i => i.complete && i.naturalWidth > 0).length === 3"
+    )
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(output_dir / "upload-done-390.png"), full_page=True)
 
 
 def test_a_file_over_the_quota_says_what_to_do_on_its_row(
@@ -229,8 +236,8 @@ def test_a_processing_photo_turns_into_its_thumbnail_when_ready(person, signing_
 
     page.wait_for_selector(".tile[data-state=ready] img", timeout=15_000)
     (width,) = loaded_images(page)
-    assert width > 0  # decoded: the signed URL opened the edge
-    assert page.get_attribute("#gallery img", "src").startswith(f"/cdn/{key}?Policy=")
+    assert width > 0  # decoded: the page's cookies opened the edge
+    assert page.get_attribute("#gallery img", "src") == f"/cdn/{key}"  # plain, immutable
 
 
 def test_a_share_link_made_on_the_page_shows_the_gallery_to_a_visitor(person, signing_key):

@@ -80,14 +80,15 @@ def test_an_upload_over_http_becomes_three_clean_renditions(
         return answer if answer["state"] == "ready" else None
 
     answer = wait_for(ready, timeout=60)
-    assert set(answer["renditions"]) == {"thumb", "medium", "large"}
+    assert set(answer["renditions"]) == {"thumb", "square", "medium", "large"}
     renditions = {r.name: r for r in Photo.objects.get(pk=body["photo"]).renditions.all()}
     for name, url in answer["renditions"].items():
         # Fetched as a browser would: the signed URL, through the local edge.
         fetched = requests.get(live_server.url + url, timeout=10)
         assert fetched.status_code == 200
         assert fetched.headers["Content-Type"] == "image/webp"
-        assert fetched.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        # Private to the browser (CloudFront's viewer-response function does the same).
+        assert fetched.headers["Cache-Control"] == "private, max-age=31536000, immutable"
         image = Image.open(io.BytesIO(fetched.content))
         image.load()
         assert image.format == "WEBP"
@@ -166,7 +167,7 @@ def test_the_cdn_tasks_run_on_a_real_worker(celery_worker, signing_key):
     keys = {
         f"/{key}" for key in Photo.objects.get(pk=photo_id).renditions.values_list("key", flat=True)
     }
-    assert len(keys) == 3
+    assert len(keys) == 4
     # The photo is deleted: its paths wait for the next invalidation batch.
     assert client.delete(f"/api/photos/{photo_id}").status_code == 204
     assert keys <= set(PendingInvalidation.objects.values_list("path", flat=True))

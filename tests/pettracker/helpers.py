@@ -18,6 +18,7 @@ PRODUCTION = {
     "CELERY_BROKER_URL": "redis://broker.internal:6379/0",
     "AWS_STORAGE_BUCKET_NAME": "pettracker-images",
     "CDN_BASE_URL": "https://cdn.pets.example.com",
+    "CDN_COOKIE_DOMAIN": "pets.example.com",
 }
 
 

@@ -1,13 +1,15 @@
 import datetime
+import uuid
 
 import pytest
 from django.utils import timezone
 
-from cdn.models import Invalidation
+from cdn.models import AccessFloor, Invalidation
 from images.models import PendingObjectDeletion, Photo, ReconciliationRun, Rendition
 from images.tasks import process_photo
 from pettracker.celery import app
 from pettracker.dashboard import (
+    access_floor_counts,
     dashboard_figures,
     deletion_outbox,
     last_reconciliation,
@@ -179,3 +181,18 @@ def test_the_dashboard_says_when_no_reconciliation_ran_and_shows_an_error(
     ReconciliationRun.objects.create(finished_at=timezone.now(), error="OSError: disk on fire")
     html = admin_client.get("/admin/dashboard/").content.decode()
     assert 'data-figure="reconciliation-error">OSError: disk on fire<' in html
+
+
+def test_revocations_waiting_for_cloudfront_are_counted_only_with_a_store(
+    settings, django_assert_num_queries, monkeypatch
+):
+    monkeypatch.setattr("pettracker.dashboard.queue_depth", lambda: 0)
+    AccessFloor.objects.create(pet_id=uuid.uuid4(), floor=10, pushed_floor=10)
+    AccessFloor.objects.create(pet_id=uuid.uuid4(), floor=10)
+    with django_assert_num_queries(1):
+        counts = access_floor_counts()
+    assert (counts.floors, counts.unpushed) == (2, 1)
+    settings.CLOUDFRONT_KEY_VALUE_STORE_ARN = ""
+    assert dashboard_figures().floors_unpushed is None
+    settings.CLOUDFRONT_KEY_VALUE_STORE_ARN = "arn:aws:cloudfront::123456789012:key-value-store/x"
+    assert dashboard_figures().floors_unpushed == 1

@@ -9,7 +9,7 @@ from images.models import ShareLink
 from images.services.sharing import share_link_create
 from images.tasks import requeue_stuck_photos
 from pettracker.logs import JsonFormatter
-from tests.factories import PetFactory
+from tests.factories import PASSWORD, PetFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +53,27 @@ def test_the_logged_in_user_is_named_by_id(client, owner, caplog):
     caplog.set_level(logging.INFO, logger="pettracker.request")
     client.force_login(owner)
     client.get("/pets/")
+    assert request_lines(caplog)[-1].user_id == owner.pk
+
+
+def test_a_request_that_needs_no_user_loads_neither_the_session_nor_the_user(
+    client, owner, caplog, django_assert_num_queries
+):
+    caplog.set_level(logging.INFO, logger="pettracker.request")
+    client.force_login(owner)
+    with django_assert_num_queries(0):
+        response = client.get("/cdn/renditions/not-a-key!")  # the edge refuses it unread
+    assert response.status_code == 404
+    request = response.wsgi_request
+    assert not request.session.accessed
+    assert "_cached_user" not in vars(request)
+    assert request_lines(caplog)[-1].user_id is None
+
+
+def test_a_user_logging_in_is_named_on_the_log_in_line(client, owner, caplog):
+    caplog.set_level(logging.INFO, logger="pettracker.request")
+    response = client.post("/accounts/login/", {"username": "owner", "password": PASSWORD})
+    assert response.status_code == 302
     assert request_lines(caplog)[-1].user_id == owner.pk
 
 

@@ -1,5 +1,7 @@
 import datetime
 import re
+import time
+import uuid
 
 import pytest
 import redis
@@ -7,6 +9,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from cdn.models import AccessFloor
 from cdn.signer import get_signer
 from images.models import PendingObjectDeletion, Photo, ReconciliationRun
 from pettracker import metrics
@@ -116,3 +119,28 @@ def test_before_any_reconciliation_its_gauges_are_not_known(admin_client, monkey
     assert "pettracker_reconcile_last_run_timestamp_seconds NaN\n" in text
     assert "pettracker_deletions_waiting 0\n" in text
     assert "pettracker_deletions_oldest_waiting_seconds 0\n" in text
+
+
+def test_the_access_floor_gauges(admin_client, monkeypatch):
+    monkeypatch.setattr("pettracker.views.queue_depth", lambda: 0)
+    AccessFloor.objects.create(pet_id=uuid.uuid4(), floor=10, pushed_floor=10)
+    AccessFloor.objects.create(pet_id=uuid.uuid4(), floor=10, pushed_floor=9)  # raised since
+    AccessFloor.objects.create(pet_id=uuid.uuid4(), floor=10)  # never pushed
+    text = admin_client.get("/metrics").content.decode()
+    assert "# TYPE pettracker_access_floors gauge\npettracker_access_floors 3\n" in text
+    assert (
+        "# TYPE pettracker_access_floors_unpushed gauge\npettracker_access_floors_unpushed 2\n"
+        in text
+    )
+
+
+def test_counts_reach_redis_within_a_flush_period_in_one_round_trip(counting, monkeypatch):
+    monkeypatch.setattr(metrics, "FLUSH_SECONDS", 0.2)
+    for _ in range(50):
+        metrics.increment("edge_served")
+    assert counting.get(metrics.PREFIX + "edge_served") is None  # not one call per count
+    deadline = time.monotonic() + 5
+    while counting.get(metrics.PREFIX + "edge_served") is None:
+        assert time.monotonic() < deadline, "the counts never reached Redis"
+        time.sleep(0.05)
+    assert int(counting.get(metrics.PREFIX + "edge_served")) == 50

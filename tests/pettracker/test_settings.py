@@ -41,6 +41,33 @@ def test_local_defaults_need_no_configuration(tmp_path):
     ]
 
 
+def test_connections_persist_and_sessions_are_cached_on_sqlite_and_postgresql(tmp_path):
+    expression = (
+        "s.DATABASES['default']['ENGINE'].rsplit('.', 1)[1], "
+        "s.DATABASES['default']['CONN_MAX_AGE'], s.DATABASES['default']['CONN_HEALTH_CHECKS'], "
+        "s.SESSION_ENGINE.rsplit('.', 1)[1], s.CACHES['default']['LOCATION']"
+    )
+    local = load_settings({"VAR_DIR": str(tmp_path)}, expression)
+    production = load_settings(PRODUCTION, expression)
+    given = load_settings({**PRODUCTION, "CACHE_URL": "redis://cache.internal:6379/0"}, expression)
+    # The cache: the broker's Redis, the next database, unless CACHE_URL says otherwise.
+    assert local.stdout.split() == [
+        "sqlite3",
+        "60",
+        "True",
+        "cached_db",
+        "redis://127.0.0.1:6390/1",
+    ]
+    assert production.stdout.split() == [
+        "postgresql",
+        "60",
+        "True",
+        "cached_db",
+        "redis://broker.internal:6379/1",
+    ]
+    assert given.stdout.split()[-1] == "redis://cache.internal:6379/0"
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -52,6 +79,7 @@ def test_local_defaults_need_no_configuration(tmp_path):
         ({"CDN_SIGNING_WINDOW_SECONDS": "5"}, "CDN_SIGNING_WINDOW_SECONDS=5 is below the minimum"),
         ({"PHOTO_MAX_UPLOAD_BYTES": "lots"}, "PHOTO_MAX_UPLOAD_BYTES='lots' is not a whole number"),
         ({"DATABASE_URL": "nosuchdb://x"}, "DATABASE_URL is not a database URL"),
+        ({"CACHE_URL": "memcached://cache:11211"}, "CACHE_URL must be a redis"),
     ],
 )
 def test_production_settings_fail_loudly_on_a_missing_or_bad_value(change, message):

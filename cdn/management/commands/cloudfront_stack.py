@@ -61,6 +61,10 @@ class Command(BaseCommand):
             self.stderr.write(f"Wrote {options['output']}.")
         else:
             self.stdout.write(template, ending="")
+        self.stderr.write(
+            "Once the stack is created, set CLOUDFRONT_KEY_VALUE_STORE_ARN to its "
+            "KeyValueStoreArn output: revocations reach CloudFront's edges through it."
+        )
 
 
 def _required(value: str | None, option: str) -> str:

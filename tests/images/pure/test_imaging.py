@@ -27,7 +27,7 @@ def decoded(rendered) -> Image.Image:
 def test_each_file_of_the_corpus_ends_as_expected(case):
     if case.ready:
         result = run(case.make())
-        assert [r.name for r in result.renditions] == ["large", "medium", "thumb"]
+        assert [r.name for r in result.renditions] == ["large", "medium", "square", "thumb"]
         for rendered in result.renditions:
             assert decoded(rendered).format == "WEBP"
     else:
@@ -53,23 +53,82 @@ def test_the_photo_is_turned_upright_from_its_exif_orientation():
     assert decoded(large).size == (480, 640)
 
 
+def sizes(data: bytes) -> dict[str, tuple[int, int]]:
+    return {r.name: (r.width, r.height) for r in run(data).renditions}
+
+
 def test_sizes_cascade_and_are_never_upscaled():
-    big = {r.name: (r.width, r.height) for r in run(corpus.jpeg(size=(4000, 3000))).renditions}
-    assert big == {"large": (2048, 1536), "medium": (1024, 768), "thumb": (256, 256)}
-    small = {r.name: (r.width, r.height) for r in run(corpus.jpeg(size=(300, 200))).renditions}
-    assert small == {"large": (300, 200), "medium": (300, 200), "thumb": (200, 200)}
+    assert sizes(corpus.jpeg(size=(4000, 3000))) == {
+        "large": (2048, 1536),
+        "medium": (1024, 768),
+        "square": (512, 512),
+        "thumb": (256, 256),
+    }
+    assert sizes(corpus.jpeg(size=(300, 200))) == {
+        "large": (300, 200),
+        "medium": (300, 200),
+        "square": (200, 200),
+        "thumb": (200, 200),
+    }
 
 
-def test_the_thumbnail_is_a_centred_square_crop():
-    image = Image.new("RGB", (600, 200), (255, 0, 0))
-    image.paste((0, 0, 255), (200, 0, 400, 200))  # blue centre, red sides
+@pytest.mark.parametrize(
+    ("size", "orientation", "side"),
+    [
+        ((1600, 1200), None, 512),  # landscape
+        ((1200, 1600), None, 512),  # portrait
+        ((1600, 1200), 6, 512),  # landscape turned upright
+        ((2200, 1000), None, 512),  # medium is 466 px high: cut from large instead
+        ((640, 480), None, 480),  # small: the short side, never upscaled
+        ((300, 300), None, 300),
+        ((300, 200), None, 200),
+        ((3000, 500), None, 341),  # a panorama: the short side of large (2048×341)
+    ],
+)
+def test_the_square_is_512_px_or_the_short_side_when_that_is_smaller(size, orientation, side):
+    made = sizes(corpus.jpeg(size=size, orientation=orientation))
+    assert made["square"] == (side, side)
+    assert made["thumb"] == (min(256, side), min(256, side))
+
+
+def test_each_rendition_is_made_from_the_smallest_uncropped_one_holding_it():
+    def source(name: str, *images: tuple[int, int]) -> tuple[int, int]:
+        spec = next(s for s in processing.RENDITION_SPECS if s.name == name)
+        return processing._source_for(spec, [Image.new("RGB", size) for size in images]).size
+
+    assert source("medium", (2048, 1536), (2048, 1536)) == (2048, 1536)
+    assert source("square", (2048, 1536), (2048, 1536), (1024, 768)) == (1024, 768)
+    assert source("square", (2048, 931), (2048, 931), (1024, 466)) == (2048, 931)
+    # The thumbnail is cut from medium, as before the square existed: its bytes stay the same.
+    assert source("thumb", (2048, 1536), (2048, 1536), (1024, 768)) == (1024, 768)
+    assert source("thumb", (2048, 341), (2048, 341), (1024, 170)) == (2048, 341)
+    assert source("square", (300, 200), (300, 200), (300, 200)) == (300, 200)
+
+
+def test_only_the_named_renditions_are_encoded_as_a_full_run_makes_them():
+    data = corpus.jpeg(size=(1600, 1200))
+    full = {r.name: r for r in run(data).renditions}
+    only = process_image(io.BytesIO(data), max_pixels=LIMIT, names=["square"])
+    assert [r.name for r in only.renditions] == ["square"]
+    assert only.renditions[0].data == full["square"].data
+    assert only.placeholder_color == ""  # it comes from the thumbnail, not made
+    with_thumb = process_image(io.BytesIO(data), max_pixels=LIMIT, names=["square", "thumb"])
+    assert with_thumb.placeholder_color == run(data).placeholder_color
+
+
+@pytest.mark.parametrize("name", ["square", "thumb"])
+def test_the_squares_are_centred_crops(name):
+    image = Image.new("RGB", (1800, 600), (255, 0, 0))
+    image.paste((0, 0, 255), (600, 0, 1200, 600))  # blue centre, red sides
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
-    thumb = decoded(run(buffer.getvalue()).renditions[-1])
-    red, _green, blue = thumb.convert("RGB").getpixel((100, 100))
-    assert blue > 200
-    assert red < 50
-    assert run(buffer.getvalue()).placeholder_color.startswith("#")
+    result = run(buffer.getvalue())
+    square = decoded(next(r for r in result.renditions if r.name == name)).convert("RGB")
+    for x in (2, square.width // 2, square.width - 3):
+        red, _green, blue = square.getpixel((x, square.height // 2))
+        assert blue > 200
+        assert red < 50
+    assert result.placeholder_color.startswith("#")
 
 
 def test_sixteen_bit_images_are_scaled_not_clipped_to_white():
@@ -196,7 +255,12 @@ def png_16bit_rgba(size: tuple[int, int]) -> bytes:
 def test_a_large_sixteen_bit_rgba_png_ends_as_eight_bit_renditions_of_the_right_size():
     result = run(png_16bit_rgba((3000, 2000)))
     sizes = {r.name: (r.width, r.height) for r in result.renditions}
-    assert sizes == {"large": (2048, 1365), "medium": (1024, 682), "thumb": (256, 256)}
+    assert sizes == {
+        "large": (2048, 1365),
+        "medium": (1024, 682),
+        "square": (512, 512),
+        "thumb": (256, 256),
+    }
     large = decoded(result.renditions[0])
     assert large.mode == "RGBA"
     grey, _, _, alpha = large.getpixel((100, 600))

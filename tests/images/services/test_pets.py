@@ -34,7 +34,7 @@ def test_deleting_a_pet_deletes_its_photos_renditions_shares_and_links(pet):
     photo = ready_photo(pet=pet)
     ShareLinkFactory(pet=pet)
     keys = [photo.original_key, *photo.renditions.values_list("key", flat=True)]
-    assert (Share.objects.count(), Rendition.objects.count()) == (2, 3)  # the pet's
+    assert (Share.objects.count(), Rendition.objects.count()) == (2, 4)  # the pet's
     other = ready_photo(pet=PetFactory())  # another owner's pet, left alone
 
     pet_delete(pet=pet)

@@ -9,6 +9,7 @@ import datetime
 import os
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
@@ -19,6 +20,7 @@ from images.pure.object_keys import photo_renditions_prefix
 from images.services import photos
 from images.services.deletions import objects_delete_pending
 from images.services.photos import (
+    RENDITION_NAMES,
     TRANSIENT_RETRY_DELAYS,
     _store_renditions,
     photo_delete,
@@ -26,12 +28,14 @@ from images.services.photos import (
     photo_process,
     photo_reprocess,
     photos_expire_pending,
+    photos_lacking_renditions,
+    photos_queue_missing_renditions,
     photos_requeue_stuck,
     photos_retry_failed,
     photos_send_unqueued,
 )
 from images.services.uploads import photo_complete
-from tests.factories import PhotoFactory, RenditionFactory
+from tests.factories import PhotoFactory, RenditionFactory, ready_photo
 from tests.images import corpus
 from tests.images.helpers import (
     pending_upload,
@@ -47,17 +51,29 @@ pytestmark = pytest.mark.django_db
 # --- Processing ----------------------------------------------------------------------------------
 
 
-def test_processing_makes_three_renditions_and_records_the_photo(pet):
+def test_processing_makes_every_rendition_and_records_the_photo(pet):
     photo = photo_process(photo_id=stored_photo(pet, corpus.jpeg(orientation=6)).pk)
     assert photo.state == Photo.State.READY
     assert (photo.width, photo.height) == (480, 640)
     assert len(photo.content_hash) == 64
     assert photo.placeholder_color.startswith("#")
-    names = set(photo.renditions.values_list("name", flat=True))
-    assert names == {"thumb", "medium", "large"}
+    sizes = {r.name: (r.width, r.height) for r in photo.renditions.all()}
+    assert sizes == {
+        "large": (480, 640),
+        "medium": (480, 640),
+        "square": (480, 480),  # never upscaled: the short side
+        "thumb": (256, 256),
+    }
     for rendition in photo.renditions.all():
         assert rendition.key.startswith(f"renditions/{pet.pk}/{photo.pk}/{rendition.name}-")
         assert default_storage.size(rendition.key) == rendition.bytes
+
+
+def test_a_large_photo_gets_a_512_px_square(pet):
+    photo = photo_process(photo_id=stored_photo(pet, corpus.jpeg(size=(1200, 900))).pk)
+    square = photo.renditions.get(name="square")
+    assert (square.width, square.height) == (512, 512)
+    assert default_storage.size(square.key) == square.bytes
 
 
 def test_running_twice_rewrites_the_same_keys_and_rows(pet):
@@ -67,17 +83,34 @@ def test_running_twice_rewrites_the_same_keys_and_rows(pet):
     Photo.objects.filter(pk=photo.pk).update(state=Photo.State.PROCESSING)  # a redelivery
     photo_process(photo_id=photo.pk)
     assert sorted(Rendition.objects.values_list("key", flat=True)) == first
-    assert Rendition.objects.count() == 3
+    assert Rendition.objects.count() == len(RENDITION_NAMES)
     objects_delete_pending()
     assert all(default_storage.exists(key) for key in first)
 
 
 def test_a_photo_not_waiting_for_processing_is_left_alone(pet):
-    for state in (Photo.State.PENDING, Photo.State.READY, Photo.State.FAILED):
+    for state in (Photo.State.PENDING, Photo.State.FAILED):
         photo = PhotoFactory(pet=pet, state=state, error="x" if state == "failed" else "")
         assert photo_process(photo_id=photo.pk) is None
         assert Photo.objects.get(pk=photo.pk).state == state
+    complete = with_every_rendition(ready_photo(pet=pet))
+    assert photo_process(photo_id=complete.pk) is None
+    assert Photo.objects.get(pk=complete.pk).attempts == complete.attempts
     assert photo_process(photo_id="00000000-0000-4000-8000-000000000000") is None
+
+
+def ready_before_the_square(pet, **fields) -> Photo:
+    """A ready photo's rows as processing left them before the 512 px square existed."""
+    photo = ready_photo(pet=pet, **fields)
+    photo.renditions.filter(name="square").delete()
+    return photo
+
+
+def with_every_rendition(photo: Photo) -> Photo:
+    """``ready_photo`` with the renditions of the current set it lacks."""
+    for name in set(RENDITION_NAMES) - set(photo.renditions.values_list("name", flat=True)):
+        RenditionFactory(photo=photo, name=name)
+    return photo
 
 
 def test_a_rejected_file_fails_with_the_reason(pet):
@@ -161,6 +194,7 @@ def test_a_failed_run_leaves_nothing_under_the_photo_but_what_rows_still_use(pet
     kept = list(photo.renditions.values_list("key", flat=True))
     folder = photo_renditions_prefix(pet_id=pet.pk, photo_id=photo.pk)
     leftover = store(f"{folder}medium-1111111111111111.webp")
+    photo_reprocess(photo=photo)  # processed again (a ready photo is never failed)
     photo_fail(photo_id=photo.pk, reason="the image took too long to process")
     objects_delete_pending()
     assert not default_storage.exists(leftover)
@@ -291,7 +325,131 @@ def test_a_photo_that_becomes_ready_starts_its_transient_count_afresh(pet):
     photos_retry_failed(now=timezone.now() + datetime.timedelta(hours=1))
     ready = photo_process(photo_id=photo.pk)
     assert (ready.state, ready.transient_failures, ready.retry_at) == (Photo.State.READY, 0, None)
-    assert Rendition.objects.filter(photo=ready).count() == 3
+    assert Rendition.objects.filter(photo=ready).count() == len(RENDITION_NAMES)
+
+
+# --- Renditions added to the set: the backfill ---------------------------------------------------
+
+
+def processed_before_the_square(pet) -> Photo:
+    """A photo processed when the set was large, medium and thumb: processed now, then its
+    square taken away, row and object."""
+    photo = photo_process(photo_id=stored_photo(pet, corpus.jpeg(size=(1200, 900))).pk)
+    square = photo.renditions.get(name="square")
+    square.delete()
+    default_storage.delete(square.key)
+    return Photo.objects.get(pk=photo.pk)
+
+
+def files_of(photo: Photo) -> dict[str, tuple[str, tuple[int, int]]]:
+    return {
+        r.name: (r.key, _inode_and_mtime(default_storage.path(r.key)))
+        for r in photo.renditions.all()
+    }
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_the_backfill_adds_only_the_missing_square_and_the_photo_stays_ready(pet):
+    photo = processed_before_the_square(pet)
+    made_once = stored_photo(pet, corpus.jpeg(size=(1200, 900)))  # what a full run makes
+    square_key = photo_process(photo_id=made_once.pk).renditions.get(name="square").key
+    before = files_of(photo)
+    assert set(before) == {"large", "medium", "thumb"}
+
+    backfill = photos_queue_missing_renditions(batch=100)
+    assert (backfill.lacking, backfill.queued, backfill.error) == (1, 1, "")
+
+    after = Photo.objects.get(pk=photo.pk)
+    square = after.renditions.get(name="square")
+    assert (square.width, square.height) == (512, 512)
+    assert default_storage.size(square.key) == square.bytes
+    assert square.key.split("-")[-1] == square_key.split("-")[-1]  # the same bytes
+    assert {name: files_of(after)[name] for name in before} == before  # not written again
+    for field in ("state", "processed_at", "updated_at", "placeholder_color", "content_hash"):
+        assert getattr(after, field) == getattr(photo, field)
+    assert not PendingObjectDeletion.objects.exists()
+    # Once processed, it is never queued again.
+    assert photos_queue_missing_renditions(batch=100).queued == 0
+
+
+def test_the_backfill_queues_only_ready_photos_lacking_a_rendition_newest_first(pet, monkeypatch):
+    complete = with_every_rendition(ready_photo(pet=pet))
+    old = ready_before_the_square(pet)  # thumb, medium, large
+    older = ready_before_the_square(pet)
+    older.renditions.get(name="thumb").delete()  # and no thumbnail either (an admin's removal)
+    Photo.objects.filter(pk=older.pk).update(created_at=timezone.now() - datetime.timedelta(1))
+    Photo.objects.filter(pk=old.pk).update(attempts=3)
+    PhotoFactory(pet=pet, state=Photo.State.PROCESSING)
+    PhotoFactory(pet=pet, state=Photo.State.FAILED, error="not an image")
+    assert set(photos_lacking_renditions()) == {old, older}
+    sent = []
+    monkeypatch.setattr(tasks.process_photo, "delay", sent.append)
+
+    dry = photos_queue_missing_renditions(batch=1, dry_run=True)
+    assert (dry.lacking, dry.chosen, dry.queued, sent) == (2, 1, 0, [])
+
+    first = photos_queue_missing_renditions(batch=1)
+    assert (first.lacking, first.chosen, first.queued) == (2, 1, 1)
+    assert sent == [str(old.pk)]
+    assert Photo.objects.get(pk=old.pk).attempts == 0  # a fresh bound for its run
+    assert photos_queue_missing_renditions(batch=10).queued == 2  # not yet processed: again
+    assert str(complete.pk) not in sent
+
+
+def test_the_backfill_stops_when_the_broker_refuses_and_says_so(pet, monkeypatch):
+    ready_before_the_square(pet)
+    broker_refusing(monkeypatch)
+    backfill = photos_queue_missing_renditions(batch=10)
+    assert (backfill.queued, backfill.error) == (0, "BrokerDown: Connection refused")
+
+
+def test_a_ready_photo_whose_original_is_gone_keeps_its_renditions_and_stays_ready(pet):
+    photo = processed_before_the_square(pet)
+    default_storage.delete(photo.original_key)
+    assert photo_process(photo_id=photo.pk).state == Photo.State.READY
+    after = Photo.objects.get(pk=photo.pk)
+    assert (after.state, after.error) == (Photo.State.READY, "")
+    assert set(after.renditions.values_list("name", flat=True)) == {"large", "medium", "thumb"}
+    assert not PendingObjectDeletion.objects.exists()
+
+
+def test_a_ready_photo_whose_run_fails_in_the_task_stays_ready_with_its_renditions(
+    pet, monkeypatch
+):
+    photo = processed_before_the_square(pet)
+
+    def too_slow(*args, **kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(photos, "process_image", too_slow)
+    tasks.process_photo.apply(args=[str(photo.pk)])
+    after = Photo.objects.get(pk=photo.pk)
+    assert (after.state, after.error, after.retry_at) == (Photo.State.READY, "", None)
+    assert not PendingObjectDeletion.objects.exists()  # its folder is not queued for deletion
+
+
+def test_adding_renditions_is_bounded_by_attempts(pet, settings):
+    settings.PHOTO_MAX_ATTEMPTS = 2
+    photo = processed_before_the_square(pet)
+    Photo.objects.filter(pk=photo.pk).update(attempts=2)
+    assert photo_process(photo_id=photo.pk) is None
+    after = Photo.objects.get(pk=photo.pk)
+    assert (after.state, after.renditions.count()) == (Photo.State.READY, 3)
+
+
+def test_a_photo_deleted_while_its_square_was_made_leaves_no_objects(pet, monkeypatch):
+    photo = processed_before_the_square(pet)
+    real_store = _store_renditions
+
+    def store_then_delete(photo, result):
+        written = real_store(photo, result)
+        photo_delete(photo=photo)
+        return written
+
+    monkeypatch.setattr(photos, "_store_renditions", store_then_delete)
+    assert photo_process(photo_id=photo.pk) is None
+    objects_delete_pending()
+    assert stored_files(f"renditions/{pet.pk}/{photo.pk}") == []
 
 
 # --- Uploads never finished ----------------------------------------------------------------------

@@ -287,6 +287,22 @@ def test_a_missing_rendition_is_reported_and_its_photo_processed_again(
 
 
 @pytest.mark.django_db
+def test_a_photo_processed_before_the_square_is_neither_missing_anything_nor_reprocessed(
+    media, monkeypatch
+):
+    # Its rows are the set of its day (a_photo: thumb, medium, large), all stored: a rendition
+    # it has no row for is no missing object. manage.py renditions_backfill makes it.
+    photo = a_photo()
+    store(media, photo)
+    sent = []
+    monkeypatch.setattr("images.tasks.process_photo.delay", sent.append)
+    run = storage_reconcile()
+    assert (run.missing_renditions, run.reprocessed, sent) == (0, 0, [])
+    photo.refresh_from_db()
+    assert photo.state == Photo.State.READY
+
+
+@pytest.mark.django_db
 def test_a_folder_storage_no_longer_has_is_still_checked():
     photo = a_photo()  # nothing stored at all: not even originals/
     run = storage_reconcile()

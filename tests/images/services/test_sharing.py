@@ -7,14 +7,18 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from accounts.services import user_deactivate
+from cdn.revocation import access_floors
 from images.models import Pet, Share, ShareLink, hash_share_token
-from images.services.pets import pet_create
+from images.services.pets import pet_create, pet_delete
 from images.services.sharing import (
     share_grant,
     share_link_create,
     share_link_revoke,
+    share_links_expire,
     share_revoke,
 )
+from tests.factories import PetFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -71,3 +75,52 @@ def test_share_link_revoke_keeps_the_first_revocation_time(pet, owner):
     link.refresh_from_db()
     assert link.revoked_at == first
     assert not ShareLink.objects.active().exists()
+
+
+def test_an_expired_link_raises_its_pets_floor_once(owner, pet):
+    link, _ = share_link_create(pet=pet, created_by=owner, lifetime=datetime.timedelta(hours=1))
+    assert share_links_expire() == 0  # still valid
+    later = link.expires_at + datetime.timedelta(seconds=30)
+    assert share_links_expire(now=later) == 1
+    floor = access_floors([pet.pk])[pet.pk]
+    assert floor >= int(link.expires_at.timestamp()) - 59
+    assert share_links_expire(now=later + datetime.timedelta(minutes=1)) == 0
+    assert access_floors([pet.pk])[pet.pk] == floor
+
+
+def test_a_revoked_or_long_expired_link_is_left_alone(owner, pet):
+    revoked, _ = share_link_create(pet=pet, created_by=owner, lifetime=datetime.timedelta(hours=1))
+    share_link_revoke(link=revoked)
+    floor = access_floors([pet.pk])[pet.pk]
+    assert share_links_expire(now=revoked.expires_at + datetime.timedelta(seconds=1)) == 0
+    old, _ = share_link_create(pet=pet, created_by=owner, lifetime=datetime.timedelta(hours=1))
+    assert share_links_expire(now=old.expires_at + datetime.timedelta(days=2)) == 0
+    assert access_floors([pet.pk])[pet.pk] == floor
+
+
+def test_revoking_a_share_a_link_or_deleting_the_pet_raises_its_floor(owner, pet, friend):
+    assert access_floors([pet.pk]) == {}
+    share_revoke(share=pet.shares.get(grantee=friend))
+    first = access_floors([pet.pk])[pet.pk]
+    link, _ = share_link_create(pet=pet, created_by=owner, lifetime=datetime.timedelta(days=1))
+    share_link_revoke(link=link)
+    second = access_floors([pet.pk])[pet.pk]
+    assert second > first
+    pet_id = pet.pk
+    pet_delete(pet=pet)
+    assert access_floors([pet_id])[pet_id] > second
+
+
+def test_revoking_a_link_twice_raises_the_floor_once(owner, pet):
+    link, _ = share_link_create(pet=pet, created_by=owner, lifetime=datetime.timedelta(days=1))
+    share_link_revoke(link=link)
+    floor = access_floors([pet.pk])[pet.pk]
+    share_link_revoke(link=link)
+    assert access_floors([pet.pk])[pet.pk] == floor
+
+
+def test_deactivating_an_account_raises_the_floor_of_every_pet_it_reached(owner, pet, friend):
+    theirs = PetFactory(owner=friend)
+    unrelated = PetFactory()
+    user_deactivate(user=friend)
+    assert set(access_floors([pet.pk, theirs.pk, unrelated.pk])) == {pet.pk, theirs.pk}

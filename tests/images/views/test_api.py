@@ -316,7 +316,7 @@ def test_a_processed_photo_answers_with_its_signed_rendition_urls(pet, owner, fr
     body = client_for(friend).get(f"/api/photos/{photo_id}").json()
     assert body["state"] == "ready"
     assert body["error"] == ""
-    assert set(body["renditions"]) == {"thumb", "medium", "large"}
+    assert set(body["renditions"]) == {"thumb", "square", "medium", "large"}
     for url in body["renditions"].values():
         assert url.startswith(f"/cdn/renditions/{pet.pk}/{photo_id}/")
         assert "?Policy=" in url

@@ -111,10 +111,9 @@ def test_an_unknown_action_is_refused(sharing):
     assert sharing(action="explode").status_code == 400
 
 
-def test_the_page_says_how_long_revoked_people_may_still_load_images(sharing, settings):
-    settings.CDN_SIGNING_WINDOW_SECONDS = 600
+def test_the_page_says_how_soon_revoked_people_stop_loading_images(sharing):
     text = " ".join(sharing().content.decode().split())
-    assert "keep loading for up to 20 minutes" in text
+    assert "images stop loading for them within 60 seconds" in text
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,121 @@
+"""The cache: Django's Redis back end, made harmless when Redis is down or hung.
+
+The cache holds only copies (the sessions, whose rows stay in the database:
+``SESSION_ENGINE = cached_db``), so a Redis that does not answer must cost a page nothing but
+the queries the cache saves. Django's ``RedisCache`` raises instead, and its ``cached_db``
+session store lets some of those errors through (Django 5.2,
+``django/contrib/sessions/backends/cached_db.py``): ``load()`` catches an error of the cache's
+``get`` but not of the ``set`` that follows a miss, ``exists()`` (asked when a session is
+created, at every log-in) and ``delete()`` (at every log-out) catch nothing; only ``save()``
+logs and carries on. Every page with a session cookie would answer 500 while Redis is down.
+
+``ForgivingRedisCache`` turns Redis's errors into misses: a read answers "not cached", a write
+is skipped, and a warning is logged. Each command waits at most the socket timeouts of
+``CACHES`` (a fraction of a second). After a failure the cache stands aside for
+``RETRY_AFTER`` seconds (each process finds out on its own): reads miss and writes are skipped
+without asking Redis, so a hung Redis costs one timeout per process every few seconds instead
+of one or two per request, and the log one line instead of one per request.
+
+Deletions are the exception: always tried, since a copy left behind would keep a deleted
+session (a log-out) alive. One that fails all the same is bounded by ``MAX_TIMEOUT``, the
+longest any entry lives; so is a copy left stale by a skipped write (as Django's own
+``cached_db`` leaves one when its write fails).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+
+class ForgivingRedisCache(RedisCache):
+    """``RedisCache`` whose errors are misses (reads) and no-ops (writes), logged.
+
+    ``OPTIONS`` are Django's (passed to redis-py's connection pool), plus ``RETRY_AFTER`` (how
+    long the cache stands aside after a failure, in seconds; default 5) and ``MAX_TIMEOUT``
+    (the longest any entry lives, in seconds; default: no bound)."""
+
+    def __init__(self, server, params):
+        options = dict(params.get("OPTIONS", {}))
+        self.retry_after = float(options.pop("RETRY_AFTER", 5))
+        self.max_timeout = options.pop("MAX_TIMEOUT", None)
+        super().__init__(server, {**params, "OPTIONS": options})
+        self._aside_until = 0.0
+
+    def get_backend_timeout(self, timeout=DEFAULT_TIMEOUT):
+        timeout = super().get_backend_timeout(timeout)
+        if self.max_timeout is None:
+            return timeout
+        return self.max_timeout if timeout is None else min(timeout, self.max_timeout)
+
+    def _answering(self) -> bool:
+        """False while the cache stands aside after a failure."""
+        return time.monotonic() >= self._aside_until
+
+    def _failed(self, operation: str, error: RedisError) -> None:
+        if self._answering():  # one line per failure, not one per request while aside
+            logger.warning(
+                "cache: Redis did not answer (%s: %s); using the database alone for %g s",
+                operation,
+                error,
+                self.retry_after,
+            )
+        self._aside_until = time.monotonic() + self.retry_after
+
+    def _try(self, operation: str, call, otherwise, *, always: bool = False):
+        if not always and not self._answering():
+            return otherwise
+        try:
+            return call()
+        except RedisError as error:
+            self._failed(operation, error)
+            return otherwise
+
+    # Reads: a failure is a miss.
+
+    def get(self, key, default=None, version=None):
+        get = super().get
+        return self._try("get", lambda: get(key, default, version), default)
+
+    def get_many(self, keys, version=None):
+        get_many = super().get_many
+        return self._try("get_many", lambda: get_many(keys, version), {})
+
+    def has_key(self, key, version=None):
+        has_key = super().has_key
+        return self._try("has_key", lambda: has_key(key, version), False)
+
+    # Writes: a failure is skipped.
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        add = super().add
+        return self._try("add", lambda: add(key, value, timeout, version), False)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        set_ = super().set
+        self._try("set", lambda: set_(key, value, timeout, version), None)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        set_many = super().set_many
+        # What Django's set_many answers: the keys that were not set.
+        return self._try("set_many", lambda: set_many(data, timeout, version), list(data))
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        touch = super().touch
+        return self._try("touch", lambda: touch(key, timeout, version), False)
+
+    # Deletions: always tried (see the module's docstring), a failure skipped.
+
+    def delete(self, key, version=None):
+        delete = super().delete
+        return self._try("delete", lambda: delete(key, version), False, always=True)
+
+    def delete_many(self, keys, version=None):
+        delete_many = super().delete_many
+        self._try("delete_many", lambda: delete_many(keys, version), None, always=True)
