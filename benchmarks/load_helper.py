@@ -1,10 +1,13 @@
-"""Steps of benchmarks/load.sh that need Django: seeding the product, a logged-in session,
-and 50 uploads at once through the real HTTP endpoints. Not run on its own."""
+"""Steps of benchmarks/load.sh: seeding the product, a logged-in session, the edge's
+credentials, 50 uploads at once through the real HTTP endpoints, and the report of the wrk
+runs. Not run on its own."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import statistics
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +24,7 @@ django.setup()
 import requests  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
-from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
+from django.utils.module_loading import import_string  # noqa: E402
 
 from accounts.services import user_create  # noqa: E402
 from cdn.rotation import signing_key_rotate  # noqa: E402
@@ -42,8 +45,9 @@ class Refused:
 
 
 def session_cookie(user) -> str:
-    """A logged-in session for ``user``, as the log-in view would make it."""
-    session = SessionStore()
+    """A logged-in session for ``user``, as the log-in view would make it (in the configured
+    session store)."""
+    session = import_string(f"{settings.SESSION_ENGINE}.SessionStore")()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
@@ -73,18 +77,38 @@ def setup() -> None:
     ready, failed = wait_ready([photo.pk for photo in photos])
     photo = Photo.objects.filter(pet=pet).first()
     thumb = photo.renditions.get(name="thumb")
+    cookie = session_cookie(user)
+    edge_url, edge_cookie = edge_request(thumb.key, pet, cookie)
     print(
         json.dumps(
             {
-                "cookie": session_cookie(user),
+                "cookie": cookie,
                 "gallery": f"/pets/{pet.pk}/",
                 "api": f"/api/photos/{photo.pk}",
-                "edge": get_signer().url(thumb.key),
+                "edge": edge_url,
+                "edge_cookie": edge_cookie,
+                "file": thumb.key,
                 "ready": ready,
                 "failed": failed,
             }
         )
     )
+
+
+def edge_request(key: str, pet: Pet, cookie: str) -> tuple[str, str]:
+    """The path and the Cookie header of a browser's request for ``key`` at the edge, with
+    the credentials ``EDGE_CREDENTIALS`` names: ``cookies`` (the default), CloudFront's signed
+    cookies of the pet (what pages set), or ``url``, a signed query string (what the API hands
+    out)."""
+    signer = get_signer()
+    how = os.environ.get("EDGE_CREDENTIALS", "cookies")
+    if how == "url":
+        return signer.url(key), cookie
+    if how == "cookies":
+        grant = signer.pet_grant(pet.pk)
+        signed = "; ".join(f"{name}={value}" for name, value in grant.cookies.items())
+        return signer.object_url(key), f"{cookie}; {signed}"
+    raise SystemExit(f"EDGE_CREDENTIALS={how!r}: url or cookies")
 
 
 def uploads(base: str, count: int) -> None:
@@ -140,10 +164,79 @@ def _upload(base: str, cookie: str, pet: Pet, n: int):
     return body["photo"]
 
 
+# --- The report --------------------------------------------------------------------------
+
+_LATENCY = re.compile(r"^\s*(50|90|99)%\s+([\d.]+)(us|ms|s|m)\s*$", re.MULTILINE)
+_UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+@dataclass(frozen=True)
+class Run:
+    """One wrk run's figures."""
+
+    rps: float
+    p50: float  # ms
+    p90: float
+    p99: float
+    bad: int  # non-2xx/3xx answers and socket errors
+
+    @classmethod
+    def parse(cls, text: str) -> Run:
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+        latency = {q: float(v) * _UNIT_MS[unit] for q, v, unit in _LATENCY.findall(text)}
+        bad = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", text)) + sum(
+            int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", text)
+        )
+        return cls(rps, latency["50"], latency["90"], latency["99"], bad)
+
+
+def report(folder: str, ratios: list[str]) -> None:
+    """The median of each target's rounds, then each ratio ``A/B:TARGET`` (target A's req/s
+    over target B's, at least TARGET) with its verdict. Exits 1 when a ratio is missed."""
+    root = Path(folder)
+    names = root.joinpath("names").read_text().splitlines()
+    medians = []
+    print(
+        f"{'target':<40}{'rounds':>7}{'req/s':>9}{'(min-max)':>16}"
+        f"{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'errors':>8}"
+    )
+    for index, name in enumerate(names):
+        runs = [Run.parse(path.read_text()) for path in sorted(root.glob(f"{index}.*"))]
+        rps = [run.rps for run in runs]
+        median = statistics.median(rps)
+        medians.append(median)
+        spread = f"({min(rps):.0f}-{max(rps):.0f})"
+        print(
+            f"{name:<40}{len(runs):>7}{median:>9.0f}{spread:>16}"
+            f"{statistics.median(r.p50 for r in runs):>9.2f}"
+            f"{statistics.median(r.p90 for r in runs):>9.2f}"
+            f"{statistics.median(r.p99 for r in runs):>9.2f}{sum(r.bad for r in runs):>8}"
+        )
+    print(f"\n{'ratio (median req/s)':<64}{'value':>8}{'target':>9}  verdict")
+    missed = 0
+    for ratio in ratios:
+        pair, target = ratio.split(":")
+        measured, ceiling = (int(i) for i in pair.split("/"))
+        value = medians[measured] / medians[ceiling]
+        passed = value >= float(target)
+        missed += not passed
+        label = f"{names[measured]} / {names[ceiling]}"
+        print(
+            f"{label:<64}{value:>7.0%}{'>= ' + format(float(target), '.0%'):>10}  "
+            f"{'pass' if passed else 'FAIL'}"
+        )
+    if missed:
+        raise SystemExit(1)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "setup":
         setup()
     elif sys.argv[1] == "uploads":
         uploads(sys.argv[2], int(sys.argv[3]))
+    elif sys.argv[1] == "report":
+        report(sys.argv[2], sys.argv[3:])
     else:
-        raise SystemExit("usage: load_helper.py setup | uploads BASE_URL COUNT")
+        raise SystemExit(
+            "usage: load_helper.py setup | uploads BASE_URL COUNT | report FOLDER A/B:TARGET..."
+        )

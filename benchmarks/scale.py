@@ -6,7 +6,8 @@ and a later page) for random users through Django's full request stack, and repo
 page's SQL queries and server time (p50, p95), beside the same pages over a tiny data set as
 the baseline: the number of queries must be the same, and p95 under 50 ms.
 
-Run: ``.venv/bin/python benchmarks/scale.py [--pets 1000 --photos-per-pet 100 --shares 10000]``
+Run: ``.venv/bin/python benchmarks/scale.py [--pets 1000 --photos-per-pet 100 --shares 10000]``;
+``--explain`` also prints, for each page at scale, its slowest query with the database's plan.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ if "DATABASE_URL" not in os.environ:
     os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="pettracker-scale-")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pettracker.settings")
 os.environ["METRICS_REDIS_URL"] = ""  # measure the pages, not a missing Redis
+os.environ["CACHE_URL"] = "locmem://"  # sessions cached in the process, as a warm Redis would
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
@@ -114,7 +116,8 @@ def _flush(photos: list, renditions: list) -> None:
 
 
 def measure(users: list[User], *, samples: int, rng: random.Random) -> dict[str, dict]:
-    """Per page: server times (ms) and query counts, over ``samples`` random users."""
+    """Per page: server times (ms), query counts and the slowest query seen, over ``samples``
+    random users."""
     pages: dict[str, dict] = {}
     for user in rng.sample(users, samples):
         client = Client()
@@ -136,10 +139,28 @@ def measure(users: list[User], *, samples: int, rng: random.Random) -> dict[str,
                 response = client.get(path)
                 elapsed = (time.perf_counter() - started) * 1000
             assert response.status_code == 200, (path, response.status_code)
-            entry = pages.setdefault(name, {"ms": [], "queries": set()})
+            entry = pages.setdefault(name, {"ms": [], "queries": set(), "slowest": (0.0, "")})
             entry["ms"].append(elapsed)
             entry["queries"].add(len(queries))
+            slowest = max(queries.captured_queries, key=lambda q: float(q["time"]))
+            entry["slowest"] = max(
+                entry["slowest"], (float(slowest["time"]) * 1000, slowest["sql"])
+            )
     return pages
+
+
+def explain(pages: dict[str, dict]) -> None:
+    """Each page's slowest query, its time and the database's plan for it."""
+    prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+    for name, entry in pages.items():
+        ms, sql = entry["slowest"]
+        print(
+            f"\n{name}: slowest query {ms:.1f} ms\n  {sql[:600]}{'...' if len(sql) > 600 else ''}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(prefix + sql)
+            for row in cursor.fetchall():
+                print("    " + " ".join(str(part) for part in row))
 
 
 def p95(values: list[float]) -> float:
@@ -170,6 +191,9 @@ def main() -> None:
     parser.add_argument("--photos-per-pet", type=int, default=100)
     parser.add_argument("--shares", type=int, default=10_000)
     parser.add_argument("--samples", type=int, default=40, help="users whose pages are timed")
+    parser.add_argument(
+        "--explain", action="store_true", help="print each page's slowest query and its plan"
+    )
     options = parser.parse_args()
     call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor}")
@@ -195,6 +219,8 @@ def main() -> None:
         f"{'met' if all(verdicts[::2]) else 'MISSED'}; p95 < 50 ms: "
         f"{'met' if all(verdicts[1::2]) else 'MISSED'}"
     )
+    if options.explain:
+        explain(big)
 
 
 if __name__ == "__main__":
