@@ -27,6 +27,7 @@ command -v wrk >/dev/null 2>&1 || apt_install wrk
 
 WORK="$(mktemp -d /tmp/pettracker-load.XXXXXX)"
 REDIS_PORT="$(free_port)"; WEB_PORT="$(free_port)"; CEILING_PORT="$(free_port)"
+export WEB_PORT  # load_helper signs for the origin wrk asks
 export VAR_DIR="$WORK" CELERY_BROKER_URL="redis://127.0.0.1:$REDIS_PORT/0"
 export DEBUG=false ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=false
 export SECRET_KEY="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(64))')"

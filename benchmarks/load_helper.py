@@ -102,10 +102,11 @@ def edge_request(key: str, pet: Pet, cookie: str) -> tuple[str, str]:
     out)."""
     signer = get_signer()
     how = os.environ.get("EDGE_CREDENTIALS", "cookies")
+    origin = f"http://127.0.0.1:{os.environ['WEB_PORT']}"  # the host wrk names
     if how == "url":
-        return signer.url(key), cookie
+        return signer.url(key, origin=origin), cookie
     if how == "cookies":
-        grant = signer.pet_grant(pet.pk)
+        grant = signer.pet_grant(pet.pk, origin=origin)
         signed = "; ".join(f"{name}={value}" for name, value in grant.cookies.items())
         return signer.object_url(key), f"{cookie}; {signed}"
     raise SystemExit(f"EDGE_CREDENTIALS={how!r}: url or cookies")

@@ -1,6 +1,10 @@
-"""Turns a missing CDN signing key into a page that says so, instead of a server error."""
+"""Turns a missing CDN signing key into a page that says so, instead of a server error; and
+notes when the view started, which ``cdn.signer.grant_pets`` compares with the pets' access
+floors (a revocation that committed after the view checked who may see a pet)."""
 
 from __future__ import annotations
+
+import time
 
 from django.shortcuts import render
 
@@ -12,6 +16,7 @@ class NoSigningKeyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        request.cdn_view_started_at = time.time()
         return self.get_response(request)
 
     def process_exception(self, request, exception):

@@ -141,8 +141,6 @@ class Signer:
         clock: Callable[[], float] = time.time,
     ):
         self.base_url, self.window = base_url, window
-        # The absolute URL pattern a policy names (CloudFront matches it against the full URL).
-        self.resource_base = base_url if is_absolute(base_url) else f"http*://*{base_url}"
         self._load_credentials, self._clock = load_credentials, clock
         self._loaded: _Loaded | None = None
         self._queries: dict[tuple, object] = {}
@@ -153,17 +151,18 @@ class Signer:
         """The plain CDN URL of a stored object: what pages carry (their cookies open it)."""
         return f"{self.base_url}/{key}"
 
-    def url(self, key: str, *, floor: int | None = None) -> str:
+    def url(self, key: str, *, floor: int | None = None, origin: str = "") -> str:
         """A rendition's URL signed with its pet's policy in the query string (for API
-        clients, which may hold no cookies); ``floor`` is the pet's access floor."""
+        clients, which may hold no cookies); ``floor`` is the pet's access floor, ``origin``
+        the site's (``resource_base``)."""
         if not key.startswith(RENDITIONS_PREFIX):
             raise ValueError("only renditions are signed per pet; originals: original_url()")
         prefix = key[: key.index("/", len(RENDITIONS_PREFIX)) + 1]
         credentials, expires = self._credentials(), self.expiry()
-        start = grant_start(expires, self.window, floor)
+        start, base = grant_start(expires, self.window, floor), self.resource_base(origin)
         query = self._signed(
-            ("query", credentials.key_pair_id, prefix, expires, start),
-            lambda: signed_query(self._prefix_policy(prefix, expires, start), credentials),
+            ("query", credentials.key_pair_id, base, prefix, expires, start),
+            lambda: signed_query(self._prefix_policy(base, prefix, expires, start), credentials),
         )
         return f"{self.base_url}/{key}?{query}"
 
@@ -171,11 +170,7 @@ class Signer:
         """``key`` signed alone with a canned policy (an original: one object, its owner).
         A canned policy names the exact URL CloudFront sees, so when the CDN is a path of the
         site, ``origin`` (``https://example.com``) must say which site."""
-        url = self.object_url(key)
-        if not is_absolute(url):
-            if not is_absolute(origin):
-                raise ValueError("an original's URL must be absolute: pass the site's origin")
-            url = origin.rstrip("/") + url
+        url = f"{self.resource_base(origin)}/{key}"
         credentials, expires = self._credentials(), self.expiry()
         query = self._signed(
             ("canned", credentials.key_pair_id, url, expires),
@@ -183,14 +178,14 @@ class Signer:
         )
         return f"{url}?{query}"
 
-    def pet_grant(self, pet_id, *, floor: int | None = None) -> Grant:
+    def pet_grant(self, pet_id, *, floor: int | None = None, origin: str = "") -> Grant:
         """The signed cookies covering every rendition of one pet until the window's expiry."""
         prefix = renditions_prefix(pet_id)
         credentials, expires = self._credentials(), self.expiry()
-        start = grant_start(expires, self.window, floor)
+        start, base = grant_start(expires, self.window, floor), self.resource_base(origin)
         cookies = self._signed(
-            ("cookies", credentials.key_pair_id, prefix, expires, start),
-            lambda: signed_cookies(self._prefix_policy(prefix, expires, start), credentials),
+            ("cookies", credentials.key_pair_id, base, prefix, expires, start),
+            lambda: signed_cookies(self._prefix_policy(base, prefix, expires, start), credentials),
         )
         marker = f"{expires}.{start}.{credentials.key_pair_id}"
         return Grant(f"{path_of(self.base_url)}/{prefix}", cookies, expires, marker)
@@ -201,10 +196,22 @@ class Signer:
     def now(self) -> float:
         return self._clock()
 
-    def _prefix_policy(self, prefix: str, expires: int, start: int) -> str:
+    def resource_base(self, origin: str = "") -> str:
+        """The absolute URL the CDN's objects have, which a policy's ``Resource`` names: the CDN
+        base URL, or, when the CDN is a path of the site, the site's ``origin``
+        (``https://example.com``) before it. Never a host wildcard: ``*`` matches across the
+        query string too, so ``http*://*/cdn/renditions/<pet>/*`` would also open
+        ``/cdn/renditions/<other pet>/…?x=/cdn/renditions/<pet>/``."""
+        if is_absolute(self.base_url):
+            return self.base_url
+        if not is_absolute(origin):
+            raise ValueError("the CDN is a path of the site: pass the site's origin")
+        return origin.rstrip("/") + self.base_url
+
+    def _prefix_policy(self, base: str, prefix: str, expires: int, start: int) -> str:
         """Every object under ``prefix`` (one pet's renditions) from ``start`` until
         ``expires``."""
-        return custom_policy(f"{self.resource_base}/{prefix}*", expires, date_greater_than=start)
+        return custom_policy(f"{base}/{prefix}*", expires, date_greater_than=start)
 
     def _signed(self, cache_key: tuple, sign: Callable[[], T]) -> T:
         """What ``sign()`` made for ``cache_key`` in this window, signing only the first time."""
@@ -280,18 +287,38 @@ def grant_pets(request, response, floors: Mapping, pet_ids: Iterable) -> int:
     The cookies are ``HttpOnly; SameSite=Lax``, ``Secure`` except on a plain-HTTP development
     site, scoped by ``Path`` to the pet's renditions (and by ``CDN_COOKIE_DOMAIN`` to the CDN's
     sub-domain when it has one), and expire with their policy."""
-    signer, held = get_signer(), request.session.get(GRANTS_SESSION_KEY, {})
-    now, changed = signer.now(), {}
+    # A visitor without a session (a share link's) is not given one just for this: their
+    # cookies are set on every page instead.
+    remembers = request.user.is_authenticated or request.session.session_key is not None
+    held = request.session.get(GRANTS_SESSION_KEY, {}) if remembers else {}
+    signer = get_signer()
+    now, changed, origin = signer.now(), {}, site_origin(request)
     for pet_id in dict.fromkeys(pet_ids):
-        grant = signer.pet_grant(pet_id, floor=floors.get(pet_id))
+        if _revoked_during(request, floors.get(pet_id)):
+            continue  # the next page (or gallery.js's regrant) asks again
+        grant = signer.pet_grant(pet_id, floor=floors.get(pet_id), origin=origin)
         if held.get(str(pet_id)) == grant.marker:
             continue
         _set_grant_cookies(request, response, grant, max_age=max(1, int(grant.expires - now)))
         changed[str(pet_id)] = grant.marker
-    if changed:
+    if changed and remembers:
         kept = {pet: marker for pet, marker in held.items() if _unexpired(marker, now)}
         request.session[GRANTS_SESSION_KEY] = kept | changed
     return len(changed)
+
+
+def _revoked_during(request, floor: int | None) -> bool:
+    """Whether the pet's floor may have risen while the view ran: its visibility check may
+    predate the revocation, and a grant signed now would carry the new floor and be honoured.
+    A floor lies 59 s before its revocation (``cdn.revocation``); this errs on the safe side."""
+    started = getattr(request, "cdn_view_started_at", None)
+    return floor is not None and started is not None and floor >= started - CLOCK_SKEW_SECONDS
+
+
+def site_origin(request) -> str:
+    """The site's origin as the request names it, which the local edge rebuilds the same way
+    (``cdn.edge``): what a policy names when the CDN is a path of the site."""
+    return f"{request.scheme}://{request.get_host()}"
 
 
 def forget_grants(request) -> None:

@@ -14,3 +14,7 @@ class ImagesConfig(AppConfig):
         from images.services.sharing import user_access_revoke
 
         user_deactivated.connect(user_access_revoke, dispatch_uid="images.user_access_revoke")
+
+        from images import signals
+
+        signals.connect()

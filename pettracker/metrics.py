@@ -9,12 +9,14 @@ count (the local edge counted every image it served that way).
 
 from __future__ import annotations
 
+import atexit
 import functools
 import logging
 import threading
 from collections import Counter
 
 import redis
+from celery.signals import worker_process_shutdown
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
@@ -96,3 +98,13 @@ def counters() -> dict[str, int | None]:
     if values is None:
         return dict.fromkeys(COUNTERS)
     return {name: int(value or 0) for name, value in zip(COUNTERS, values, strict=True)}
+
+
+# What a process counted in its last second is sent as it ends (a web worker restarting, a
+# Celery child replaced after its tasks), not lost with the timer's thread.
+atexit.register(flush)
+
+
+@worker_process_shutdown.connect
+def _flush_on_worker_shutdown(**kwargs) -> None:
+    flush()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime
 import secrets
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from cdn.revocation import access_floors, raised_floor, renditions_revoke
+from cdn.signer import longest_url_life
 from images.models import Pet, Share, ShareLink, hash_share_token
 
 SHARE_TOKEN_BYTES = 32
@@ -102,18 +104,17 @@ def share_link_revoke(*, link: ShareLink) -> None:
         renditions_revoke([link.pet_id])
 
 
-# Links that expired this long ago or less are looked at by ``share_links_expire`` (beat runs
-# it every minute; a day covers any outage of beat that people would notice).
-EXPIRED_LINKS_LOOKBACK = datetime.timedelta(days=1)
-
-
 def share_links_expire(*, now: datetime.datetime | None = None) -> int:
     """A link that expired is revoked at the CDN too, within a minute: the floor of its pet is
     raised unless it already rose after the expiry (so running again changes nothing).
     Returns how many pets' floors rose."""
     now = now or timezone.now()
+    # A link that expired longer ago than a grant lives needs nothing: every grant signed
+    # before its expiry has expired too. (Looking further back would raise the floor again
+    # once it was pruned.)
+    lookback = longest_url_life(settings.CDN_SIGNING_WINDOW_SECONDS)
     expired = ShareLink.objects.filter(
-        expires_at__lte=now, expires_at__gt=now - EXPIRED_LINKS_LOOKBACK, revoked_at__isnull=True
+        expires_at__lte=now, expires_at__gt=now - lookback, revoked_at__isnull=True
     )
     last_expiry: dict = {}
     for pet_id, expires_at in expired.values_list("pet_id", "expires_at"):

@@ -13,13 +13,13 @@ import math
 from collections.abc import Callable
 from functools import wraps
 
-from cdn.revocation import access_floors
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 
-from cdn.signer import NoSigningKey, get_signer
+from cdn.revocation import access_floors
+from cdn.signer import NoSigningKey, get_signer, site_origin
 from images.models import Access, Pet, Photo
 from images.services.errors import (
     InvalidRequest,
@@ -112,7 +112,7 @@ def json_body(request: HttpRequest) -> dict:
     return body
 
 
-def photo_json(photo: Photo) -> dict:
+def photo_json(photo: Photo, request: HttpRequest) -> dict:
     """A photo for API clients. ``renditions`` are signed URLs that work alone (a client
     without cookies); ``images`` are the plain URLs with their sizes that pages use, which the
     signed cookies of a page showing the pet open."""
@@ -121,7 +121,7 @@ def photo_json(photo: Photo) -> dict:
         signer = get_signer()
         floor = access_floors([photo.pet_id]).get(photo.pet_id)
         for r in photo.renditions.all():
-            renditions[r.name] = signer.url(r.key, floor=floor)
+            renditions[r.name] = signer.url(r.key, floor=floor, origin=site_origin(request))
             images[r.name] = {"url": signer.object_url(r.key), "width": r.width, "height": r.height}
     return {
         "id": str(photo.pk),
@@ -172,7 +172,7 @@ def upload_complete(request: HttpRequest, photo_id) -> JsonResponse:
         "No upload of yours with this id; ask for a new ticket at POST /api/pets/<pet>/uploads.",
     )
     photo = photo_complete(photo=photo)
-    return JsonResponse(photo_json(photo), status=202)
+    return JsonResponse(photo_json(photo, request), status=202)
 
 
 @api_view("GET", "HEAD", "DELETE")
@@ -189,4 +189,4 @@ def photo_detail(request: HttpRequest, photo_id) -> JsonResponse:
             return error(403, "Only the pet's owner or the photo's uploader may delete it.")
         photo_delete(photo=photo)
         return HttpResponse(status=204)
-    return JsonResponse(photo_json(photo))
+    return JsonResponse(photo_json(photo, request))

@@ -35,4 +35,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "recent": shown,
         "recent_grid": grid_html(shown),
     }
-    return render_granting(request, "home.html", context, pet_ids=pet_ids)
+    # Only the pets whose images the page shows (a cover, a recent photo).
+    shown_pets = [card.pet.pk for card in cards if card.cover] + [t.photo.pet_id for t in shown]
+    return render_granting(request, "home.html", context, pet_ids=shown_pets)

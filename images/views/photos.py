@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from cdn.signer import get_signer
+from cdn.signer import get_signer, site_origin
 from images.forms import CaptionForm
 from images.models import Access, Photo
 from images.services.pets import pet_set_cover
@@ -64,8 +64,7 @@ def photo_page(request: HttpRequest, photo_id) -> HttpResponse:
 def photo_original(request: HttpRequest, photo_id) -> HttpResponse:
     """The original file, for the pet's owner only (it may carry GPS): a signed URL."""
     photo = get_object_or_404(Photo.objects.visible_to(request.user, Access.MANAGE), pk=photo_id)
-    origin = f"{request.scheme}://{request.get_host()}"  # as the local edge rebuilds it
-    return redirect(get_signer().original_url(photo.original_key, origin=origin))
+    return redirect(get_signer().original_url(photo.original_key, origin=site_origin(request)))
 
 
 @login_required

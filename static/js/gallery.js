@@ -82,36 +82,50 @@
   }
 
   // An image the CDN refuses (403) usually means the page's cookies expired while it stayed
-  // open, or the browser lost them: ask for the page again with X-Regrant, which sets every
-  // cookie anew, then load the refused images again. Once per page, so a visitor whose access
-  // was really revoked sees the images fail rather than a loop.
-  var regrant = null;
+  // open, the browser lost them, or the pet's access floor rose: ask for the page again with
+  // X-Regrant, which sets every cookie anew, then load the refused images again. A few times,
+  // a little further apart each (a page asked for in the very second of a revocation gets no
+  // new cookie), then not for a minute: a visitor whose access was really revoked sees the
+  // images fail rather than a loop.
+  var REGRANT_PAUSES_MS = [0, 2000, 5000];
+  var regrants = 0;
+  var regranting = false;
   var refused = [];
 
   function retryRefused() {
-    refused.forEach(function (image) {
+    var images = refused;
+    refused = [];
+    images.forEach(function (image) {
+      watchRefusals(image);
       var srcset = image.getAttribute("srcset");
       if (srcset) {
         image.setAttribute("srcset", srcset);
       }
       image.src = image.getAttribute("src");
     });
-    refused = [];
   }
 
-  function onRefused(image) {
-    if (regrant === "done") {
-      return;
-    }
-    refused.push(image);
-    if (regrant === null) {
-      regrant = fetch(window.location.href, {
+  function askForCookies() {
+    regranting = true;
+    window.setTimeout(function () {
+      fetch(window.location.href, {
         credentials: "same-origin",
         headers: { "X-Regrant": "1", Accept: "text/html" }
       }).then(function () {
-        regrant = "done";
+        regranting = false;
         retryRefused();
-      }, function () { regrant = "done"; });
+      }, function () { regranting = false; });
+    }, REGRANT_PAUSES_MS[regrants]);
+    regrants += 1;
+    if (regrants === REGRANT_PAUSES_MS.length) {
+      window.setTimeout(function () { regrants = 0; }, 60000);
+    }
+  }
+
+  function onRefused(image) {
+    refused.push(image);
+    if (!regranting && regrants < REGRANT_PAUSES_MS.length) {
+      askForCookies();
     }
   }
 

@@ -205,9 +205,7 @@ def test_the_configured_store_speaks_to_cloudfront_keyvaluestore(settings, aws_c
     assert store.client.meta.service_model.service_name == "cloudfront-keyvaluestore"
 
 
-def test_the_configured_client_signs_its_calls_as_the_service_requires(
-    settings, aws_credentials
-):
+def test_the_configured_client_signs_its_calls_as_the_service_requires(settings, aws_credentials):
     """The store's API takes SigV4A only, which botocore makes through awscrt (pinned): the
     production client, not the tests' plain-SigV4 one, resolves its endpoint and calls."""
     settings.CLOUDFRONT_KEY_VALUE_STORE_ARN = ARN

@@ -74,11 +74,11 @@ def expiry_of(url: str) -> int:
 
 def test_a_rotation_under_load_breaks_no_url(live_server, signing_key):
     keys = stored_renditions(6)
-    old_urls = [get_signer().url(key) for key in keys]
+    old_urls = [get_signer().url(key, origin=live_server.url) for key in keys]
     with Browsers(live_server.url, list(old_urls)) as browsers:
         browsers.wait_for(100)
         new_key = signing_key_rotate()
-        new_urls = [get_signer().url(key) for key in keys]
+        new_urls = [get_signer().url(key, origin=live_server.url) for key in keys]
         browsers.urls.extend(new_urls)  # pages rendered after the rotation
         browsers.wait_for(200)
     assert browsers.statuses == Counter({200: sum(browsers.statuses.values())})

@@ -126,14 +126,16 @@ def test_an_original_under_a_cdn_path_is_signed_for_the_sites_absolute_url(clock
     signer = path_signer(clock)
     url = signer.original_url("originals/7/2026/03/a.jpg", origin="https://example.com")
     assert url.startswith("https://example.com/cdn/originals/7/2026/03/a.jpg?Expires=")
-    with pytest.raises(ValueError, match="absolute"):
+    with pytest.raises(ValueError, match="origin"):
         signer.original_url("originals/7/2026/03/a.jpg")
 
 
-def test_under_a_cdn_path_a_pets_policy_names_any_scheme_and_host(clock):
-    url = path_signer(clock).url(key_of(PET))
+def test_under_a_cdn_path_a_pets_policy_names_the_sites_origin(clock):
+    url = path_signer(clock).url(key_of(PET), origin="https://example.com")
     policy = url_b64decode(url.split("Policy=")[1].split("&")[0]).decode()
-    assert f'"Resource":"http*://*/cdn/renditions/{PET}/*"' in policy
+    assert f'"Resource":"https://example.com/cdn/renditions/{PET}/*"' in policy
+    with pytest.raises(ValueError, match="origin"):
+        path_signer(clock).url(key_of(PET))
 
 
 def test_a_pet_with_an_access_floor_is_signed_with_it_as_date_greater_than(signer):
@@ -183,7 +185,7 @@ def path_signer(clock) -> Signer:
 
 
 def test_pet_cookies_cover_the_pets_renditions_under_the_cdn_path(clock):
-    grant = path_signer(clock).pet_grant(PET)
+    grant = path_signer(clock).pet_grant(PET, origin="https://example.com")
     assert grant.path == f"/cdn/renditions/{PET}/"
     assert set(grant.cookies) == {
         "CloudFront-Policy",
@@ -224,7 +226,7 @@ def test_the_process_signer_follows_the_settings(settings):
 
 
 def test_the_process_signer_signs_with_the_databases_active_key(signing_key):
-    url = get_signer().url(key_of(PET))
+    url = get_signer().url(key_of(PET), origin="http://testserver")
     assert url.startswith(f"/cdn/renditions/{PET}/")
     assert url.endswith(f"Key-Pair-Id={signing_key.public_key_id}")
 

@@ -11,11 +11,14 @@ from django.utils import timezone
 
 from accounts.models import AuditEntry
 from cdn.models import PendingInvalidation
+from cdn.revocation import access_floors
 from cdn.signer import get_signer
 from images.models import PendingObjectDeletion, Pet, Photo, ReconciliationRun, Share, ShareLink
+from images.services.sharing import share_link_create
 from tests.factories import (
     PetFactory,
     PhotoFactory,
+    ShareFactory,
     ShareLinkFactory,
     UserFactory,
     ready_photo,
@@ -269,3 +272,27 @@ def test_a_reconciliation_run_is_shown_with_its_examples_and_cannot_be_changed(a
         f"/admin/images/reconciliationrun/{run.pk}/delete/", {"post": "yes"}
     )
     assert deleting.status_code == 403
+
+
+def test_access_ended_in_the_admin_reaches_the_cdn(admin_client, owner, friend):
+    """Deleting a share, changing its grantee, revoking a link by hand, giving a pet another
+    owner: each raises the pet's access floor, as the sharing page's revocations do."""
+    pets = [PetFactory(owner=owner) for _ in range(4)]
+    share = ShareFactory(pet=pets[0], grantee=friend, role="viewer")
+    admin_client.post(f"/admin/images/share/{share.pk}/delete/", {"post": "yes"})
+    moved = ShareFactory(pet=pets[1], grantee=friend, role="viewer")
+    moved.grantee = UserFactory()
+    moved.save()
+    link, _ = share_link_create(pet=pets[2], created_by=owner, lifetime=datetime.timedelta(days=1))
+    link.revoked_at = timezone.now()
+    link.save()
+    pets[3].owner = friend
+    pets[3].save()
+    assert set(access_floors([pet.pk for pet in pets])) == {pet.pk for pet in pets}
+
+
+def test_a_new_share_or_link_raises_no_floor(owner, friend):
+    pet = PetFactory(owner=owner)
+    ShareFactory(pet=pet, grantee=friend, role="viewer")
+    share_link_create(pet=pet, created_by=owner, lifetime=datetime.timedelta(days=1))
+    assert access_floors([pet.pk]) == {}

@@ -214,7 +214,10 @@ def _make_world() -> World:
     staff.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
     superuser = UserFactory(username="admin", is_staff=True, is_superuser=True)
     signer = get_signer()
-    urls = {rendition.key: signer.url(rendition.key) for rendition in photo.renditions.all()}
+    urls = {
+        rendition.key: signer.url(rendition.key, origin="http://testserver")
+        for rendition in photo.renditions.all()
+    }
     urls[photo.original_key] = signer.original_url(photo.original_key, origin="http://testserver")
     pets = [str(pet.pk), str(elsewhere.pet_id)]
     photos = [str(p.pk) for p in [photo, *unfinished, elsewhere]]

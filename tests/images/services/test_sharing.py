@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.services import user_deactivate
+from cdn.models import AccessFloor
 from cdn.revocation import access_floors
 from images.models import Pet, Share, ShareLink, hash_share_token
 from images.services.pets import pet_create, pet_delete
@@ -124,3 +125,11 @@ def test_deactivating_an_account_raises_the_floor_of_every_pet_it_reached(owner,
     unrelated = PetFactory()
     user_deactivate(user=friend)
     assert set(access_floors([pet.pk, theirs.pk, unrelated.pk])) == {pet.pk, theirs.pk}
+
+
+def test_an_expired_link_is_not_revoked_again_once_its_floor_was_pruned(owner, pet, settings):
+    link, _ = share_link_create(pet=pet, created_by=owner, lifetime=datetime.timedelta(hours=1))
+    assert share_links_expire(now=link.expires_at + datetime.timedelta(seconds=30)) == 1
+    AccessFloor.objects.all().delete()  # pruned, as access_floors_prune does in time
+    later = link.expires_at + 2 * datetime.timedelta(seconds=settings.CDN_SIGNING_WINDOW_SECONDS)
+    assert share_links_expire(now=later + datetime.timedelta(seconds=1)) == 0

@@ -12,13 +12,14 @@ import time
 
 import pytest
 import rsa
+from django.contrib.sessions.models import Session
 from django.test import Client
 
 from cdn.revocation import access_floors, renditions_revoke
 from cdn.signer import forget_active_key, get_signer
 from images.services.sharing import share_link_create, share_revoke
 from images.views.common import PAGE_SIZE, REGRANT_HEADER
-from tests.factories import PetFactory, ready_photo
+from tests.factories import PetFactory, ready_photo, store_renditions
 
 pytestmark = pytest.mark.django_db
 
@@ -145,7 +146,7 @@ def test_the_cookies_open_every_rendition_of_the_pet_and_nothing_else(
     other = ready_photo(pet=PetFactory(owner=pet.owner))
     response = logged_in.get(f"/pets/{pet.pk}/")
     cookies, now = values(response), int(time.time())
-    site = "https://example.com"
+    site = "http://testserver"
     for url in image_urls(response.content.decode()):
         assert cloudfront_admits(cookies, site + url, signing_key.public_key_pem, now)
     for rendition in other.renditions.all():
@@ -155,9 +156,24 @@ def test_the_cookies_open_every_rendition_of_the_pet_and_nothing_else(
     assert not cloudfront_admits(cookies, original, signing_key.public_key_pem, now)
 
 
-def test_the_policy_names_an_absolute_url_pattern_never_a_bare_path(logged_in, pet, photo):
+def test_the_policy_names_the_sites_own_origin_never_a_bare_path_or_any_host(logged_in, pet, photo):
     (statement,) = policy_of(logged_in.get(f"/pets/{pet.pk}/"))["Statement"]
-    assert statement["Resource"] == f"http*://*/cdn/renditions/{pet.pk}/*"
+    assert statement["Resource"] == f"http://testserver/cdn/renditions/{pet.pk}/*"
+
+
+def test_a_pets_grant_opens_no_other_pets_image_through_a_crafted_query(
+    client, owner, pet, photo, signing_key
+):
+    """A host wildcard (``http*://*/cdn/renditions/<pet>/*``) would match the other pet's URL
+    with this query: ``*`` runs across it."""
+    other = ready_photo(pet=PetFactory(owner=owner))
+    store_renditions(other)
+    client.force_login(owner)
+    signed = client.get(f"/api/photos/{photo.pk}").json()["renditions"]["thumb"]
+    query = signed.split("?", 1)[1]
+    theirs = other.renditions.get(name="thumb").key
+    crafted = f"/cdn/{theirs}?x=/cdn/renditions/{pet.pk}/&{query}"
+    assert client.get(crafted).status_code == 403
 
 
 def test_the_cookies_are_set_once_a_window_and_again_when_it_turned(
@@ -178,15 +194,17 @@ def test_a_regrant_request_sets_the_cookies_again(logged_in, pet, photo):
 
 
 def test_after_a_revocation_those_still_allowed_get_cookies_above_the_floor(
-    logged_in, pet, photo, friend, signing_key
+    logged_in, pet, photo, friend, signing_key, monkeypatch
 ):
     logged_in.get(f"/pets/{pet.pk}/")
     share_revoke(share=pet.shares.get(grantee=friend))
     floor = access_floors([pet.pk])[pet.pk]
+    later = time.time() + 2  # the next page, a moment after the revocation
+    monkeypatch.setattr("cdn.middleware.time.time", lambda: later)
     response = logged_in.get(f"/pets/{pet.pk}/")
     (statement,) = policy_of(response)["Statement"]
     assert statement["Condition"]["DateGreaterThan"]["AWS:EpochTime"] == floor
-    url = f"https://example.com{image_urls(response.content.decode())[0]}"
+    url = f"http://testserver{image_urls(response.content.decode())[0]}"
     assert cloudfront_admits(values(response), url, signing_key.public_key_pem, int(time.time()))
 
 
@@ -294,3 +312,33 @@ def test_an_empty_gallery_sets_no_cookie_and_needs_no_signing_key(client, owner,
     response = client.get(f"/pets/{pet.pk}/")
     assert response.status_code == 200
     assert not set_cookies(response)
+
+
+def test_no_grant_for_a_pet_whose_floor_rose_while_the_page_was_made(
+    logged_in, pet, photo, monkeypatch
+):
+    """The view checked who may see the pet before the revocation committed: a grant signed
+    now would carry the new floor and be honoured, so none is set (the next page sets it)."""
+    renditions_revoke([pet.pk])
+    started = time.time() - 0.5  # the view began just before the revocation
+    monkeypatch.setattr("cdn.middleware.time.time", lambda: started)
+    assert not set_cookies(logged_in.get(f"/pets/{pet.pk}/"))
+    monkeypatch.undo()
+    later = time.time() + 2
+    monkeypatch.setattr("cdn.middleware.time.time", lambda: later)
+    assert set(set_cookies(logged_in.get(f"/pets/{pet.pk}/"))) == COOKIE_NAMES
+
+
+def test_a_share_link_visit_makes_no_session(owner, pet, photo, signing_key):
+    _, token = share_link_create(pet=pet, created_by=owner, lifetime=datetime.timedelta(days=1))
+    visitor = Client()
+    for _ in range(3):
+        assert set(set_cookies(visitor.get(f"/s/{token}/"))) == COOKIE_NAMES
+    assert Session.objects.count() == 0
+
+
+def test_home_grants_only_the_pets_whose_images_it_shows(logged_in, owner, pet, photo):
+    empty = PetFactory(owner=owner)
+    response = logged_in.get("/")
+    assert set(set_cookies(response, f"/cdn/renditions/{pet.pk}/")) == COOKIE_NAMES
+    assert not set_cookies(response, f"/cdn/renditions/{empty.pk}/")
