@@ -294,7 +294,7 @@ def grant_pets(request, response, floors: Mapping, pet_ids: Iterable) -> int:
     signer = get_signer()
     now, changed, origin = signer.now(), {}, site_origin(request)
     for pet_id in dict.fromkeys(pet_ids):
-        if _revoked_during(request, floors.get(pet_id)):
+        if revoked_during(request, floors.get(pet_id)):
             continue  # the next page (or gallery.js's regrant) asks again
         grant = signer.pet_grant(pet_id, floor=floors.get(pet_id), origin=origin)
         if held.get(str(pet_id)) == grant.marker:
@@ -307,7 +307,7 @@ def grant_pets(request, response, floors: Mapping, pet_ids: Iterable) -> int:
     return len(changed)
 
 
-def _revoked_during(request, floor: int | None) -> bool:
+def revoked_during(request, floor: int | None) -> bool:
     """Whether the pet's floor may have risen while the view ran: its visibility check may
     predate the revocation, and a grant signed now would carry the new floor and be honoured.
     A floor lies 59 s before its revocation (``cdn.revocation``); this errs on the safe side."""

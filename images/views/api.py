@@ -19,7 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 
 from cdn.revocation import access_floors
-from cdn.signer import NoSigningKey, get_signer, site_origin
+from cdn.signer import NoSigningKey, get_signer, revoked_during, site_origin
 from images.models import Access, Pet, Photo
 from images.services.errors import (
     InvalidRequest,
@@ -120,8 +120,12 @@ def photo_json(photo: Photo, request: HttpRequest) -> dict:
     if photo.state == Photo.State.READY:
         signer = get_signer()
         floor = access_floors([photo.pet_id]).get(photo.pet_id)
+        # Signed only if access was not revoked while this request ran (the check of who may
+        # read the photo may predate it); the client asks again a moment later.
+        signs = not revoked_during(request, floor)
         for r in photo.renditions.all():
-            renditions[r.name] = signer.url(r.key, floor=floor, origin=site_origin(request))
+            if signs:
+                renditions[r.name] = signer.url(r.key, floor=floor, origin=site_origin(request))
             images[r.name] = {"url": signer.object_url(r.key), "width": r.width, "height": r.height}
     return {
         "id": str(photo.pk),

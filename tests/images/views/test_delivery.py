@@ -271,8 +271,10 @@ def test_the_api_gives_signed_urls_and_the_plain_ones_pages_use(logged_in, pet, 
     }
 
 
-def test_the_apis_signed_urls_carry_the_pets_floor(logged_in, pet, photo):
+def test_the_apis_signed_urls_carry_the_pets_floor(logged_in, pet, photo, monkeypatch):
     floor = renditions_revoke([pet.pk])[pet.pk]
+    later = time.time() + 2  # a request a moment after the revocation
+    monkeypatch.setattr("cdn.middleware.time.time", lambda: later)
     signed = logged_in.get(f"/api/photos/{photo.pk}").json()["renditions"]["thumb"]
     policy = re.search(r"Policy=([^&]+)", signed).group(1)
     (statement,) = json.loads(b64_from_cloudfront(policy))["Statement"]
@@ -342,3 +344,14 @@ def test_home_grants_only_the_pets_whose_images_it_shows(logged_in, owner, pet, 
     response = logged_in.get("/")
     assert set(set_cookies(response, f"/cdn/renditions/{pet.pk}/")) == COOKIE_NAMES
     assert not set_cookies(response, f"/cdn/renditions/{empty.pk}/")
+
+
+def test_the_api_signs_nothing_for_a_pet_revoked_while_it_answered(
+    logged_in, pet, photo, monkeypatch
+):
+    renditions_revoke([pet.pk])
+    started = time.time() - 0.5  # the request began just before the revocation
+    monkeypatch.setattr("cdn.middleware.time.time", lambda: started)
+    body = logged_in.get(f"/api/photos/{photo.pk}").json()
+    assert body["renditions"] == {}
+    assert body["images"]["thumb"]["url"].startswith(f"/cdn/renditions/{pet.pk}/")
