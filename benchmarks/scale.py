@@ -13,8 +13,10 @@ Run: ``.venv/bin/python benchmarks/scale.py [--pets 1000 --photos-per-pet 100 --
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -25,7 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 if "DATABASE_URL" not in os.environ:
+    # The SQLite database of 100,000 photos (about 200 MB) goes with the run.
     os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="pettracker-scale-")
+    atexit.register(shutil.rmtree, os.environ["VAR_DIR"], ignore_errors=True)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pettracker.settings")
 os.environ["METRICS_REDIS_URL"] = ""  # measure the pages, not a missing Redis
 os.environ["CACHE_URL"] = "locmem://"  # sessions cached in the process, as a warm Redis would
@@ -195,6 +199,9 @@ def main() -> None:
         "--explain", action="store_true", help="print each page's slowest query and its plan"
     )
     options = parser.parse_args()
+    possible = options.pets * (options.pets - 1)  # each pet shared once with each other user
+    if options.shares > possible:
+        parser.error(f"--shares: {options.pets} pets allow at most {possible:,} shares")
     call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor}")
     print("baseline (tiny): 10 pets × 30 photos, 20 shares")
