@@ -62,16 +62,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.e2e.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (the tests' own browser)
+
 VENV_BIN = ROOT / ".venv" / "bin"
 PYTHON = str(VENV_BIN / "python")
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 GIT = shutil.which("git") or "git"
 REDIS_SERVER = shutil.which("redis-server") or "redis-server"
 ACCEPT_ENCODING = "gzip, deflate, br, zstd"  # what Chromium sends

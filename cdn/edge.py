@@ -36,6 +36,7 @@ from cdn.functions import browser_cache_control
 from cdn.models import SigningKey
 from cdn.objects import RENDITIONS_PREFIX, SECURITY_HEADERS, object_headers
 from cdn.revocation import cached_floor, floor_admits
+from cdn.signer import site_origin
 from cdn.signing import SIGNING_PARAMETERS, PublicKey, load_public_key
 from cdn.verification import Refused, SignedRequest, Verified, signing_query, verify
 from pettracker.framing import bounded_int
@@ -152,7 +153,7 @@ def _signed_request(request: HttpRequest, key: str) -> SignedRequest:
     ]
     # The full URL, as CloudFront matches policies against it: scheme, host, path, and the
     # query string but its signing parameters.
-    url = f"{request.scheme}://{request.get_host()}{request.path}"
+    url = f"{site_origin(request)}{request.path}"  # the origin pages sign for
     url += f"?{'&'.join(kept)}" if kept else ""
     return SignedRequest(
         url=url,

@@ -19,7 +19,8 @@ from cdn.functions import (
 )
 from cdn.revocation import floor_admits
 from cdn.signing import custom_policy, url_b64encode
-from cdn.stack import StackSettings, cloudfront_template
+from cdn.stack import cloudfront_template
+from tests.cdn.helpers import example_stack
 
 pytestmark = pytest.mark.slow  # a Node subprocess
 
@@ -345,15 +346,7 @@ def test_the_photos_viewer_response_makes_renditions_private(outcome):
 
 
 def test_node_ran_the_code_the_template_deploys(outcome):
-    stack = StackSettings(
-        bucket_name="pets-photos",
-        region="us-west-2",
-        app_domain="app.pets.example.com",
-        cdn_domain="cdn.pets.example.com",
-        upload_origins=("https://pets.example.com",),
-        key_group_name="pettracker-signing",
-        public_keys=(("key-1", "PEM"),),
-    )
+    stack = example_stack()
     resources = cloudfront_template(stack)["Resources"]
     deployed = {
         "request": resources["RenditionsRequestFunction"]["Properties"]["FunctionCode"],

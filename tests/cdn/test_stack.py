@@ -11,7 +11,8 @@ from django.core.management.base import CommandError
 from cdn.functions import RENDITIONS_VIEWER_REQUEST, photos_viewer_response_code
 from cdn.models import SigningKey
 from cdn.objects import SECURITY_HEADERS
-from cdn.stack import StackSettings, cloudfront_template, security_headers_function_code
+from cdn.stack import cloudfront_template, security_headers_function_code
+from tests.cdn.helpers import example_stack
 
 pytestmark = pytest.mark.django_db
 OPTIONS = ["--bucket", "pets-photos", "--app-domain", "app.pets.example.com"]
@@ -164,15 +165,7 @@ def test_renditions_pass_the_access_floor_function_reading_the_key_value_store(t
 
 
 def test_names_hold_only_what_cloudfront_allows():
-    stack = StackSettings(
-        bucket_name="pets.photos." + "x" * 60,
-        region="us-west-2",
-        app_domain="app.pets.example.com",
-        cdn_domain="cdn.pets.example.com",
-        upload_origins=("https://pets.example.com",),
-        key_group_name="pettracker-signing",
-        public_keys=(("key-1", "PEM"),),
-    )
+    stack = example_stack(bucket_name="pets.photos." + "x" * 60)
     resources = cloudfront_template(stack)["Resources"]
     for name in ("SecurityHeadersFunction", "PhotosResponseFunction", "AccessFloorStore"):
         assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", resources[name]["Properties"]["Name"])

@@ -11,14 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+from tests.e2e.chromium import CHROMIUM, CHROMIUM_ARGS
+
 # Screenshots and traces of the run, kept for people to look at (git ignores the folder).
 OUTPUT = Path(__file__).resolve().parents[2] / "test-results" / "e2e"
 

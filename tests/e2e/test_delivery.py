@@ -4,6 +4,7 @@ while everyone still allowed keeps loading, and one pet's cookies open nothing o
 
 from __future__ import annotations
 
+import datetime
 import time
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from cdn import edge
 from cdn.revocation import EDGE_REVOCATION_SECONDS
 from cdn.signer import get_signer
-from images.services.sharing import share_revoke
+from images.services.sharing import share_link_create, share_revoke
 from tests.e2e.helpers import log_in
 from tests.factories import PetFactory, ShareFactory, UserFactory, ready_photo, store_renditions
 
@@ -175,3 +176,29 @@ def test_one_pets_cookies_open_none_of_another_pets_images(person, live_server, 
     bob.goto(f"/pets/{private.pk}/")
     assert all(load_every_image(bob))
     assert status_of(bob, secret) == 200
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_every_page_that_shows_photos_loads_them_through_its_cookies(
+    person, live_server, signing_key, output_dir, width
+):
+    owner = UserFactory(username="ann")
+    pet = gallery_of(owner, 3)
+    photo = pet.photos.get_queryset().first()
+    pet.cover_photo = photo
+    pet.save()
+    _, token = share_link_create(pet=pet, created_by=owner, lifetime=datetime.timedelta(days=1))
+    page = person(viewport={"width": width, "height": 900})
+    log_in(page, "ann")
+    pages = {
+        "home": "/",
+        "pets": "/pets/",
+        "photo": f"/photos/{photo.pk}/",
+        "sharing": f"/pets/{pet.pk}/sharing/",
+        "link": f"/s/{token}/",
+    }
+    for name, path in pages.items():
+        page.goto(path)
+        widths = load_every_image(page)
+        assert all(widths), f"{name}: an image did not load"
+        page.screenshot(path=str(output_dir / f"delivery-{name}-{width}.png"), full_page=True)
