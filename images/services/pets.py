@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime
 
-from cdn.revocation import renditions_revoke
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from cdn.revocation import renditions_revoke
 from images.models import Pet, Photo
 from images.services.photos import photos_delete
 
