@@ -202,6 +202,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
         "created_at",
         "actor_username",
         "action",
+        "result",
         "target_type",
         "target_repr",
         "ip_address",
@@ -209,6 +210,13 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_filter = ("action", "target_type", "created_at")
     search_fields = ("actor_username", "target_repr", "target_id", "ip_address")
     date_hierarchy = "created_at"
+
+    @admin.display(description="result")
+    def result(self, entry: AuditEntry) -> str:
+        """A step refused (a wrong state, no permission) is recorded under the step's action
+        too: the list says which it was."""
+        refusal = entry.refusal
+        return f"Refused: {refusal}" if refusal else "Done"
 
     def has_add_permission(self, request) -> bool:
         return False

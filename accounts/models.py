@@ -130,3 +130,9 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_username} {self.action} {self.target_repr}".strip()
+
+    @property
+    def refusal(self) -> str:
+        """Why the action was refused ("" when it was done)."""
+        details = self.details if isinstance(self.details, dict) else {}
+        return str(details.get("refused", ""))

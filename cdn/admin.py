@@ -33,6 +33,7 @@ from cdn.rotation import (
     signing_key_rotate,
 )
 from cdn.signer import longest_url_life
+from pettracker.text import first_lower
 
 PERMISSION = "cdn.manage_signing_keys"
 
@@ -198,7 +199,8 @@ class SigningKeyAdmin(AuditedAdmin):
             self.message_user(request, str(refusal), messages.ERROR)
             return None
         audit_record(request=request, action=action, target=result, details={"state": result.state})
-        self.message_user(request, f"Done: {result} is {result.get_state_display().lower()}.")
+        state = first_lower(result.get_state_display())
+        self.message_user(request, f"Done: {result} is now {state}.")
         return result
 
     def _confirm(self, request, step: KeyStep, *, key, back: str) -> TemplateResponse:

@@ -79,6 +79,26 @@ class PetQuerySet(models.QuerySet):
         count = per_pet.annotate(n=models.Count("pk")).values("n")[:1]
         return self.annotate(photo_count=Coalesce(models.Subquery(count), 0))
 
+    def with_gallery_counts(self, user) -> PetQuerySet:
+        """Annotate ``photo_count``: how many photos ``user``'s gallery of each pet shows
+        (``Photo.in_gallery``: ready ones; for those who upload, also those processing or
+        failed), so a card never promises more than its gallery holds."""
+
+        def count(can_upload: bool):
+            shown = Photo.objects.filter(pet=models.OuterRef("pk")).in_gallery(
+                can_upload=can_upload
+            )
+            per_pet = shown.order_by().values("pet").annotate(n=models.Count("pk")).values("n")
+            return Coalesce(models.Subquery(per_pet[:1]), 0)
+
+        uploads = Pet.objects.visible_to(user, Access.CONTRIBUTE).values("pk")
+        return self.annotate(
+            photo_count=models.Case(
+                models.When(pk__in=uploads, then=count(can_upload=True)),
+                default=count(can_upload=False),
+            )
+        )
+
     def with_role(self, user) -> PetQuerySet:
         """Annotate ``role``: "owner", or the share's role ("viewer", "contributor")."""
 

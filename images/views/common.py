@@ -29,7 +29,7 @@ class PetCard:
 def pet_cards(user, pets) -> list[PetCard]:
     """Cards for ``pets`` (a queryset already limited to what ``user`` sees), each with its
     cover photo: two queries for any number of pets."""
-    pets = list(pets.with_photo_counts().with_cover().select_related("owner"))
+    pets = list(pets.with_gallery_counts(user).with_cover().select_related("owner"))
     cover_ids = [pet.cover_id for pet in pets if pet.cover_id]
     covers = Photo.objects.visible_to(user).filter(pk__in=cover_ids).for_tiles()
     names = {pet.pk: pet.name for pet in pets}

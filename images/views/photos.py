@@ -16,6 +16,7 @@ from images.services.pets import pet_set_cover
 from images.services.photos import photo_delete, photo_update_caption
 from images.views.common import render_granting
 from images.views.tiles import PHOTO_SIZES, photo_tile
+from pettracker.text import possessive
 
 
 def _visible_photo(request: HttpRequest, photo_id) -> Photo:
@@ -76,7 +77,7 @@ def photo_make_cover(request: HttpRequest, photo_id) -> HttpResponse:
         pk=photo_id,
     )
     pet_set_cover(pet=photo.pet, photo=photo)
-    messages.success(request, f"This photo is now {photo.pet.name}'s cover.")
+    messages.success(request, f"This photo is now {possessive(photo.pet.name)} cover.")
     return redirect("photo_page", photo_id=photo.pk)
 
 

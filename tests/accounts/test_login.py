@@ -49,6 +49,15 @@ def test_it_locks_a_username_out_after_repeated_failures_even_with_the_right_pas
 
 
 @pytest.mark.django_db
+def test_the_lockout_page_says_how_long_in_words(client, owner, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        log_in(client, "owner", "wrong")
+    page = log_in(client, "owner", PASSWORD).content.decode()
+    assert "15\xa0minutes after repeated wrong passwords" in page
+    assert "PT15M" not in page
+
+
+@pytest.mark.django_db
 def test_a_lockout_does_not_touch_other_accounts(client, owner, friend, settings):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         log_in(client, "owner", "wrong")

@@ -81,7 +81,9 @@ def test_each_step_in_each_state_is_done_or_refused_clearly(
         assert any(refusal in message for message in said), said
     else:
         assert key.state == becomes
-        assert said == [f"Done: {key} is {key.get_state_display().lower()}."]
+        assert said == [
+            f"Done: {key} is now {key.get_state_display()[0].lower()}{key.get_state_display()[1:]}."
+        ]
 
 
 def test_retiring_before_the_signed_urls_expire_is_refused(superuser_client, make_signing_key):
@@ -224,6 +226,22 @@ def test_every_step_done_or_refused_is_audited_with_who_and_where(
     assert done.target_id == str(key.pk)
     assert refused.action == "signing_key.publish"
     assert "Only a new key can be published" in refused.details["refused"]
+
+
+def test_the_done_message_keeps_the_states_capitals(superuser_client, make_signing_key):
+    key = make_signing_key(state="published")
+    assert do(superuser_client, key, "activate") == [f"Done: {key} is now active (signs new URLs)."]
+
+
+def test_the_audit_list_tells_a_refused_step_from_a_done_one(superuser_client, make_signing_key):
+    key = make_signing_key(state="active")
+    superuser_client.post(step_url(key, "retire"))
+    other = make_signing_key(state="published")
+    superuser_client.post(step_url(other, "activate"))
+    html = superuser_client.get("/admin/accounts/auditentry/").content.decode()
+    assert "Refused: " in html
+    assert "activate another key first" in html
+    assert html.count("Refused: ") == 1
 
 
 # --- The key list, and the invalidations ----------------------------------------------------------

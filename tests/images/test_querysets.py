@@ -5,7 +5,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from images.models import Access, Pet, Photo, ShareLink
-from tests.factories import PetFactory, PhotoFactory, ShareFactory, ShareLinkFactory
+from tests.factories import PetFactory, PhotoFactory, ShareFactory, ShareLinkFactory, ready_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +136,16 @@ def test_nth_newest_created_at_is_when_the_nth_newest_photo_since_a_moment_was_m
     recent = Photo.objects.all()
     assert recent.nth_newest_created_at(2, since=since) == now - datetime.timedelta(seconds=30)
     assert recent.nth_newest_created_at(3, since=since) is None  # the third is older
+
+
+def test_photo_counts_are_what_each_persons_gallery_shows(pet, owner, friend, contributor):
+    ready_photo(pet=pet)
+    PhotoFactory(pet=pet, state="processing")
+    PhotoFactory(pet=pet, state="failed", error="Not an image")
+    PhotoFactory(pet=pet, state="pending")
+
+    def count(user) -> int:
+        return Pet.objects.visible_to(user).with_gallery_counts(user).get(pk=pet.pk).photo_count
+
+    assert count(friend) == 1  # a viewer's gallery: ready photos only
+    assert count(contributor) == count(owner) == 3  # also processing and failed, never pending

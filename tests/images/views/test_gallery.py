@@ -1,4 +1,5 @@
 import re
+from html import unescape
 
 import pytest
 from django.db import connection
@@ -108,3 +109,10 @@ def test_without_a_signing_key_the_page_says_what_to_do(client, owner, pet, phot
     response = gallery(client, owner, pet)
     assert response.status_code == 503
     assert b"rotate_signing_key" in response.content
+
+
+def test_the_species_reads_the_same_as_on_the_cards(client, owner, friend, pet):
+    client.force_login(owner)
+    assert '<p class="muted">Dog' in client.get(f"/pets/{pet.pk}/").content.decode()
+    client.force_login(friend)
+    assert "owner's dog" in unescape(client.get(f"/pets/{pet.pk}/").content.decode())

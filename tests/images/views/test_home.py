@@ -12,7 +12,9 @@ def test_visitors_get_the_welcome_page(client):
 
 
 def test_it_lists_my_pets_and_the_pets_shared_with_me_apart(client, pet, owner, friend):
-    PhotoFactory.create_batch(2, pet=pet)
+    ready_photo(pet=pet)
+    ready_photo(pet=pet)
+    PhotoFactory(pet=pet, state="failed", error="Not an image")  # not in a viewer's gallery
     theirs = PetFactory(owner=friend, name="Pip")
     client.force_login(friend)
     response = client.get("/")

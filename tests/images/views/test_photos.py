@@ -1,3 +1,5 @@
+from html import unescape
+
 import pytest
 
 from images.models import Photo
@@ -99,3 +101,12 @@ def test_a_photo_still_processing_cannot_be_the_cover(client, owner, pet):
     processing = PhotoFactory(pet=pet, state=Photo.State.PROCESSING)
     client.force_login(owner)
     assert client.post(f"/photos/{processing.pk}/cover/").status_code == 404
+
+
+def test_the_cover_message_says_nibbles_cover_not_nibbless(client, owner, pet, photo):
+    pet.name = "Nibbles"
+    pet.save()
+    client.force_login(owner)
+    assert "Use as Nibbles' cover" in unescape(client.get(f"/photos/{photo.pk}/").content.decode())
+    followed = client.post(f"/photos/{photo.pk}/cover/", follow=True).content.decode()
+    assert "This photo is now Nibbles' cover." in unescape(followed)

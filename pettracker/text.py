@@ -1,0 +1,22 @@
+"""Words for people, made the same way on every page (pure: no Django)."""
+
+from __future__ import annotations
+
+
+def possessive(name: str) -> str:
+    """``Miso's``, but ``Nibbles'``: a name ending in s takes the apostrophe alone."""
+    name = str(name)
+    if not name:
+        return ""
+    return f"{name}'" if name[-1] in "sS" else f"{name}'s"
+
+
+def first_upper(text: str) -> str:
+    """``active (signs new URLs)`` → ``Active (signs new URLs)``: the first letter only, the
+    rest kept as written (``str.capitalize`` would lower it)."""
+    return text[:1].upper() + text[1:]
+
+
+def first_lower(text: str) -> str:
+    """``Active (signs new URLs)`` → ``active (signs new URLs)``, the rest kept as written."""
+    return text[:1].lower() + text[1:]

@@ -1,0 +1,17 @@
+import pytest
+
+from pettracker.text import first_lower, first_upper, possessive
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [("Miso", "Miso's"), ("Nibbles", "Nibbles'"), ("BORIS", "BORIS'"), ("", "")],
+)
+def test_a_possessive_takes_the_apostrophe_alone_after_an_s(name, said):
+    assert possessive(name) == said
+
+
+def test_first_letters_change_case_and_the_rest_is_kept():
+    assert first_lower("Active (signs new URLs)") == "active (signs new URLs)"
+    assert first_upper("dog from URLs") == "Dog from URLs"
+    assert first_lower("") == first_upper("") == ""
