@@ -14,6 +14,10 @@ ORIGINALS_PREFIX = "originals/"
 
 RENDITIONS_PREFIX = "renditions/"
 
+# The query parameter naming an original's download (S3's own: it answers a signed request
+# carrying it with that Content-Disposition; the local edge does the same).
+DISPOSITION_PARAMETER = "response-content-disposition"
+
 # The image types we accept, with the extension their originals are stored under.
 EXTENSIONS = {
     "image/jpeg": "jpg",

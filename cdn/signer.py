@@ -28,16 +28,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from http.cookies import Morsel
 from typing import TypeVar
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.utils.http import http_date
+from django.utils.http import content_disposition_header, http_date
 
 from cdn.encryption import decrypt_private_key
 from cdn.keypairs import HASH_OF
 from cdn.models import SigningKey
-from cdn.objects import RENDITIONS_PREFIX, renditions_prefix
+from cdn.objects import DISPOSITION_PARAMETER, RENDITIONS_PREFIX, renditions_prefix
 from cdn.signing import (
     Credentials,
     PrivateKey,
@@ -166,17 +167,22 @@ class Signer:
         )
         return f"{self.base_url}/{key}?{query}"
 
-    def original_url(self, key: str, *, origin: str = "") -> str:
+    def original_url(self, key: str, *, origin: str = "", download_name: str = "") -> str:
         """``key`` signed alone with a canned policy (an original: one object, its owner).
         A canned policy names the exact URL CloudFront sees, so when the CDN is a path of the
-        site, ``origin`` (``https://example.com``) must say which site."""
+        site, ``origin`` (``https://example.com``) must say which site. With
+        ``download_name``, the object comes as an attachment of that name (the parameter is
+        signed with the URL: nobody can change it)."""
         url = f"{self.resource_base(origin)}/{key}"
+        if download_name:
+            disposition = content_disposition_header(True, download_name)
+            url += f"?{urlencode({DISPOSITION_PARAMETER: disposition}, quote_via=quote)}"
         credentials, expires = self._credentials(), self.expiry()
         query = self._signed(
             ("canned", credentials.key_pair_id, url, expires),
             lambda: signed_query(canned_policy(url, expires), credentials, canned_expires=expires),
         )
-        return f"{url}?{query}"
+        return f"{url}{'&' if '?' in url else '?'}{query}"
 
     def pet_grant(self, pet_id, *, floor: int | None = None, origin: str = "") -> Grant:
         """The signed cookies covering every rendition of one pet until the window's expiry."""

@@ -25,7 +25,7 @@ from cdn.functions import (
     renditions_viewer_request_code,
     security_headers_function_code,
 )
-from cdn.objects import ORIGINALS_PREFIX, RENDITIONS_PREFIX
+from cdn.objects import DISPOSITION_PARAMETER, ORIGINALS_PREFIX, RENDITIONS_PREFIX
 from pettracker.net import ORIGIN_SECRET_HEADER
 
 # AWS-managed policies (their ids are the same in every account).
@@ -54,6 +54,7 @@ def cloudfront_template(stack: StackSettings) -> dict:
         "PhotoBucket": _bucket(stack),
         "PhotoBucketPolicy": _bucket_policy(),
         "OriginAccessControl": _origin_access_control(stack),
+        "OriginalsCachePolicy": _originals_cache_policy(stack),
         **_public_keys(stack),
         "SigningKeyGroup": _key_group(stack),
         "SecurityHeadersFunction": _function(
@@ -194,6 +195,35 @@ def _origin_access_control(stack: StackSettings) -> dict:
     }
 
 
+def _originals_cache_policy(stack: StackSettings) -> dict:
+    """CachingOptimized's settings, plus the one query parameter S3 needs to send an original
+    under its uploaded name (``response-content-disposition``: honoured by S3 on the signed
+    requests origin access control makes). It is part of the signed URL, so it cannot be
+    changed by the viewer."""
+    return {
+        "Type": "AWS::CloudFront::CachePolicy",
+        "Properties": {
+            "CachePolicyConfig": {
+                "Name": _name(stack, "originals"),
+                "Comment": "Originals: the download's name reaches S3",
+                "DefaultTTL": 86400,
+                "MaxTTL": 31536000,
+                "MinTTL": 1,
+                "ParametersInCacheKeyAndForwardedToOrigin": {
+                    "CookiesConfig": {"CookieBehavior": "none"},
+                    "HeadersConfig": {"HeaderBehavior": "none"},
+                    "QueryStringsConfig": {
+                        "QueryStringBehavior": "whitelist",
+                        "QueryStrings": [DISPOSITION_PARAMETER],
+                    },
+                    "EnableAcceptEncodingGzip": False,
+                    "EnableAcceptEncodingBrotli": False,
+                },
+            }
+        },
+    }
+
+
 def _public_keys(stack: StackSettings) -> dict:
     return {
         f"PublicKey{index}": {
@@ -267,7 +297,7 @@ def _with_headers(behaviour: dict, *associations: dict) -> dict:
     }
 
 
-def _signed_photos(path: str, *, revocable: bool = False) -> dict:
+def _signed_photos(path: str, *, revocable: bool = False, cache_policy=CACHING_OPTIMIZED) -> dict:
     associations = [_association("viewer-response", "PhotosResponseFunction")]
     if revocable:
         associations.insert(0, _association("viewer-request", "RenditionsRequestFunction"))
@@ -275,7 +305,7 @@ def _signed_photos(path: str, *, revocable: bool = False) -> dict:
         {
             "PathPattern": path,
             "TargetOriginId": "photos",
-            "CachePolicyId": CACHING_OPTIMIZED,
+            "CachePolicyId": cache_policy,
             "TrustedKeyGroups": [{"Ref": "SigningKeyGroup"}],
             "AllowedMethods": ["GET", "HEAD"],
             "CachedMethods": ["GET", "HEAD"],
@@ -347,7 +377,9 @@ def _distribution(stack: StackSettings) -> dict:
                 "DefaultCacheBehavior": _app(None, CACHING_DISABLED),
                 "CacheBehaviors": [
                     _signed_photos(f"/{RENDITIONS_PREFIX}*", revocable=True),
-                    _signed_photos(f"/{ORIGINALS_PREFIX}*"),
+                    _signed_photos(
+                        f"/{ORIGINALS_PREFIX}*", cache_policy={"Ref": "OriginalsCachePolicy"}
+                    ),
                     _app("/api/*", CACHING_DISABLED),
                     _app(STATIC_PATH, CACHING_OPTIMIZED),
                 ],

@@ -7,11 +7,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from cdn.signer import get_signer, site_origin
 from images.forms import CaptionForm
 from images.models import Access, Photo
+from images.pure.downloads import download_name
 from images.services.pets import pet_set_cover
 from images.services.photos import photo_delete, photo_update_caption
 from images.views.common import render_granting
@@ -64,8 +66,15 @@ def photo_page(request: HttpRequest, photo_id) -> HttpResponse:
 @require_safe
 def photo_original(request: HttpRequest, photo_id) -> HttpResponse:
     """The original file, for the pet's owner only (it may carry GPS): a signed URL."""
-    photo = get_object_or_404(Photo.objects.visible_to(request.user, Access.MANAGE), pk=photo_id)
-    return redirect(get_signer().original_url(photo.original_key, origin=site_origin(request)))
+    photo = get_object_or_404(
+        Photo.objects.visible_to(request.user, Access.MANAGE).select_related("pet"), pk=photo_id
+    )
+    fallback = f"{slugify(photo.pet.name) or 'photo'}-{photo.created_at:%Y-%m-%d}"
+    name = download_name(photo.original_filename, photo.content_type, fallback=fallback)
+    url = get_signer().original_url(
+        photo.original_key, origin=site_origin(request), download_name=name
+    )
+    return redirect(url)
 
 
 @login_required

@@ -144,13 +144,24 @@ def shared_with_me(request: HttpRequest) -> HttpResponse:
     return render_granting(request, "pets/shared.html", {"cards": cards}, pet_ids=pet_ids)
 
 
+def _dead_link(request: HttpRequest, link: ShareLink | None) -> HttpResponse:
+    """What a link's holder sees when it opens nothing: never the pet's name or photos. Made
+    here rather than by raising Http404, so that a holder never gets the generic page (nor,
+    with DEBUG on, Django's technical one). 404 for a token that never was, 410 for a link
+    that expired or was turned off."""
+    if link is None:
+        return render(request, "links/dead.html", {"reason": "unknown"}, status=404)
+    reason = "revoked" if link.revoked_at else "expired"
+    context = {"reason": reason, "expired_at": link.expires_at}
+    return render(request, "links/dead.html", context, status=410)
+
+
 @require_safe
 def share_link(request: HttpRequest, token: str) -> HttpResponse:
     """A share link's gallery, for anyone holding it: ready photos only, no originals."""
-    links = ShareLink.objects.active().for_token(token).select_related("pet", "pet__owner")
-    link = links.first()
-    if link is None:
-        raise Http404("This link has expired or was revoked.")
+    link = ShareLink.objects.for_token(token).select_related("pet", "pet__owner").first()
+    if link is None or not ShareLink.objects.active().filter(pk=link.pk).exists():
+        return _dead_link(request, link)
     page = page_of(request, Photo.objects.through_link(link).for_tiles())
     shown = tiles(page.object_list, get_signer(), pet_name=link.pet.name)
     context = {

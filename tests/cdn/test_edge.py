@@ -3,6 +3,7 @@ access floors, the trusted keys' cache, then the object as CloudFront serves it.
 
 import datetime
 import uuid
+from urllib.parse import quote
 
 import pytest
 from django.core.files.base import ContentFile
@@ -264,6 +265,26 @@ def test_other_query_parameters_are_part_of_the_url_a_canned_policy_names(client
     with_version = canned_url(f"{SITE}/cdn/{ORIGINAL}?v=2", expires, credentials)
     assert client.get(with_version.removeprefix(SITE)).status_code == 200
     assert client.get(with_version.removeprefix(SITE).replace("v=2", "v=3")).status_code == 403
+
+
+def test_an_original_is_sent_as_the_attachment_its_signed_url_names(client, credentials):
+    default_storage.save(ORIGINAL, ContentFile(b"JPEG"))
+    expires = int(timezone.now().timestamp()) + 600
+    disposition = quote('attachment; filename="IMG_0001.HEIC"')
+    url = canned_url(
+        f"{SITE}/cdn/{ORIGINAL}?response-content-disposition={disposition}", expires, credentials
+    ).removeprefix(SITE)
+    response = client.get(url)
+    assert response["Content-Disposition"] == 'attachment; filename="IMG_0001.HEIC"'
+    other = quote('attachment; filename="other.jpg"')
+    assert client.get(url.replace(disposition, other)).status_code == 403  # signed with the URL
+
+
+def test_a_rendition_ignores_a_disposition_in_its_query(client, stored, credentials):
+    url = signed(stored, pet_policy(), credentials)
+    response = client.get(f"{url}&response-content-disposition=attachment")
+    assert response.status_code == 200
+    assert "Content-Disposition" not in response
 
 
 def test_an_ip_condition_sees_the_viewer_behind_trusted_proxies(

@@ -80,7 +80,15 @@ def test_photos_are_signed_and_cached_and_the_api_is_not_cached(template):
     behaviours = {b["PathPattern"]: b for b in config["CacheBehaviors"]}
     for path in ("/renditions/*", "/originals/*"):
         assert behaviours[path]["TrustedKeyGroups"] == [{"Ref": "SigningKeyGroup"}]
-        assert behaviours[path]["CachePolicyId"] == "658327ea-f89d-4fab-a63d-7e88639e58f6"
+    assert behaviours["/renditions/*"]["CachePolicyId"] == "658327ea-f89d-4fab-a63d-7e88639e58f6"
+    # Originals: the download's name travels to S3 (response-content-disposition), in the key.
+    assert behaviours["/originals/*"]["CachePolicyId"] == {"Ref": "OriginalsCachePolicy"}
+    policy = template["Resources"]["OriginalsCachePolicy"]["Properties"]["CachePolicyConfig"]
+    query = policy["ParametersInCacheKeyAndForwardedToOrigin"]["QueryStringsConfig"]
+    assert query == {
+        "QueryStringBehavior": "whitelist",
+        "QueryStrings": ["response-content-disposition"],
+    }
     assert behaviours["/api/*"]["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
     assert "TrustedKeyGroups" not in behaviours["/static/*"]
     assert config["HttpVersion"] == "http2and3"

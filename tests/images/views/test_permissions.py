@@ -3,6 +3,8 @@
 404, never 403, for what an actor may not see (no hint that it exists); 403 for an action on
 something they do see but may not do; anonymous visitors are sent to log in."""
 
+from html import unescape
+
 import pytest
 
 from images.models import Photo
@@ -78,18 +80,37 @@ def test_a_share_link_opens_the_gallery_for_anyone_who_holds_it(actors, link_tok
     assert photo.caption.encode() in response.content
 
 
-def test_an_expired_link_opens_nothing(client, expired_link_token):
-    assert client.get(f"/s/{expired_link_token}/").status_code == 404
+def test_an_expired_link_says_so_to_its_holder_and_shows_nothing(client, expired_link_token):
+    response = client.get(f"/s/{expired_link_token}/")
+    assert response.status_code == 410
+    page = unescape(response.content.decode())
+    assert "This link expired on" in page
+    assert "Ask the person who shared it for a new link" in page
+    assert "Biscuit" not in page  # nothing of the pet any more
 
 
-def test_a_revoked_link_opens_nothing(actors, pet, link_token):
+def test_a_revoked_link_says_it_was_turned_off(actors, pet, link_token):
     link = pet.share_links.get()
     actors["owner"].post(f"/pets/{pet.pk}/sharing/", {"action": "revoke_link", "link": link.pk})
-    assert actors["anonymous"].get(f"/s/{link_token}/").status_code == 404
+    response = actors["anonymous"].get(f"/s/{link_token}/")
+    assert response.status_code == 410
+    page = unescape(response.content.decode())
+    assert "The person who shared this link turned it off" in page
+    assert "Biscuit" not in page
 
 
-def test_an_unknown_link_opens_nothing(client):
-    assert client.get("/s/not-a-token/").status_code == 404
+def test_an_unknown_link_is_a_404_for_link_holders(client):
+    response = client.get("/s/not-a-token/")
+    assert response.status_code == 404
+    assert "This link doesn't work" in unescape(response.content.decode())
+
+
+def test_link_pages_are_the_products_own_even_with_debug_on(client, settings, expired_link_token):
+    settings.DEBUG = True
+    for token in ("not-a-token", expired_link_token):
+        page = unescape(client.get(f"/s/{token}/").content.decode())
+        assert "Ask the person who shared it for a new link" in page
+        assert "Django" not in page  # not the technical 404 page
 
 
 def test_a_link_never_reaches_the_originals_or_the_photo_pages(client, link_token, photo):

@@ -1,6 +1,9 @@
 from html import unescape
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 
 from images.models import Photo
 from tests.factories import PhotoFactory, ready_photo
@@ -57,8 +60,19 @@ def test_the_original_is_a_signed_url_for_the_owner(client, owner, photo, signin
     client.force_login(owner)
     response = client.get(f"/photos/{photo.pk}/original")
     # Signed for the absolute URL CloudFront sees (a canned policy names it exactly).
-    assert response["Location"].startswith(f"http://testserver/cdn/{photo.original_key}?Expires=")
+    assert response["Location"].startswith(f"http://testserver/cdn/{photo.original_key}?")
+    assert "&Expires=" in response["Location"]
     assert response["Location"].endswith(f"Key-Pair-Id={signing_key.public_key_id}")
+
+
+def test_the_original_downloads_under_its_uploaded_name(client, owner, photo, signing_key):
+    Photo.objects.filter(pk=photo.pk).update(
+        original_filename="IMG_0001.HEIC", content_type="image/heif"
+    )
+    client.force_login(owner)
+    location = client.get(f"/photos/{photo.pk}/original")["Location"]
+    query = parse_qs(urlsplit(location).query)
+    assert query["response-content-disposition"] == ['attachment; filename="IMG_0001.HEIC"']
 
 
 def test_deleting_a_photo_returns_to_the_gallery(client, owner, pet, photo):
@@ -110,3 +124,15 @@ def test_the_cover_message_says_nibbles_cover_not_nibbless(client, owner, pet, p
     assert "Use as Nibbles' cover" in unescape(client.get(f"/photos/{photo.pk}/").content.decode())
     followed = client.post(f"/photos/{photo.pk}/cover/", follow=True).content.decode()
     assert "This photo is now Nibbles' cover." in unescape(followed)
+
+
+def test_the_original_arrives_through_the_edge_as_an_attachment_of_that_name(
+    client, owner, photo, signing_key
+):
+    default_storage.save(photo.original_key, ContentFile(b"JPEG bytes"))
+    Photo.objects.filter(pk=photo.pk).update(original_filename='../"Miso"\r\nasleep.jpeg')
+    client.force_login(owner)
+    location = client.get(f"/photos/{photo.pk}/original")["Location"]
+    response = client.get(location.removeprefix("http://testserver"))
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="Miso asleep.jpeg"'
