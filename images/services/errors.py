@@ -34,3 +34,12 @@ class TooFast(PhotoError):
 
 class NotUploaded(PhotoError):
     """Completing a photo whose file is not (or not yet) in storage."""
+
+
+class AlreadyThere(PhotoError):
+    """The file is already one of the pet's photos (``duplicate``); the uploader may send it
+    anyway."""
+
+    def __init__(self, message: str, *, duplicate):
+        super().__init__(message)
+        self.duplicate = duplicate

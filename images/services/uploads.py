@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime
 import logging
 import math
+import re
 import uuid
 from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import models, transaction
 from django.template.defaultfilters import filesizeformat, pluralize
 from django.utils import timezone
 
@@ -28,6 +29,7 @@ from images.pure.object_keys import (
 from images.pure.upload_tickets import Ticket, UploadPolicy
 from images.services.deletions import objects_queue_deletion
 from images.services.errors import (
+    AlreadyThere,
     InvalidRequest,
     NotUploaded,
     OverQuota,
@@ -37,12 +39,31 @@ from images.services.errors import (
 )
 from images.services.photos import photo_fail, photo_queue_processing
 from pettracker.metrics import increment
+from pettracker.text import possessive
 
 logger = logging.getLogger(__name__)
 
 
-def validate_upload_request(*, filename: object, content_type: object, size: object) -> None:
+SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+
+
+def validate_upload_request(
+    *,
+    filename: object,
+    content_type: object,
+    size: object,
+    content_hash: object = None,
+    duplicate: object = None,
+) -> None:
     """Refuse what no ticket should be made for."""
+    if content_hash is not None and not (
+        isinstance(content_hash, str) and SHA256.fullmatch(content_hash)
+    ):
+        raise InvalidRequest("content_hash must be the file's SHA-256, 64 hexadecimal digits.")
+    if duplicate not in (None, "allow"):
+        raise InvalidRequest(
+            'duplicate must be "allow" (to upload a file already there) or absent.'
+        )
     if not isinstance(filename, str) or not filename.strip() or len(filename) > 255:
         raise InvalidRequest("filename must be a non-empty string of at most 255 characters.")
     if "\x00" in filename:
@@ -59,15 +80,33 @@ def validate_upload_request(*, filename: object, content_type: object, size: obj
 
 @transaction.atomic
 def photo_create_upload(
-    *, pet: Pet, uploader: User, filename: str, content_type: str, size: int, local_url: str
+    *,
+    pet: Pet,
+    uploader: User,
+    filename: str,
+    content_type: str,
+    size: int,
+    local_url: str,
+    content_hash: str | None = None,
+    duplicate: str | None = None,
 ) -> tuple[Photo, Ticket]:
     """A pending photo and the ticket to upload its original, at most ``size`` bytes,
     straight to storage.
 
-    Refused past UPLOAD_TICKETS_PER_MINUTE (``TooFast``), and when the photo would take
-    ``uploader`` over their quota. The caller has checked that they may contribute to ``pet``.
+    Refused past UPLOAD_TICKETS_PER_MINUTE (``TooFast``), when the photo would take
+    ``uploader`` over their quota, and (``AlreadyThere``) when ``content_hash``, the file's
+    SHA-256 as the uploader's browser computed it, is one of the pet's photos already, unless
+    ``duplicate="allow"``. The caller has checked that they may contribute to ``pet``.
     """
-    validate_upload_request(filename=filename, content_type=content_type, size=size)
+    validate_upload_request(
+        filename=filename,
+        content_type=content_type,
+        size=size,
+        content_hash=content_hash,
+        duplicate=duplicate,
+    )
+    if content_hash and duplicate != "allow":
+        _refuse_if_already_there(pet, uploader, content_hash.lower())
     # One ticket at a time per user: concurrent requests would each see room for one more.
     # (SQLite ignores the lock, but its IMMEDIATE transactions already run one at a time.)
     uploader = User.objects.select_for_update().get(pk=uploader.pk)
@@ -112,6 +151,18 @@ def _record_ticket(photo: Photo, policy: UploadPolicy, now: datetime.datetime) -
         created_at=now,
         expires_at=policy.expires_at,
     )
+
+
+def _refuse_if_already_there(pet: Pet, uploader: User, content_hash: str) -> None:
+    """``AlreadyThere`` when a photo of ``pet`` the uploader sees in its gallery has these
+    bytes: a ready one, or one of their own still processing (the same file twice in a batch).
+    The hash is the client's word: a wrong one only costs its sender the warning."""
+    same = Photo.objects.filter(pet=pet, content_hash=content_hash)
+    seen = same.filter(models.Q(state=Photo.State.READY) | models.Q(uploader=uploader))
+    found = seen.exclude(state__in=[Photo.State.FAILED, Photo.State.PENDING])
+    duplicate = found.order_by("created_at").first()
+    if duplicate is not None:
+        raise AlreadyThere(f"Already in {possessive(pet.name)} photos.", duplicate=duplicate)
 
 
 RATE_WINDOW = datetime.timedelta(seconds=60)

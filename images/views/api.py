@@ -22,6 +22,7 @@ from cdn.revocation import access_floors
 from cdn.signer import NoSigningKey, get_signer, revoked_during, site_origin
 from images.models import Access, Pet, Photo
 from images.services.errors import (
+    AlreadyThere,
     InvalidRequest,
     NotUploaded,
     OverQuota,
@@ -42,6 +43,7 @@ ENDPOINTS = (
 
 # The HTTP answer to each refusal of the services.
 STATUS_OF = {
+    AlreadyThere: 409,
     InvalidRequest: 400,
     NotUploaded: 409,
     TooLarge: 413,
@@ -54,6 +56,13 @@ STATUS_OF = {
 def photo_error(exc: PhotoError) -> JsonResponse:
     """The answer to a refused request; a 429 says when to try again (``Retry-After``)."""
     response = error(STATUS_OF.get(type(exc), 400), str(exc))
+    if isinstance(exc, AlreadyThere):  # which photo, for the uploader to look at
+        duplicate = exc.duplicate.pk
+        body = {
+            "duplicate_of": str(duplicate),
+            "photo_page": reverse("photo_page", args=[duplicate]),
+        }
+        response = JsonResponse({"error": str(exc), **body}, status=response.status_code)
     if isinstance(exc, TooFast):
         response["Retry-After"] = str(math.ceil(exc.retry_after))  # whole seconds, never early
     return response
@@ -156,6 +165,8 @@ def upload_create(request: HttpRequest, pet_id) -> JsonResponse:
         content_type=body.get("content_type"),
         size=body.get("size"),
         local_url=request.build_absolute_uri(reverse("local_upload")),
+        content_hash=body.get("content_hash"),
+        duplicate=body.get("duplicate"),
     )
     return JsonResponse(
         {

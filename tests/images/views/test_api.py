@@ -1,4 +1,5 @@
 import datetime
+import hashlib
 
 import pytest
 from django.core.files.base import ContentFile
@@ -8,7 +9,7 @@ from django.utils import timezone
 
 from cdn.models import PendingInvalidation
 from images.models import Photo, UploadTicket
-from tests.factories import PhotoFactory, ready_photo
+from tests.factories import PetFactory, PhotoFactory, ready_photo
 from tests.images import corpus
 from tests.images.helpers import ask_ticket, complete, post_file, upload
 
@@ -81,6 +82,50 @@ def test_bad_ticket_requests_get_a_clear_error_and_store_nothing(
     assert response.status_code == status
     assert message in response.json()["error"]
     assert not Photo.objects.exists()
+
+
+SHA = hashlib.sha256(JPEG).hexdigest()
+
+
+def test_a_file_already_in_the_pets_photos_gets_409_naming_it_and_nothing_is_made(pet, owner):
+    there = ready_photo(pet=pet)
+    Photo.objects.filter(pk=there.pk).update(content_hash=SHA)
+    pet.name = "Nibbles"
+    pet.save()
+    response = ask_ticket(client_for(owner), pet, data=JPEG, content_hash=SHA)
+    assert response.status_code == 409
+    assert response.json() == {
+        "error": "Already in Nibbles' photos.",
+        "duplicate_of": str(there.pk),
+        "photo_page": f"/photos/{there.pk}/",
+    }
+    assert Photo.objects.count() == 1
+
+
+def test_uploading_a_duplicate_anyway_gets_a_ticket(pet, owner):
+    Photo.objects.filter(pk=ready_photo(pet=pet).pk).update(content_hash=SHA)
+    response = ask_ticket(client_for(owner), pet, data=JPEG, content_hash=SHA, duplicate="allow")
+    assert response.status_code == 201
+
+
+def test_the_same_file_in_another_pet_or_failed_is_no_duplicate(pet, owner):
+    other = ready_photo(pet=PetFactory(owner=owner))
+    failed = PhotoFactory(pet=pet, state="failed", error="Not an image")
+    Photo.objects.filter(pk__in=[other.pk, failed.pk]).update(content_hash=SHA)
+    assert ask_ticket(client_for(owner), pet, data=JPEG, content_hash=SHA).status_code == 201
+
+
+@pytest.mark.parametrize("content_hash", ["abc", "Z" * 64, 42, SHA.upper() + "0"])
+def test_a_content_hash_that_is_not_a_sha256_gets_400(pet, owner, content_hash):
+    response = ask_ticket(client_for(owner), pet, data=JPEG, content_hash=content_hash)
+    assert response.status_code == 400
+    assert "content_hash must be the file's SHA-256" in response.json()["error"]
+
+
+def test_duplicate_accepts_only_allow(pet, owner):
+    response = ask_ticket(client_for(owner), pet, data=JPEG, duplicate="yes please")
+    assert response.status_code == 400
+    assert 'duplicate must be "allow"' in response.json()["error"]
 
 
 @pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'"string"'])
