@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from cdn.signer import get_signer, site_origin
 from images.forms import CaptionForm
-from images.models import Access, Photo
+from images.models import Access, Pet, Photo
 from images.pure.downloads import download_name
 from images.services.pets import pet_set_cover
 from images.services.photos import photo_delete, photo_update_caption
@@ -44,7 +44,12 @@ def photo_page(request: HttpRequest, photo_id) -> HttpResponse:
             photo_update_caption(photo=photo, caption=form.cleaned_data["caption"])
             messages.success(request, "Caption saved.")
             return redirect("photo_page", photo_id=photo.pk)
-    siblings = Photo.objects.visible_to(request.user).filter(pet_id=photo.pet_id).ready()
+    can_upload = Pet.objects.visible_to(request.user, Access.CONTRIBUTE).filter(pk=photo.pet_id)
+    siblings = (
+        Photo.objects.visible_to(request.user)
+        .filter(pet_id=photo.pet_id)
+        .in_gallery(can_upload=can_upload.exists())
+    )
     context = {
         "photo": photo,
         "tile": photo_tile(photo, get_signer(), pet_name=photo.pet.name),

@@ -138,8 +138,8 @@ _PROCESSING = (
     'data-href="{}"><span class="tile-status">Processing…</span></li>'
 )
 _FAILED = (
-    '<li class="tile" data-state="{}" data-placeholder="{}"><span class="tile-status failed">'
-    "Couldn't be processed{}</span></li>"
+    '<li class="tile" data-state="{}" data-placeholder="{}"><a href="{}">'
+    '<span class="tile-status failed">Couldn\'t be processed{}</span></a></li>'
 )
 
 
@@ -170,4 +170,4 @@ def _tile_html(t: Tile, sizes: str, link_to_large: bool, shows_error) -> str:
     if t.api:
         return format_html(_PROCESSING, photo.placeholder_color, t.api, t.href)
     reason = format_html(": {}", photo.error) if shows_error(photo) else ""
-    return format_html(_FAILED, photo.state, photo.placeholder_color, reason)
+    return format_html(_FAILED, photo.state, photo.placeholder_color, t.href, reason)

@@ -136,3 +136,16 @@ def test_the_original_arrives_through_the_edge_as_an_attachment_of_that_name(
     response = client.get(location.removeprefix("http://testserver"))
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="Miso asleep.jpeg"'
+
+
+def test_newer_and_older_step_through_failed_photos_for_those_who_see_them(
+    client, owner, friend, pet
+):
+    first = ready_photo(pet=pet)
+    failed = PhotoFactory(pet=pet, state="failed", error="Not an image")
+    last = ready_photo(pet=pet)
+    context = page(client, owner, first).context
+    assert context["newer"] == failed
+    assert page(client, owner, failed).status_code == 200
+    assert b"Delete photo" in page(client, owner, failed).content
+    assert page(client, friend, first).context["newer"] == last  # a viewer never sees it

@@ -42,3 +42,9 @@ def test_a_failure_says_why_only_to_whom_it_is_shown(pet):
     hidden = grid_html(shown)
     assert "Couldn't be processed<" in hidden
     assert "not an" not in hidden
+
+
+def test_a_failed_tile_links_its_page_where_it_can_be_deleted(pet):
+    photo = PhotoFactory(pet=pet, state=Photo.State.FAILED, error="not an image")
+    html = grid_html(tiles([photo], get_signer(), pet_name=pet.name))
+    assert f'<a href="/photos/{photo.pk}/"' in html
