@@ -7,15 +7,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
 from cdn.objects import EXTENSIONS
 from cdn.signer import get_signer
 from images.forms import PetForm
 from images.models import Access, Pet, Photo
+from images.pure.ages import age_in_words
 from images.services.pets import pet_create, pet_delete, pet_update
 from images.views.common import page_of, pet_cards, render_granting
-from images.views.tiles import grid_html, tiles
+from images.views.tiles import Tile, grid_html, tiles
 
 
 @login_required
@@ -67,8 +69,8 @@ def pet_remove(request: HttpRequest, pet_id) -> HttpResponse:
 @require_safe
 def pet_gallery(request: HttpRequest, pet_id) -> HttpResponse:
     """A pet's photos, newest first; uploaders also see what is processing or failed."""
-    visible = Pet.objects.visible_to(request.user).with_role(request.user).select_related("owner")
-    pet = get_object_or_404(visible, pk=pet_id)
+    visible = Pet.objects.visible_to(request.user).with_role(request.user).with_cover()
+    pet = get_object_or_404(visible.select_related("owner"), pk=pet_id)
     can_upload = pet.role in ("owner", "contributor")
     photos = (
         Photo.objects.visible_to(request.user)
@@ -88,11 +90,25 @@ def pet_gallery(request: HttpRequest, pet_id) -> HttpResponse:
         ),
         "is_owner": is_owner,
         "can_upload": can_upload,
+        "age": age_in_words(pet.birthday, timezone.localdate()),
+        "cover": _cover_tile(pet, shown),
     }
     # A page without images needs no cookies (nor a signing key); photos still processing get
     # theirs when they turn ready (gallery.js asks the page again for a refused image).
-    pet_ids = [pet.pk] if any(t.ready for t in shown) else []
+    pet_ids = [pet.pk] if any(t.ready for t in shown) or context["cover"] else []
     return render_granting(request, "pets/gallery.html", context, pet_ids=pet_ids)
+
+
+def _cover_tile(pet: Pet, shown: list[Tile]) -> Tile | None:
+    """The tile of ``pet``'s cover (``with_cover``: chosen, or its newest ready photo), from
+    the page's tiles when it is among them."""
+    if pet.cover_id is None:
+        return None
+    on_page = next((t for t in shown if t.photo.pk == pet.cover_id), None)
+    if on_page is not None:
+        return on_page
+    cover = Photo.objects.filter(pk=pet.cover_id, pet=pet).for_tiles()
+    return next(iter(tiles(cover, get_signer(), pet_name=pet.name)), None)
 
 
 @login_required

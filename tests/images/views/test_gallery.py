@@ -1,3 +1,4 @@
+import datetime
 import re
 from html import unescape
 
@@ -116,3 +117,23 @@ def test_the_species_reads_the_same_as_on_the_cards(client, owner, friend, pet):
     assert '<p class="muted">Dog' in client.get(f"/pets/{pet.pk}/").content.decode()
     client.force_login(friend)
     assert "owner's dog" in unescape(client.get(f"/pets/{pet.pk}/").content.decode())
+
+
+def test_the_pets_page_shows_its_species_age_photo_count_and_cover(client, owner, pet, settings):
+    pet.birthday = datetime.date.today() - datetime.timedelta(days=3 * 366)
+    pet.save()
+    cover, other = ready_photo(pet=pet), ready_photo(pet=pet)
+    pet.cover_photo = cover
+    pet.save()
+    response = gallery(client, owner, pet)
+    html = unescape(response.content.decode())
+    assert "Dog · 3 years old · 2 photos" in html
+    head = html[html.index('class="page-head"') : html.index('id="gallery"')]
+    assert f"/renditions/{pet.pk}/{cover.pk}/thumb-" in head
+    assert f"/renditions/{pet.pk}/{other.pk}/" not in head
+
+
+def test_a_pet_without_a_cover_or_birthday_shows_neither(client, owner, pet):
+    html = unescape(gallery(client, owner, pet).content.decode())
+    assert "Dog · no photos yet" in html
+    assert "old" not in html[html.index('class="page-head"') :]
