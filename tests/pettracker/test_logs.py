@@ -115,7 +115,7 @@ def test_a_share_links_token_is_not_logged_when_it_opens(client, console, link_t
 
 def test_a_share_links_token_is_not_logged_when_refused(client, console, link_token):
     ShareLink.objects.update(revoked_at="2026-01-01T00:00:00Z")
-    assert client.get(f"/s/{link_token}/").status_code == 404  # Django logs "Not Found: ..."
+    assert client.get(f"/s/{link_token}/").status_code == 410  # Django logs "Gone: ..."
     assert client.get(f"/s/{link_token}x/").status_code == 404
     assert link_token not in console.getvalue()
 
