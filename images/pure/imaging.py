@@ -198,6 +198,26 @@ def process_image(
     )
 
 
+def read_taken_at_of(
+    stream: BinaryIO,
+    *,
+    max_pixels: int,
+    max_decoded_bytes: int | None = None,
+    now: datetime.datetime | None = None,
+) -> TakenAt | None:
+    """When the photo in ``stream`` was taken, from its metadata alone (``read_taken_at``),
+    for photos processed before dates were read: its pixels are not decoded, but for a PNG,
+    whose text may follow them, within the limits processing has. Raises ``ImageRejected`` as
+    ``process_image`` does."""
+    image = open_image(stream, max_pixels=max_pixels)
+    with _damaged_if_it_fails():
+        if image.format == "PNG":
+            if max_decoded_bytes is not None:
+                check_decoded_bytes(image, declared=image.size, limit=max_decoded_bytes)
+            image.load()
+        return read_taken_at(image, now=now or datetime.datetime.now(datetime.UTC))
+
+
 @contextmanager
 def _damaged_if_it_fails() -> Iterator[None]:
     try:
