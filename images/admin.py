@@ -4,6 +4,7 @@ action on many objects runs in one transaction; everything is written to the aud
 
 import contextlib
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.html import format_html, format_html_join
@@ -26,8 +27,10 @@ from images.services.pets import pet_delete
 from images.services.photos import (
     photo_delete,
     photo_reprocess,
+    photo_set_taken_at,
     photos_delete,
     renditions_delete,
+    validate_taken_at,
 )
 from images.services.sharing import share_link_revoke, share_revoke
 
@@ -144,18 +147,31 @@ class RenditionInline(admin.TabularInline):
         return False  # renditions are made by the workers
 
 
+class PhotoAdminForm(forms.ModelForm):
+    class Meta:
+        model = Photo
+        fields = ("caption", "taken_at")
+
+    def clean_taken_at(self):
+        taken_at = self.cleaned_data["taken_at"]
+        validate_taken_at(taken_at)
+        return taken_at
+
+
 @admin.register(Photo)
 class PhotoAdmin(PreviewsGranted, AuditedAdmin):
-    list_display = ("preview", "id", "pet", "uploader", "state", "size", "created_at")
+    list_display = ("preview", "id", "pet", "uploader", "state", "size", "taken_at", "created_at")
     list_filter = ("state", "content_type", "created_at")
     search_fields = ("id", "pet__name", "uploader__username", "original_key", "content_hash")
     list_select_related = ("pet", "uploader")
     date_hierarchy = "created_at"
+    form = PhotoAdminForm
     readonly_fields = (
         "preview",
         "id",
         "pet",
         "uploader",
+        "taken_at_source",
         "original_key",
         "content_type",
         "size",
@@ -168,7 +184,8 @@ class PhotoAdmin(PreviewsGranted, AuditedAdmin):
         "updated_at",
         "processed_at",
     )
-    fields = ("caption", *readonly_fields)  # the caption is the one thing an admin edits
+    # The caption and the date taken are what an admin edits.
+    fields = ("caption", "taken_at", *readonly_fields)
     inlines = [RenditionInline]
     actions = ["reprocess"]
 
@@ -193,6 +210,11 @@ class PhotoAdmin(PreviewsGranted, AuditedAdmin):
                 audit_record(request=request, action="photo.reprocess", target=photo)
         queued = sum(1 for photo in photos if photo.state == Photo.State.PROCESSING)
         self.message_user(request, f"{queued} photo(s) queued for processing again.")
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if "taken_at" in form.changed_data:  # set by hand: processing again keeps it
+            photo_set_taken_at(photo=obj, taken_at=form.cleaned_data["taken_at"])
 
     def delete_model(self, request, obj) -> None:
         photo_delete(photo=obj)  # objects deleted by a task, CDN paths queued

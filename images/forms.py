@@ -32,6 +32,19 @@ class CaptionForm(forms.ModelForm):
         widgets = {"caption": forms.TextInput(attrs={"placeholder": "Say something about it"})}
 
 
+class TakenAtForm(forms.Form):
+    """When a photo was taken, as its owner corrects it: a date and time on the clock of the
+    place (the view reads it in the photo's time zone; the service checks the range)."""
+
+    taken_at = forms.DateTimeField(
+        label="Date taken",
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local", "step": 60}, format="%Y-%m-%dT%H:%M"
+        ),
+        error_messages={"invalid": "Give a date and a time, such as 2024-03-03 14:05."},
+    )
+
+
 class InviteForm(forms.Form):
     who = forms.CharField(
         label="Username or e-mail address",

@@ -112,10 +112,10 @@ class PetQuerySet(models.QuerySet):
         )
 
     def with_cover(self) -> PetQuerySet:
-        """Annotate ``cover_id``: the chosen cover photo if it is ready, else the newest ready
-        photo (``None`` for a pet without one)."""
+        """Annotate ``cover_id``: the chosen cover photo if it is ready, else the ready photo
+        taken last (``None`` for a pet without one)."""
 
-        newest = Photo.objects.filter(pet=models.OuterRef("pk")).ready().order_by("-created_at")
+        newest = Photo.objects.filter(pet=models.OuterRef("pk")).ready().newest_taken_first()
         chosen = Photo.objects.filter(pk=models.OuterRef("cover_photo_id")).ready()
         return self.annotate(
             cover_id=Coalesce(
@@ -194,16 +194,58 @@ class PhotoQuerySet(UploadCounts, models.QuerySet):
     def with_renditions(self) -> PhotoQuerySet:
         return self.prefetch_related("renditions")
 
+    def newest_taken_first(self) -> PhotoQuerySet:
+        """By date taken, newest first; the upload order, then the id, break ties, so pages
+        never share or skip a photo. Per pet, an index holds this order."""
+        return self.order_by(*NEWEST_TAKEN_FIRST)
+
+    def taken_after(self, photo: Photo) -> PhotoQuerySet:
+        """The photos taken after ``photo`` (the newer ones, in gallery order), nearest
+        first."""
+        return self.filter(_beyond(photo, "gt")).order_by(*[f[1:] for f in NEWEST_TAKEN_FIRST])
+
+    def taken_before(self, photo: Photo) -> PhotoQuerySet:
+        """The photos taken before ``photo`` (the older ones), nearest first."""
+        return self.filter(_beyond(photo, "lt")).order_by(*NEWEST_TAKEN_FIRST)
+
+    def taken_at_unread(self) -> PhotoQuerySet:
+        """Uploaded photos whose date taken was never read from their original (uploaded
+        before dates were read): ``photos_read_taken_at`` reads them."""
+        State = self.model.State
+        return self.filter(taken_at_source=TakenAtSource.UNREAD).exclude(state=State.PENDING)
+
     def for_tiles(self) -> PhotoQuerySet:
         """Only the columns a gallery's tiles show (their renditions come apart, as plain
         rows: ``Rendition.objects.shown_for``)."""
         return self.only(
-            "id", "pet_id", "uploader_id", "state", "caption", "placeholder_color", "error"
+            "id",
+            "pet_id",
+            "uploader_id",
+            "state",
+            "caption",
+            "placeholder_color",
+            "error",
+            "taken_at",
+            "taken_at_offset",
         )
 
     def uploaded_by(self, user) -> PhotoQuerySet:
         """The photos ``user`` uploaded, to whichever pet: what their upload quota counts."""
         return self.filter(uploader=user)
+
+
+NEWEST_TAKEN_FIRST = ("-taken_at", "-created_at", "-id")
+
+
+def _beyond(photo: Photo, lookup: str) -> models.Q:
+    """Photos after (``gt``) or before (``lt``) ``photo`` by (taken_at, created_at, id)."""
+    same_time = models.Q(taken_at=photo.taken_at)
+    same_upload = same_time & models.Q(created_at=photo.created_at)
+    return (
+        models.Q(**{f"taken_at__{lookup}": photo.taken_at})
+        | (same_time & models.Q(**{f"created_at__{lookup}": photo.created_at}))
+        | (same_upload & models.Q(**{f"id__{lookup}": photo.pk}))
+    )
 
 
 class UploadTicketQuerySet(UploadCounts, models.QuerySet):
@@ -259,6 +301,15 @@ class PhotoState(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class TakenAtSource(models.TextChoices):
+    UNREAD = "", "Not read yet (the upload time until then)"
+    EXIF = "exif", "The photo's EXIF"
+    XMP = "xmp", "The photo's XMP"
+    PNG = "png", "The PNG's creation time"
+    UPLOAD = "upload", "The upload time (the file does not say)"
+    OWNER = "owner", "Set by hand (the pet's owner, or an admin)"
+
+
 class RenditionName(models.TextChoices):
     THUMB = "thumb", "Thumbnail (256 px square)"
     SQUARE = "square", "Square (512 px)"
@@ -306,6 +357,7 @@ class Pet(models.Model):
 
 class Photo(models.Model):
     State = PhotoState
+    TakenAtSource = TakenAtSource
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     pet = models.ForeignKey(Pet, on_delete=models.CASCADE, related_name="photos")
@@ -358,6 +410,19 @@ class Photo(models.Model):
     transient_failures = models.PositiveSmallIntegerField(
         default=0, help_text="Times processing failed for a reason of the server's."
     )
+    taken_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="When the photo was taken: from its metadata, else when it was uploaded.",
+    )
+    taken_at_source = models.CharField(
+        max_length=10, choices=TakenAtSource.choices, blank=True, default=TakenAtSource.UNREAD
+    )
+    taken_at_offset = models.SmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Minutes east of UTC of the place's clock when it was taken, when known: "
+        "its date is shown as that clock showed it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     processed_at = models.DateTimeField(null=True, blank=True)
@@ -367,10 +432,17 @@ class Photo(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["pet", "-created_at"], name="photo_gallery_idx"),
+            # A gallery's page: the pet's photos by date taken (``newest_taken_first``), id
+            # included so that the order is the index's to its last key, with no sort step.
+            models.Index(
+                fields=["pet", "-taken_at", "-created_at", "-id"], name="photo_gallery_taken_idx"
+            ),
             # The home page's recent ready photos of the pets one sees: without it SQLite walks
             # every ready photo and sorts them (100 ms at 100,000 photos, benchmarks/scale.py).
-            models.Index(fields=["pet", "state", "-created_at"], name="photo_pet_state_idx"),
+            models.Index(
+                fields=["pet", "state", "-taken_at", "-created_at", "-id"],
+                name="photo_pet_state_taken_idx",
+            ),
             models.Index(fields=["state", "updated_at"], name="photo_state_idx"),
             models.Index(fields=["pet", "content_hash"], name="photo_duplicate_idx"),
             models.Index(fields=["uploader", "-created_at"], name="photo_uploader_idx"),

@@ -16,6 +16,7 @@ urlpatterns = [
     path("photos/<uuid:photo_id>/original", photos.photo_original, name="photo_original"),
     path("photos/<uuid:photo_id>/delete/", photos.photo_remove, name="photo_delete"),
     path("photos/<uuid:photo_id>/cover/", photos.photo_make_cover, name="photo_cover"),
+    path("photos/<uuid:photo_id>/taken/", photos.photo_change_taken_at, name="photo_taken_at"),
     path("shared/", sharing.shared_with_me, name="shared_with_me"),
     path("s/<str:token>/", sharing.share_link, name="share_link"),
     path("api/pets/<uuid:pet_id>/uploads", api.upload_create, name="api_upload_create"),

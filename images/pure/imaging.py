@@ -15,6 +15,7 @@ largest rendition (benchmarks/worker_memory.py measures the peak).
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import io
 import math
@@ -26,6 +27,8 @@ from typing import BinaryIO
 
 from PIL import Image, ImageCms, JpegImagePlugin, UnidentifiedImageError
 from pillow_heif import register_heif_opener
+
+from images.pure.taken_at import TakenAt, read_taken_at
 
 register_heif_opener()
 # Pillow's own bomb check refuses at open without saying the size; open_image checks the
@@ -88,9 +91,10 @@ class RenditionSpec:
 
 # Largest first. Each is made from the smallest uncropped one before it that still gives it
 # its full size (see ``_source_for``): medium from large, the squares from medium (from large
-# when medium is too narrow, as a panorama's is); never from a square crop, so the thumbnail is
-# the same whether or not the 512 px square exists. None is ever upscaled: a square's side is
-# that of the image's short side (as shrunk to ``large``) when it is under the spec's.
+# when medium is too narrow, from the decode itself for a panorama whose ``large`` is narrower
+# than the square: ``_working_size``); never from a square crop, so the thumbnail is the same
+# whether or not the 512 px square exists. None is ever upscaled: a square's side is the
+# source's short side when that is under the spec's.
 RENDITION_SPECS = (
     RenditionSpec("large", 2048),
     RenditionSpec("medium", 1024),
@@ -98,8 +102,12 @@ RENDITION_SPECS = (
     RenditionSpec("square", 512, square=True),
     RenditionSpec("thumb", 256, square=True),
 )
+LARGEST_SQUARE = max(spec.size for spec in RENDITION_SPECS if spec.square)
 # The rendition the placeholder colour is averaged from.
 PLACEHOLDER_SOURCE = "thumb"
+# The placeholder of an image with no opaque pixel at all: a grey that sits on light and dark
+# backgrounds alike.
+NEUTRAL_PLACEHOLDER = "#808080"
 
 
 @dataclass(frozen=True)
@@ -123,6 +131,7 @@ class ProcessedPhoto:
     height: int
     placeholder_color: str  # "#rrggbb", shown while the thumbnail loads
     renditions: tuple[Rendered, ...]
+    taken_at: TakenAt | None = None  # from the original's metadata, when it says
 
 
 class ImageRejected(ValueError):
@@ -145,8 +154,11 @@ def process_image(
     max_pixels: int,
     max_decoded_bytes: int | None = None,
     names: Collection[str] | None = None,
+    now: datetime.datetime | None = None,
 ) -> ProcessedPhoto:
-    """Decode ``stream`` once and make every rendition of ``RENDITION_SPECS``.
+    """Decode ``stream`` once and make every rendition of ``RENDITION_SPECS``, and read when
+    the photo was taken from the same decode's metadata (``read_taken_at``: none is later
+    than a day after ``now``, by default the present).
 
     ``names``: encode only these renditions (those a photo made before they existed lacks);
     the others are still resized, since each is made from one before it, so what is encoded
@@ -159,15 +171,19 @@ def process_image(
     """
     image = open_image(stream, max_pixels=max_pixels)
     source_format, declared = image.format, image.size
-    largest = RENDITION_SPECS[0].size
+    working = _working_size(declared)
     with _damaged_if_it_fails():
-        image.draft("RGB", _fit(declared, largest))
+        image.draft("RGB", working)
     if max_decoded_bytes is not None:
         check_decoded_bytes(image, declared=declared, limit=max_decoded_bytes)
     with _damaged_if_it_fails():
         # Not before the check: Pillow decodes a PNG to read its EXIF (it may follow the pixels).
         orientation = image.getexif().get(ORIENTATION_TAG, 1)
-        image = shrink_to_srgb(image, _fit(image.size, largest))
+        source, image = image, shrink_to_srgb(image, _working_size(image.size))
+    # After the decode, which reads a PNG's text chunks following its pixels; then the
+    # full-size decode goes (``source`` would otherwise hold it through the cascade).
+    taken_at = read_taken_at(source, now=now or datetime.datetime.now(datetime.UTC))
+    del source
     renditions = tuple(_cascade(image, orientation, names))
     width, height = _oriented_size(declared, orientation)
     thumb = next((r for r in renditions if r.name == PLACEHOLDER_SOURCE), None)
@@ -178,7 +194,28 @@ def process_image(
         height=height,
         placeholder_color=_average_color(thumb) if thumb else "",
         renditions=renditions,
+        taken_at=taken_at,
     )
+
+
+def read_taken_at_of(
+    stream: BinaryIO,
+    *,
+    max_pixels: int,
+    max_decoded_bytes: int | None = None,
+    now: datetime.datetime | None = None,
+) -> TakenAt | None:
+    """When the photo in ``stream`` was taken, from its metadata alone (``read_taken_at``),
+    for photos processed before dates were read: its pixels are not decoded, but for a PNG,
+    whose text may follow them, within the limits processing has. Raises ``ImageRejected`` as
+    ``process_image`` does."""
+    image = open_image(stream, max_pixels=max_pixels)
+    with _damaged_if_it_fails():
+        if image.format == "PNG":
+            if max_decoded_bytes is not None:
+                check_decoded_bytes(image, declared=image.size, limit=max_decoded_bytes)
+            image.load()
+        return read_taken_at(image, now=now or datetime.datetime.now(datetime.UTC))
 
 
 @contextmanager
@@ -434,6 +471,22 @@ def _square(image: Image.Image, side: int) -> Image.Image:
     return image.resize((target, target), RESAMPLE, box=box, reducing_gap=3.0)
 
 
+def _working_size(size: tuple[int, int]) -> tuple[int, int]:
+    """What the decode is shrunk to before the cascade: ``large``'s size, unless that leaves
+    its short side under the largest square while the source's is not (a panorama: 12000×1500
+    fits ``large`` at 2048×256, 20000×1000 at 2048×102). Then it keeps the short side the
+    squares need, so each square is as large as the source allows, and ``large`` is made from
+    it like any other rendition."""
+    fitted = _fit(size, RENDITION_SPECS[0].size)
+    needed = min(LARGEST_SQUARE, *size)
+    if min(fitted) >= needed:
+        return fitted
+    width, height = size
+    if width < height:
+        return needed, max(needed, round(height * needed / width))
+    return max(needed, round(width * needed / height)), needed
+
+
 def _fit(size: tuple[int, int], longest: int) -> tuple[int, int]:
     width, height = size
     scale = longest / max(width, height)
@@ -471,8 +524,13 @@ def _encode(name: str, image: Image.Image) -> Rendered:
 
 
 def _average_color(rendered: Rendered) -> str:
+    """The thumbnail's mean colour, each pixel weighted by its opacity: transparent pixels
+    (whose colour nobody sees) count for nothing; an image with none opaque gets a neutral
+    grey. Pillow resizes RGBA with premultiplied alpha, which is that weighting."""
     with Image.open(io.BytesIO(rendered.data)) as thumb:
-        red, green, blue = (
-            thumb.convert("RGB").resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
+        red, green, blue, alpha = (
+            thumb.convert("RGBA").resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
         )
+    if alpha == 0:
+        return NEUTRAL_PLACEHOLDER
     return f"#{red:02x}{green:02x}{blue:02x}"

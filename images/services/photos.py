@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, transaction
@@ -31,12 +32,14 @@ from images.pure.imaging import (
     ImageRejected,
     ProcessedPhoto,
     process_image,
+    read_taken_at_of,
     sha256_of,
 )
 from images.pure.object_keys import (
     photo_renditions_prefix,
     rendition_key,
 )
+from images.pure.taken_at import EARLIEST_YEAR, TakenAt
 from images.pure.upload_tickets import UPLOAD_LANDING_GRACE
 from images.services.deletions import objects_queue_deletion
 from images.storage import (
@@ -156,6 +159,9 @@ def _record_added(photo_id, result: ProcessedPhoto, written: dict[str, str]) -> 
         return photo
     have = set(photo.renditions.values_list("name", flat=True))
     added = [rendered for rendered in result.renditions if rendered.name not in have]
+    if photo.taken_at_source == Photo.TakenAtSource.UNREAD:
+        _set_taken(photo, result.taken_at)
+        photo.save(update_fields=["taken_at", "taken_at_source", "taken_at_offset"])
     Rendition.objects.bulk_create(
         Rendition(
             photo=photo,
@@ -224,6 +230,8 @@ def _finish(photo_id, result: ProcessedPhoto, content_hash: str, written: dict[s
     photo.content_hash = content_hash
     photo.duplicate_of = _earlier_duplicate(photo, content_hash)
     photo.placeholder_color = result.placeholder_color
+    if photo.taken_at_source != Photo.TakenAtSource.OWNER:  # the owner's word stands
+        _set_taken(photo, result.taken_at)
     photo.state, photo.error = Photo.State.READY, ""
     photo.retry_at, photo.transient_failures = None, 0
     photo.processed_at = timezone.now()
@@ -231,6 +239,16 @@ def _finish(photo_id, result: ProcessedPhoto, content_hash: str, written: dict[s
     made = len(result.renditions)
     transaction.on_commit(lambda: (increment("photos_ready"), increment("renditions_made", made)))
     return photo
+
+
+def _set_taken(photo: Photo, taken: TakenAt | None) -> None:
+    """When ``photo`` was taken, as its original's metadata says, else its upload time."""
+    if taken is None:
+        photo.taken_at, photo.taken_at_source = photo.created_at, Photo.TakenAtSource.UPLOAD
+        photo.taken_at_offset = None
+        return
+    photo.taken_at, photo.taken_at_source = taken.when, taken.source
+    photo.taken_at_offset = int(taken.when.utcoffset().total_seconds() // 60)
 
 
 def _earlier_duplicate(photo: Photo, content_hash: str) -> Photo | None:
@@ -422,6 +440,78 @@ def photos_queue_missing_renditions(*, batch: int, dry_run: bool = False) -> Ren
             return RenditionsBackfill(total, len(ids), queued, error=error)
         queued += 1
     return RenditionsBackfill(lacking=total, chosen=len(ids), queued=queued)
+
+
+# --- The date taken -------------------------------------------------------------------------
+
+
+def validate_taken_at(taken_at: datetime.datetime) -> None:
+    """Refuse, with a sentence saying why, a date taken in the future or before photography."""
+    if taken_at > timezone.now():
+        raise ValidationError("That is in the future: give the date the photo was taken.")
+    if taken_at.year < EARLIEST_YEAR:
+        raise ValidationError(f"Photography began in {EARLIEST_YEAR}: give a date from then on.")
+
+
+def photo_set_taken_at(*, photo: Photo, taken_at: datetime.datetime) -> Photo:
+    """The pet's owner says when ``photo`` was taken (an aware datetime): processing it again
+    keeps it. Raises ``ValidationError`` for a date in the future or before photography
+    (1826); nothing is written then. The caller has checked that the actor owns the pet."""
+    validate_taken_at(taken_at)
+    photo.taken_at, photo.taken_at_source = taken_at, Photo.TakenAtSource.OWNER
+    Photo.objects.filter(pk=photo.pk).update(
+        taken_at=taken_at, taken_at_source=photo.taken_at_source, updated_at=timezone.now()
+    )
+    return photo
+
+
+@dataclass(frozen=True)
+class TakenAtBackfill:
+    read: int = 0  # from the original's metadata
+    upload_time: int = 0  # the original said nothing, was missing, replaced or not an image
+    skipped: int = 0  # storage failed: left for the next run
+
+
+def photos_read_taken_at(*, batch: int = 200) -> TakenAtBackfill:
+    """Read when each photo uploaded before dates were read (``taken_at_unread``) was taken,
+    from its original through the storage interface, ``batch`` photos a query; one that says
+    nothing, is missing, replaced or unreadable keeps its upload time. Idempotent: a photo read
+    is never read again, and one whose date was set meanwhile (its processing, its owner) is
+    left as it is. A storage error leaves the photo for the next run."""
+    done, after = TakenAtBackfill(), None
+    while True:
+        unread = Photo.objects.taken_at_unread().order_by("pk")
+        if after is not None:
+            unread = unread.filter(pk__gt=after)
+        rows = list(unread.values_list("pk", "original_key", "original_etag")[:batch])
+        for photo_id, key, etag in rows:
+            done = _read_one_taken_at(photo_id, key, etag, done)
+        if len(rows) < batch:
+            return done
+        after = rows[-1][0]
+
+
+def _read_one_taken_at(photo_id, key: str, etag: str, done: TakenAtBackfill) -> TakenAtBackfill:
+    try:
+        with default_storage.open_version(key, etag) as stream:
+            taken = read_taken_at_of(
+                stream,
+                max_pixels=settings.PHOTO_MAX_PIXELS,
+                max_decoded_bytes=settings.PHOTO_MAX_DECODED_BYTES,
+            )
+    except (FileNotFoundError, OriginalReplaced, ImageRejected):
+        taken = None
+    except Exception:  # storage down, a bug: this photo waits for the next run
+        logger.warning("photo %s: its date taken could not be read", photo_id, exc_info=True)
+        return TakenAtBackfill(done.read, done.upload_time, done.skipped + 1)
+    with transaction.atomic():
+        photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
+        if photo is not None and photo.taken_at_source == Photo.TakenAtSource.UNREAD:
+            _set_taken(photo, taken)
+            photo.save(update_fields=["taken_at", "taken_at_source", "taken_at_offset"])
+    if taken is None:
+        return TakenAtBackfill(done.read, done.upload_time + 1, done.skipped)
+    return TakenAtBackfill(done.read + 1, done.upload_time, done.skipped)
 
 
 # --- Deletion ------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return render(request, "home_welcome.html")
     cards = pet_cards(request.user, Pet.objects.visible_to(request.user))
-    # The pets' ids as a list lets the database walk each pet's (pet, -created_at) index
-    # instead of sorting every photo it may see (see benchmarks/scale.py).
+    # The pets' ids as a list lets the database walk each pet's (pet, state, -taken_at ...)
+    # index instead of sorting every photo it may see (see benchmarks/scale.py).
     pet_ids = [card.pet.pk for card in cards]
     names = {card.pet.pk: card.pet.name for card in cards}
     recent = (
@@ -26,7 +26,7 @@ def home(request: HttpRequest) -> HttpResponse:
         .filter(pet_id__in=pet_ids)
         .ready()
         .for_tiles()
-        .order_by("-created_at")[:RECENT_PHOTOS]
+        .newest_taken_first()[:RECENT_PHOTOS]
     )
     shown = tiles(recent, get_signer(), pet_name=lambda p: names[p.pet_id])
     context = {

@@ -17,7 +17,7 @@ from images.models import Access, Pet, Photo
 from images.pure.ages import age_in_words
 from images.services.pets import pet_create, pet_delete, pet_update
 from images.views.common import page_of, pet_cards, render_granting
-from images.views.tiles import Tile, grid_html, tiles
+from images.views.tiles import Tile, gallery_html, tiles
 
 
 @login_required
@@ -68,7 +68,8 @@ def pet_remove(request: HttpRequest, pet_id) -> HttpResponse:
 @login_required
 @require_safe
 def pet_gallery(request: HttpRequest, pet_id) -> HttpResponse:
-    """A pet's photos, newest first; uploaders also see what is processing or failed."""
+    """A pet's photos by date taken, newest first, under the month of each; uploaders also
+    see what is processing or failed."""
     visible = Pet.objects.visible_to(request.user).with_role(request.user).with_cover()
     pet = get_object_or_404(visible.select_related("owner"), pk=pet_id)
     can_upload = pet.role in ("owner", "contributor")
@@ -77,6 +78,7 @@ def pet_gallery(request: HttpRequest, pet_id) -> HttpResponse:
         .filter(pet=pet)
         .in_gallery(can_upload=can_upload)
         .for_tiles()
+        .newest_taken_first()
     )
     page = page_of(request, photos)
     shown = tiles(page.object_list, get_signer(), pet_name=pet.name)
@@ -85,7 +87,7 @@ def pet_gallery(request: HttpRequest, pet_id) -> HttpResponse:
         "pet": pet,
         "page": page,
         "tiles": shown,
-        "grid": grid_html(
+        "grid": gallery_html(
             shown, shows_error=lambda photo: is_owner or photo.uploader_id == request.user.pk
         ),
         "is_owner": is_owner,

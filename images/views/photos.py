@@ -1,23 +1,25 @@
-"""One photo: its page (large rendition, caption, previous/next), the original, deletion."""
+"""One photo: its page (large rendition, caption, date taken, newer/older), the original,
+deletion."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from cdn.signer import get_signer, site_origin
-from images.forms import CaptionForm
+from images.forms import CaptionForm, TakenAtForm
 from images.models import Access, Pet, Photo
 from images.pure.downloads import download_name
 from images.services.pets import pet_set_cover
-from images.services.photos import photo_delete, photo_update_caption
+from images.services.photos import photo_delete, photo_set_taken_at, photo_update_caption
 from images.views.common import render_granting
-from images.views.tiles import PHOTO_SIZES, photo_tile
+from images.views.tiles import PHOTO_SIZES, local_taken_at, photo_tile
 from pettracker.text import possessive
 
 
@@ -44,6 +46,43 @@ def photo_page(request: HttpRequest, photo_id) -> HttpResponse:
             photo_update_caption(photo=photo, caption=form.cleaned_data["caption"])
             messages.success(request, "Caption saved.")
             return redirect("photo_page", photo_id=photo.pk)
+    return _render_photo_page(request, photo, form=form)
+
+
+@login_required
+@require_POST
+def photo_change_taken_at(request: HttpRequest, photo_id) -> HttpResponse:
+    """The pet's owner corrects when the photo was taken (a 404 for anyone else). The date and
+    time typed are on the clock the page shows them on: the place's, when the photo said it."""
+    owned = Photo.objects.visible_to(request.user, Access.MANAGE).select_related("pet")
+    photo = get_object_or_404(owned.with_renditions(), pk=photo_id)
+    with timezone.override(local_taken_at(photo).tzinfo):
+        taken_form = TakenAtForm(request.POST)
+        if taken_form.is_valid():
+            try:
+                photo_set_taken_at(photo=photo, taken_at=taken_form.cleaned_data["taken_at"])
+            except ValidationError as refusal:
+                taken_form.add_error("taken_at", refusal)
+    if taken_form.errors:
+        return _render_photo_page(request, photo, taken_form=taken_form)
+    messages.success(request, "Date taken saved.")
+    return redirect("photo_page", photo_id=photo.pk)
+
+
+def _render_photo_page(
+    request: HttpRequest,
+    photo: Photo,
+    *,
+    form: CaptionForm | None = None,
+    taken_form: TakenAtForm | None = None,
+) -> HttpResponse:
+    is_owner = photo.pet.owner_id == request.user.pk
+    taken = local_taken_at(photo)
+    if is_owner and form is None:
+        form = CaptionForm(instance=photo)
+    if is_owner and taken_form is None:
+        shown = taken.replace(tzinfo=None, second=0, microsecond=0)  # on the place's clock
+        taken_form = TakenAtForm(initial={"taken_at": shown})
     can_upload = Pet.objects.visible_to(request.user, Access.CONTRIBUTE).filter(pk=photo.pet_id)
     siblings = (
         Photo.objects.visible_to(request.user)
@@ -55,15 +94,22 @@ def photo_page(request: HttpRequest, photo_id) -> HttpResponse:
         "tile": photo_tile(photo, get_signer(), pet_name=photo.pet.name),
         "sizes": PHOTO_SIZES,
         "form": form,
+        "taken_form": taken_form,
+        # Naive, so that the template shows it on the place's clock, not the site's.
+        "taken": taken.replace(tzinfo=None),
         "is_owner": is_owner,
         "is_cover": photo.pet.cover_photo_id == photo.pk,
         "can_delete": Photo.objects.deletable_by(request.user).filter(pk=photo.pk).exists(),
-        "newer": siblings.filter(created_at__gt=photo.created_at).order_by("created_at").first(),
-        "older": siblings.filter(created_at__lt=photo.created_at).order_by("-created_at").first(),
+        "newer": siblings.taken_after(photo).first(),
+        "older": siblings.taken_before(photo).first(),
     }
-    status = 400 if form and form.errors else 200
+    invalid = any(f is not None and f.errors for f in (form, taken_form))
     return render_granting(
-        request, "photos/detail.html", context, pet_ids=[photo.pet_id], status=status
+        request,
+        "photos/detail.html",
+        context,
+        pet_ids=[photo.pet_id],
+        status=400 if invalid else 200,
     )
 
 

@@ -26,7 +26,7 @@ from images.services.sharing import (
     share_revoke,
 )
 from images.views.common import page_of, pet_cards, render_granting
-from images.views.tiles import grid_html, tiles
+from images.views.tiles import gallery_html, tiles
 
 
 @login_required
@@ -162,14 +162,14 @@ def share_link(request: HttpRequest, token: str) -> HttpResponse:
     link = ShareLink.objects.for_token(token).select_related("pet", "pet__owner").first()
     if link is None or not ShareLink.objects.active().filter(pk=link.pk).exists():
         return _dead_link(request, link)
-    page = page_of(request, Photo.objects.through_link(link).for_tiles())
+    page = page_of(request, Photo.objects.through_link(link).for_tiles().newest_taken_first())
     shown = tiles(page.object_list, get_signer(), pet_name=link.pet.name)
     context = {
         "link": link,
         "pet": link.pet,
         "page": page,
         "tiles": shown,
-        "grid": grid_html(shown, link_to_large=True),
+        "grid": gallery_html(shown, link_to_large=True),
     }
     pet_ids = [link.pet_id] if shown else []
     return render_granting(request, "links/gallery.html", context, pet_ids=pet_ids)

@@ -9,11 +9,15 @@ and a ``{% url %}`` per photo were half of a gallery's time (benchmarks/load.sh)
 
 from __future__ import annotations
 
+import calendar
+import datetime
 import functools
+import itertools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from django.urls import get_script_prefix, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -132,7 +136,9 @@ _READY = (
     '<li class="tile" data-state="ready" data-placeholder="{}"><a href="{}"><img src="{}" '
     'srcset="{}" sizes="{}" width="{}" height="{}" loading="lazy" alt="{}"></a>{}</li>'
 )
-_CAPTION = '<span class="caption">{}</span>'
+# The caption repeats the image's alt text, which names the link: hidden from screen readers,
+# which would otherwise read it twice, run into the link's name.
+_CAPTION = '<span class="caption" aria-hidden="true">{}</span>'
 _PROCESSING = (
     '<li class="tile" data-state="processing" data-placeholder="{}" data-api="{}" '
     'data-href="{}"><span class="tile-status">Processing…</span></li>'
@@ -141,6 +147,37 @@ _FAILED = (
     '<li class="tile" data-state="{}" data-placeholder="{}"><a href="{}">'
     '<span class="tile-status failed">Couldn\'t be processed{}</span></a></li>'
 )
+
+
+_MONTH = '<section><h{} class="month">{}</h{}><ul class="grid">{}</ul></section>'
+MONTH_NAMES = tuple(calendar.month_name)  # "", "January", ... (English, as the site is)
+
+
+def local_taken_at(photo: Photo) -> datetime.datetime:
+    """When ``photo`` was taken, on the clock of the place (its offset, when its metadata
+    gave one), else in the site's time zone."""
+    if photo.taken_at_offset is not None:
+        zone = datetime.timezone(datetime.timedelta(minutes=photo.taken_at_offset))
+        return photo.taken_at.astimezone(zone)
+    return timezone.localtime(photo.taken_at)
+
+
+def month_taken(photo: Photo) -> str:
+    """ "March 2024": the month ``photo`` was taken, as a gallery's heading says it."""
+    taken = local_taken_at(photo)
+    return f"{MONTH_NAMES[taken.month]} {taken.year}"
+
+
+def gallery_html(tiles: Iterable[Tile], *, heading_level: int = 2, **grid) -> SafeString:
+    """A gallery's grid, a section per month taken (``tiles`` come newest first): a heading
+    ("March 2024", at ``heading_level`` under the page's) over the ``grid_html`` of its
+    photos. A month split across pages has its heading on each."""
+    # Safe: the headings are made by format_html, the items by grid_html.
+    html = "".join(
+        format_html(_MONTH, heading_level, month, heading_level, grid_html(group, **grid))
+        for month, group in itertools.groupby(tiles, key=lambda t: month_taken(t.photo))
+    )
+    return mark_safe(html)  # noqa: S308
 
 
 def grid_html(

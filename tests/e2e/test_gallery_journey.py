@@ -23,6 +23,7 @@ from tests.factories import (
     ready_photo,
     store_renditions,
 )
+from tests.images import corpus
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -259,3 +260,39 @@ def test_a_share_link_made_on_the_page_shows_the_gallery_to_a_visitor(person, si
     (width,) = loaded_images(visitor)
     assert width > 0
     assert "/originals/" not in visitor.content()
+
+
+def test_photos_uploaded_out_of_order_appear_by_date_taken_under_their_months(
+    person, live_server, celery_worker, signing_key, tmp_path, output_dir
+):
+    owner = UserFactory(username="emil")
+    pet = PetFactory(owner=owner, name="Tofu")
+    taken = {
+        "winter.jpg": "2023:12:24 18:00:00",
+        "spring.jpg": "2024:03:03 14:05:00",
+        "summer.jpg": "2023:07:01 09:00:00",
+    }  # uploaded in this order
+    files = []
+    for name, when in taken.items():
+        path = tmp_path / name
+        path.write_bytes(corpus.dated("JPEG", exif=corpus.exif_dates(when), size=(800, 600)))
+        files.append(str(path))
+    page = person()
+    log_in(page, "emil")
+    page.goto(f"/pets/{pet.pk}/upload/")
+    page.set_input_files("#files", files)
+    page.wait_for_function(
+        "() => document.querySelectorAll('.upload[data-state=done]').length === 3",
+        timeout=60_000,
+    )
+    page.goto(f"/pets/{pet.pk}/")
+    assert all(width > 0 for width in loaded_images(page))
+    months = page.eval_on_selector_all(
+        "#gallery section",
+        "sections => sections.map(s => [s.querySelector('h2.month').textContent,"
+        " s.querySelectorAll('li.tile').length])",
+    )
+    assert months == [["March 2024", 1], ["December 2023", 1], ["July 2023", 1]]
+    page.screenshot(path=str(output_dir / "gallery-by-date.png"), full_page=True)
+    page.click("#gallery li.tile a")
+    assert page.inner_text("p.taken") == "Taken 3 March 2024, 14:05"

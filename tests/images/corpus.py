@@ -11,7 +11,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 
-from PIL import Image, ImageCms
+from PIL import Image, ImageCms, PngImagePlugin
 from pillow_heif import register_heif_opener
 
 GPS = {1: "N", 2: (51.0, 30.0, 12.5), 3: "W", 4: (0.0, 7.0, 39.0)}
@@ -167,6 +167,116 @@ def tiny_jpeg() -> bytes:
     return jpeg(size=(1, 1))
 
 
+# --- Dates taken: EXIF, XMP, PNG text --------------------------------------------------------
+
+EXIF_IFD = 0x8769
+DATE_TIME_ORIGINAL, OFFSET_TIME_ORIGINAL, SUBSEC_TIME_ORIGINAL = 0x9003, 0x9011, 0x9291
+DATE_TIME_DIGITIZED = 0x9004
+DATE_TIME = 0x0132  # when the file was last changed: not when the photo was taken
+
+
+def exif_dates(original=None, *, offset=None, subsec=None, digitized=None, changed=None):
+    """EXIF holding these dates, as cameras and phones write them (``2024:03:04 14:05:06``)."""
+    exif = Image.Exif()
+    if changed:
+        exif[DATE_TIME] = changed
+    ifd = exif.get_ifd(EXIF_IFD)
+    for tag, value in (
+        (DATE_TIME_ORIGINAL, original),
+        (OFFSET_TIME_ORIGINAL, offset),
+        (SUBSEC_TIME_ORIGINAL, subsec),
+        (DATE_TIME_DIGITIZED, digitized),
+    ):
+        if value is not None:
+            ifd[tag] = value
+    return exif
+
+
+def xmp_packet(**properties: str) -> bytes:
+    """An XMP packet with these properties (``xmp_CreateDate="2024-03-04T14:05:00+01:00"``),
+    written as elements, as Adobe's tools and most phones do."""
+    namespaces = {
+        "xmp": "http://ns.adobe.com/xap/1.0/",
+        "exif": "http://ns.adobe.com/exif/1.0/",
+        "photoshop": "http://ns.adobe.com/photoshop/1.0/",
+    }
+    declared = " ".join(f'xmlns:{prefix}="{uri}"' for prefix, uri in namespaces.items())
+    elements = "".join(
+        f"<{name.replace('_', ':')}>{value}</{name.replace('_', ':')}>"
+        for name, value in properties.items()
+    )
+    return (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/">'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        f'<rdf:Description rdf:about="" {declared}>{elements}</rdf:Description>'
+        '</rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+    ).encode()
+
+
+def dated(format: str, *, exif=None, xmp: bytes = b"", size=(320, 240), **save) -> bytes:
+    """A photo in ``format`` (JPEG, WEBP, HEIF, PNG) carrying this EXIF and XMP."""
+    register_heif_opener()
+    image = Image.linear_gradient("L").resize(size).convert("RGB")
+    if exif is not None:
+        save["exif"] = exif.tobytes()
+    if xmp:
+        save["xmp"] = xmp
+    return encoded(image, format, **save)
+
+
+def png_with_text(text: dict[str, str], *, itxt: dict[str, str] | None = None) -> bytes:
+    """A PNG with these ``tEXt`` chunks (and ``iTXt``, where XMP goes in a PNG)."""
+    info = PngImagePlugin.PngInfo()
+    for key, value in text.items():
+        info.add_text(key, value)
+    for key, value in (itxt or {}).items():
+        info.add_itxt(key, value)
+    return encoded(Image.new("RGB", (200, 150), (10, 120, 200)), "PNG", pnginfo=info)
+
+
+def png_with_text_after_its_pixels(key: str, value: str) -> bytes:
+    """A PNG whose text chunk follows its pixels (the specification allows either place)."""
+    data = png()
+    end = data.rindex(b"IEND") - 4
+    body = key.encode("latin-1") + b"\x00" + value.encode("latin-1")
+    crc = zlib.crc32(b"tEXt" + body) & 0xFFFFFFFF
+    return (
+        data[:end]
+        + struct.pack(">I", len(body))
+        + b"tEXt"
+        + body
+        + struct.pack(">I", crc)
+        + data[end:]
+    )
+
+
+def jpeg_with_dates() -> bytes:
+    exif = exif_dates("2024:03:04 14:05:06", offset="+01:00", subsec="25")
+    exif[0x8825] = GPS
+    return dated("JPEG", exif=exif, xmp=xmp_packet(xmp_CreateDate="2024-03-04T14:05:06+01:00"))
+
+
+def heic_with_dates() -> bytes:
+    exif = exif_dates("2023:07:14 09:30:00", offset="-04:00")
+    return dated("HEIF", exif=exif, xmp=xmp_packet(photoshop_DateCreated="2023-07-14"))
+
+
+def webp_with_dates() -> bytes:
+    return dated(
+        "WEBP",
+        exif=exif_dates("2022:12:25 08:00:00"),
+        xmp=xmp_packet(xmp_CreateDate="2022-12-25T08:00:00Z"),
+    )
+
+
+def png_with_dates() -> bytes:
+    xmp = xmp_packet(exif_DateTimeOriginal="2021-05-06T07:08:09+02:00").decode()
+    return png_with_text(
+        {"Creation Time": "Thu, 06 May 2021 07:08:09 +0200"}, itxt={"XML:com.adobe.xmp": xmp}
+    )
+
+
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 ZIP = b"PK\x05\x06" + b"\x00" * 18
 
@@ -218,4 +328,8 @@ CASES = (
     Case("jpeg with a broken icc profile", broken_icc_jpeg, "image/jpeg", True),
     Case("png with a zip behind it", png_with_trailing_garbage, "image/png", True),
     Case("webp named as jpeg", webp, "image/jpeg", True),
+    Case("jpeg with dates, xmp and gps", jpeg_with_dates, "image/jpeg", True),
+    Case("heic with dates and xmp", heic_with_dates, "image/heic", True),
+    Case("webp with dates and xmp", webp_with_dates, "image/webp", True),
+    Case("png with dates in text and xmp", png_with_dates, "image/png", True),
 )

@@ -93,3 +93,18 @@ def test_the_admin_can_add_a_user_with_an_email_and_a_password(admin_client):
     )
     assert response.status_code == 302
     assert User.objects.get(username="added").check_password("a sturdy passphrase 42")
+
+
+def test_an_admin_corrects_a_photos_date_taken_within_bounds(admin_client, signing_key):
+    photo = PhotoFactory(state="ready")
+    url = f"/admin/images/photo/{photo.pk}/change/"
+    assert 'name="taken_at_0"' in admin_client.get(url).content.decode()
+    renditions = {"renditions-TOTAL_FORMS": "0", "renditions-INITIAL_FORMS": "0"}
+    future = {"taken_at_0": "2999-01-01", "taken_at_1": "10:00:00", **renditions}
+    assert "That is in the future" in admin_client.post(url, future).content.decode()
+    past = {"caption": "Asleep", "taken_at_0": "2020-05-06", "taken_at_1": "07:08:00"}
+    response = admin_client.post(url, {**past, **renditions})
+    assert response.status_code == 302
+    photo.refresh_from_db()
+    assert (photo.caption, photo.taken_at.isoformat()) == ("Asleep", "2020-05-06T07:08:00+00:00")
+    assert photo.taken_at_source == "owner"

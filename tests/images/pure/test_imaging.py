@@ -1,3 +1,4 @@
+import datetime
 import io
 import struct
 import zlib
@@ -82,13 +83,48 @@ def test_sizes_cascade_and_are_never_upscaled():
         ((640, 480), None, 480),  # small: the short side, never upscaled
         ((300, 300), None, 300),
         ((300, 200), None, 200),
-        ((3000, 500), None, 341),  # a panorama: the short side of large (2048×341)
+        ((3000, 500), None, 500),  # a panorama: its short side, though large is 2048×341
     ],
 )
 def test_the_square_is_512_px_or_the_short_side_when_that_is_smaller(size, orientation, side):
     made = sizes(corpus.jpeg(size=size, orientation=orientation))
     assert made["square"] == (side, side)
     assert made["thumb"] == (min(256, side), min(256, side))
+
+
+@pytest.mark.parametrize(
+    ("size", "orientation"),
+    [
+        ((12000, 1500), None),  # large is 2048×256
+        ((16000, 1500), None),  # large is 2048×192
+        ((20000, 1000), None),  # large is 2048×102
+        ((20000, 1000), 6),  # the same, turned upright
+        ((600, 9000), None),  # a tall one
+    ],
+)
+def test_a_panoramas_squares_are_full_size_whenever_its_short_side_allows(size, orientation):
+    exif = Image.Exif()
+    if orientation:
+        exif[processing.ORIENTATION_TAG] = orientation
+    flat = Image.new("RGB", size, (200, 120, 40))  # quick to make at 20 megapixels
+    made = sizes(corpus.encoded(flat, "JPEG", exif=exif.tobytes()))
+    assert made["thumb"] == (256, 256)
+    side = min(512, *size)
+    assert made["square"] == (side, side)
+    assert max(made["large"]) == 2048
+    assert max(made["medium"]) == 1024
+
+
+def test_a_panoramas_square_is_still_its_centre():
+    image = Image.new("RGB", (8000, 600), (255, 0, 0))  # large is 2048×154
+    image.paste((0, 0, 255), (3700, 0, 4300, 600))  # blue centre, red sides
+    result = run(corpus.encoded(image, "PNG"))
+    thumb = decoded(next(r for r in result.renditions if r.name == "thumb")).convert("RGB")
+    assert thumb.size == (256, 256)
+    for x in (2, 128, 253):
+        red, _green, blue = thumb.getpixel((x, 128))
+        assert blue > 200
+        assert red < 50
 
 
 def test_each_rendition_is_made_from_the_smallest_uncropped_one_holding_it():
@@ -146,8 +182,66 @@ def test_cmyk_becomes_rgb_with_its_colour():
     assert blue < 60
 
 
-def test_transparency_is_kept():
-    assert decoded(run(corpus.png_with_alpha()).renditions[0]).mode == "RGBA"
+@pytest.mark.parametrize(
+    "make", [corpus.png_with_alpha, lambda: half_clear(), lambda: half_clear(mode="P")]
+)
+def test_transparency_is_kept_in_every_rendition(make):
+    for rendered in run(make()).renditions:
+        assert decoded(rendered).mode == "RGBA", rendered.name
+
+
+def half_clear(size=(600, 400), mode="RGBA") -> bytes:
+    """A PNG whose left half is red and right half fully transparent black (``P``: a palette
+    whose first colour is transparent)."""
+    if mode == "P":
+        image = Image.new("P", size, 0)
+        image.putpalette([0, 0, 0, 255, 0, 0])
+        image.paste(1, (0, 0, size[0] // 2, size[1]))
+        return corpus.encoded(image, "PNG", transparency=0)
+    image = Image.new("RGBA", size, (0, 0, 0, 0))
+    image.paste((255, 0, 0, 255), (0, 0, size[0] // 2, size[1]))
+    return corpus.encoded(image, "PNG")
+
+
+def test_transparent_pixels_stay_transparent():
+    thumb = decoded(next(r for r in run(half_clear()).renditions if r.name == "thumb"))
+    assert thumb.getpixel((thumb.width - 5, thumb.height // 2))[3] == 0
+    assert thumb.getpixel((5, thumb.height // 2))[3] == 255
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "P"])
+def test_the_placeholder_of_a_transparent_image_comes_from_its_opaque_pixels(mode):
+    red, green, blue = rgb(run(half_clear(mode=mode)).placeholder_color)
+    assert red > 240
+    assert green < 15
+    assert blue < 15
+
+
+def test_a_half_transparent_colour_counts_as_its_colour():
+    assert rgb(run(corpus.png_with_alpha()).placeholder_color)[0] > 240  # (255, 0, 0, 128)
+
+
+def test_a_fully_transparent_image_gets_a_neutral_placeholder():
+    clear = corpus.encoded(Image.new("RGBA", (300, 200), (0, 0, 0, 0)), "PNG")
+    assert run(clear).placeholder_color == processing.NEUTRAL_PLACEHOLDER
+
+
+def rgb(color: str) -> tuple[int, int, int]:
+    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
+
+
+def test_the_date_taken_is_read_from_the_same_decode():
+    result = run(corpus.jpeg_with_dates())
+    assert result.taken_at.when.isoformat() == "2024-03-04T14:05:06.250000+01:00"
+    assert result.taken_at.source == "exif"
+    assert run(corpus.jpeg()).taken_at is None
+
+
+def test_a_date_in_the_future_of_now_is_not_taken():
+    data = corpus.jpeg_with_dates()
+    early = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+    result = process_image(io.BytesIO(data), max_pixels=LIMIT, now=early)
+    assert result.taken_at is None
 
 
 def test_an_animated_gif_gives_its_first_frame():

@@ -1,10 +1,14 @@
 """The grid's markup, made in Python: escaped, and saying what each photo's state needs."""
 
+import datetime
+import re
+from html.parser import HTMLParser
+
 import pytest
 
 from cdn.signer import get_signer
 from images.models import Photo
-from images.views.tiles import grid_html, tiles
+from images.views.tiles import gallery_html, grid_html, tiles
 from tests.factories import PhotoFactory, ready_photo
 
 pytestmark = pytest.mark.django_db
@@ -48,3 +52,61 @@ def test_a_failed_tile_links_its_page_where_it_can_be_deleted(pet):
     photo = PhotoFactory(pet=pet, state=Photo.State.FAILED, error="not an image")
     html = grid_html(tiles([photo], get_signer(), pet_name=pet.name))
     assert f'<a href="/photos/{photo.pk}/"' in html
+
+
+class Spoken(HTMLParser):
+    """The text a screen reader reads of some markup: images by their alt text, nothing of
+    what ``aria-hidden`` hides, each element's text as it is (no space added between)."""
+
+    VOID = {"img", "br", "input", "meta", "link", "source"}
+
+    def __init__(self):
+        super().__init__()
+        self.text, self.hidden = [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "img" and not any(self.hidden):
+            self.text.append(attrs.get("alt") or "")
+        if tag not in self.VOID:
+            self.hidden.append(attrs.get("aria-hidden") == "true")
+
+    def handle_endtag(self, tag):
+        if tag not in self.VOID:
+            self.hidden.pop()
+
+    def handle_data(self, data):
+        if not any(self.hidden):
+            self.text.append(data)
+
+
+def spoken(html: str) -> str:
+    parser = Spoken()
+    parser.feed(html)
+    return "".join(parser.text)
+
+
+def test_a_captioned_tile_reads_its_caption_once_not_run_into_anything(pet):
+    pet.name = "Miso"
+    photo = ready_photo(pet=pet, caption="Miso asleep on the radiator")
+    html = grid_html(tiles([photo], get_signer(), pet_name=pet.name))
+    assert spoken(html) == "Miso asleep on the radiator"
+    assert '<span class="caption" aria-hidden="true">Miso asleep on the radiator</span>' in html
+
+
+def test_a_tile_without_a_caption_names_the_pet(pet):
+    photo = ready_photo(pet=pet)
+    assert spoken(grid_html(tiles([photo], get_signer(), pet_name="Miso"))) == "A photo of Miso"
+
+
+def test_a_gallery_groups_its_tiles_by_month_taken_newest_first(pet):
+    def taken(year, month):
+        when = datetime.datetime(year, month, 15, tzinfo=datetime.UTC)
+        return ready_photo(pet=pet, taken_at=when, taken_at_offset=0)
+
+    shown = tiles([taken(2024, 3), taken(2024, 3), taken(2024, 1), taken(2023, 3)], get_signer())
+    html = gallery_html(shown, heading_level=3)
+    months = re.findall(r'<section><h3 class="month">([^<]+)</h3><ul class="grid">', html)
+    assert months == ["March 2024", "January 2024", "March 2023"]
+    assert html.count('<li class="tile"') == 4
+    assert html.count("</ul></section>") == 3

@@ -1,0 +1,74 @@
+"""``manage.py photos_taken_at_backfill``: photos uploaded before dates were read get theirs
+from their originals, once; and migrations 0009-0010, which give existing photos their upload
+time so that the column can be required. (What the service does with each original:
+tests/images/services/test_photos_taken_at.py.)"""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from images.models import Photo
+from tests.images import corpus
+from tests.images.helpers import stored_photo
+
+
+def backfill(*args: str) -> str:
+    out = io.StringIO()
+    call_command("photos_taken_at_backfill", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_command_reads_each_photo_once(pet):
+    photo = stored_photo(pet, corpus.jpeg_with_dates())
+    silent = stored_photo(pet, corpus.png())
+    Photo.objects.update(state=Photo.State.READY)
+    output = backfill("--batch", "1")
+    assert "Dates taken read from originals: 1;" in output
+    assert "says nothing, is missing or unreadable): 1" in output
+    photo.refresh_from_db()
+    silent.refresh_from_db()
+    assert photo.taken_at.year == 2024
+    assert silent.taken_at_source == Photo.TakenAtSource.UPLOAD
+    assert "read from originals: 0; upload time kept (the original says nothing, is " in backfill()
+
+
+BEFORE = [("images", "0008_photo_pet_state_index")]
+AFTER = [("images", "0010_photo_taken_at_required")]
+
+
+@pytest.fixture
+def migrate():
+    """Move the images app's schema; the latest one is back afterwards."""
+
+    def to(targets):
+        executor = MigrationExecutor(connection)
+        executor.migrate(targets)
+        return executor.loader.project_state(targets).apps
+
+    yield to
+    to(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_existing_photos_are_dated_by_their_upload_until_their_originals_are_read(migrate):
+    apps = migrate(BEFORE)
+    User, Pet, Photo = (
+        apps.get_model(*name)
+        for name in (("accounts", "User"), ("images", "Pet"), ("images", "Photo"))
+    )
+    owner = User.objects.create(username="old-timer")
+    pet = Pet.objects.create(owner=owner, name="Miso")
+    uploaded = datetime.datetime(2021, 4, 5, 6, 7, 8, tzinfo=datetime.UTC)
+    photo = Photo.objects.create(pet=pet, original_key="originals/1/old.jpg", size=1, state="ready")
+    Photo.objects.filter(pk=photo.pk).update(created_at=uploaded)
+    Photo = migrate(AFTER).get_model("images", "Photo")
+    migrated = Photo.objects.get(pk=photo.pk)
+    assert migrated.taken_at == uploaded
+    assert migrated.taken_at_source == ""  # for the command to read
