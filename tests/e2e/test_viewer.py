@@ -11,6 +11,7 @@ import datetime
 import functools
 import io
 import json
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -237,6 +238,16 @@ def test_a_reload_reopens_the_photo_and_back_and_forward_follow_it(person, galle
     open_viewer(page)
     assert shown_photo(page) == str(photos[1].pk)
 
+    # Full screen, and back.
+    button = page.locator(".pswp__button--viewer-fullscreen")
+    button.click()
+    page.wait_for_function("() => document.fullscreenElement === document.querySelector('.pswp')")
+    assert button.get_attribute("aria-pressed") == "true"
+    assert button.get_attribute("aria-label") == "Leave full screen"
+    button.click()
+    page.wait_for_function("() => document.fullscreenElement === null")
+    assert button.get_attribute("aria-label") == "Full screen"
+
     # Back closes the viewer (moving between photos added no entry), Forward opens it again.
     page.go_back()
     page.wait_for_selector(".pswp", state="detached")
@@ -247,11 +258,16 @@ def test_a_reload_reopens_the_photo_and_back_and_forward_follow_it(person, galle
     assert shown_photo(page) == str(photos[1].pk)
 
     # A link to a photo opens the viewer on it; closing it leaves the gallery's own address.
+    # (in a browser without the Fullscreen API, which has no full-screen button)
     other = person(**DESKTOP)
+    other.add_init_script(
+        "Object.defineProperty(Document.prototype, 'fullscreenEnabled', {get: () => false})"
+    )
     log_in(other, "ann")
     other.goto(f"/pets/{pet.pk}/#photo={photos[4].pk}")
     open_viewer(other)
     assert shown_photo(other) == str(photos[4].pk)
+    assert other.locator(".pswp__button--viewer-fullscreen").count() == 0
     other.keyboard.press("Escape")
     other.wait_for_selector(".pswp", state="detached")
     assert other.url.endswith(f"/pets/{pet.pk}/")
@@ -295,3 +311,23 @@ def test_a_share_links_gallery_and_the_home_page_open_the_viewer(
     owner.wait_for_timeout(400)
     owner.screenshot(path=str(output_dir / f"viewer-home-{width}.png"))
     assert console_errors == []
+
+
+def test_a_refused_image_in_the_viewer_is_shown_once_the_cookies_are_renewed(
+    person, gallery, console_errors
+):
+    pet, photos = gallery
+    page = person(**DESKTOP)
+    log_in(page, "ann")
+    page.goto(f"/pets/{pet.pk}/")
+    page.wait_for_function("() => window.PetTracker && document.querySelector('#gallery a')")
+    # The CDN's cookies are lost (the page stayed open past their life, say); the session stays.
+    page.context.clear_cookies(name=re.compile("^CloudFront-"))
+    with page.expect_request(lambda r: r.headers.get("x-regrant") == "1"):
+        page.click(f'#gallery a[data-photo="{photos[5].pk}"]')
+    open_viewer(page)  # loaded after all, through gallery.js's regrant
+    assert shown_photo(page) == str(photos[5].pk)
+    assert page.locator(".pswp__error-msg").count() == 0
+    refused = [error for error in console_errors if "403" in error]
+    assert refused
+    assert len(refused) == len(console_errors)  # only the refusals themselves
