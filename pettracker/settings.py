@@ -216,7 +216,13 @@ USE_TZ = True
 # --- Static files and object storage ------------------------------------------------------
 
 STATIC_URL = "/static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# PhotoSwipe, the photo viewer, comes from the npm registry (package-lock.json; the setup
+# commands run `npm ci`) and is served from its package's dist folder under a prefix, hashed
+# by the manifest storage like our own files: nothing is copied into static/ by hand.
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/photoswipe", BASE_DIR / "node_modules" / "photoswipe" / "dist"),
+]
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = VAR_DIR / "media"
 

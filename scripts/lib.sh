@@ -60,6 +60,22 @@ ensure_venv() {
   fi
 }
 
+# ensure_node_modules : node_modules as package-lock.json pins it (the photo viewer, served as
+# static files), with Node and npm from the OS packages when missing. `npm ci` runs only when
+# the lock changed since the last install (a stamp of its hash inside node_modules, which
+# `npm ci` wipes); it runs no package scripts.
+ensure_node_modules() {
+  local stamp="$ROOT/node_modules/.installed-lock" digest
+  command -v node >/dev/null 2>&1 || apt_install nodejs
+  command -v npm >/dev/null 2>&1 || apt_install npm
+  digest="$(sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
+    say "Installing the front-end packages (npm ci)"
+    (cd "$ROOT" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+    echo "$digest" > "$stamp"
+  fi
+}
+
 ensure_redis() {
   command -v redis-server >/dev/null 2>&1 || apt_install redis-server
 }

@@ -169,7 +169,9 @@ def share_link(request: HttpRequest, token: str) -> HttpResponse:
         "pet": link.pet,
         "page": page,
         "tiles": shown,
-        "grid": gallery_html(shown, link_to_large=True),
+        # Who uploaded each photo is not told to a link's holders: a contributor agreed to
+        # share with the pet's owner, not to have their account named to anyone with the link.
+        "grid": gallery_html(shown, link_to_large=True, shows_uploader=False),
     }
     pet_ids = [link.pet_id] if shown else []
     return render_granting(request, "links/gallery.html", context, pet_ids=pet_ids)

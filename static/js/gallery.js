@@ -96,6 +96,10 @@
     var images = refused;
     refused = [];
     images.forEach(function (image) {
+      if (typeof image === "function") {
+        image(); // the viewer's retry (viewer.js)
+        return;
+      }
       watchRefusals(image);
       var srcset = image.getAttribute("srcset");
       if (srcset) {
@@ -122,6 +126,7 @@
     }
   }
 
+  // What was refused: an image, or a function to call once the cookies are renewed.
   function onRefused(image) {
     refused.push(image);
     if (!regranting && regrants < REGRANT_PAUSES_MS.length) {
@@ -152,6 +157,10 @@
       });
     });
   }
+
+  // The viewer (viewer.js) sends its refused images here: the same regrant, then its retry.
+  window.PetTracker = window.PetTracker || {};
+  window.PetTracker.onRefused = onRefused;
 
   paintPlaceholders(document);
   watchImages(document);

@@ -1,5 +1,6 @@
 """Settings are loaded in a fresh interpreter per case, exactly as a deployment would."""
 
+import json
 import os
 import secrets
 import subprocess
@@ -153,3 +154,30 @@ def test_a_way_in_that_does_not_hold_together_is_refused(change, message):
     result = load_settings({**deploy_guide_environment(), **change}, "s.PROXIES")
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_production_static_files_include_the_viewers_library_hashed(tmp_path):
+    """collectstatic with the manifest storage takes PhotoSwipe from node_modules (npm ci) under
+    vendor/photoswipe/, which is what the pages' {% static %} then name."""
+    env = {**PRODUCTION, "VAR_DIR": str(tmp_path)}
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k != "VAR_DIR"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input"],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    manifest = json.loads((tmp_path / "static" / "staticfiles.json").read_text())["paths"]
+    for name in (
+        "vendor/photoswipe/photoswipe.esm.min.js",
+        "vendor/photoswipe/photoswipe-lightbox.esm.min.js",
+        "vendor/photoswipe/photoswipe.css",
+        "js/viewer.js",
+        "css/viewer.css",
+    ):
+        hashed = manifest[name]
+        assert hashed != name
+        assert (tmp_path / "static" / hashed).is_file()
