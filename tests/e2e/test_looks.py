@@ -254,7 +254,9 @@ def test_a_link_holder_chooses_dark_in_the_phones_menu_and_keeps_it_by_cookie(
     assert cookies["theme"]["value"] == "dark"
     assert cookies["theme"]["httpOnly"]
     assert "sessionid" not in cookies  # share-link visitors still get no session
-    page.screenshot(path=str(output_dir / "looks-link-theme-390-dark.png"), full_page=True)
+    page.screenshot(
+        path=str(output_dir / "looks-link-theme-390-dark.png"), full_page=True, scale="css"
+    )
 
 
 # --- The phone's menu, the skip link, focus ----------------------------------------------------
@@ -302,4 +304,6 @@ def test_the_skip_link_comes_first_and_a_focused_tile_shows_its_ring(
         }"""
     )
     assert ring == {"style": "solid", "width": "3px", "overflow": "visible"}
-    page.locator("#gallery").screenshot(path=str(output_dir / "looks-tile-focus-1280-light.png"))
+    box = page.locator("#gallery").bounding_box()
+    around = {"x": box["x"] - 8, "y": box["y"] - 8, "width": box["width"] + 16, "height": 200}
+    page.screenshot(path=str(output_dir / "looks-tile-focus-1280-light.png"), clip=around)
