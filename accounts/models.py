@@ -21,6 +21,15 @@ class UploadQuota(NamedTuple):
     bytes: int
 
 
+class Theme(models.TextChoices):
+    """How pages look to a person: as their system says (``prefers-color-scheme``), or always
+    light or dark. Pages name a chosen theme on ``<html data-theme>``; none follows the system."""
+
+    SYSTEM = "system", "System"
+    LIGHT = "light", "Light"
+    DARK = "dark", "Dark"
+
+
 class User(AbstractUser):
     """A PetTracker account; log-in is by username, e-mail serves password resets."""
 
@@ -44,6 +53,7 @@ class User(AbstractUser):
     # NULL (not "", which would collide) only for the younger of two look-alikes that
     # predate the rule (migration 0004).
     username_skeleton = models.TextField(null=True, unique=True, editable=False)  # noqa: DJ001
+    theme = models.CharField("theme", max_length=6, choices=Theme.choices, default=Theme.SYSTEM)
 
     objects = UserManager()
     _stored_username: str | None = None  # as loaded: only a new or changed name is checked

@@ -17,13 +17,14 @@ from accounts.confirmation import (
     confirmation_token,
     read_confirmation_token,
 )
-from accounts.models import User
+from accounts.models import Theme, User
 from accounts.signals import user_deactivated
 
 TAKEN_SINCE = (
     "Another account uses this address now. If that account is yours, you can reset its "
     "password from the log-in page."
 )
+UNKNOWN_THEME = "Choose a theme: system, light or dark."
 REPLACED = "This link is out of date: the account's address has changed since it was sent."
 
 
@@ -133,3 +134,12 @@ def _end_sessions(user: User) -> int:
     for session_key in ended:
         store(session_key).delete()
     return len(ended)
+
+
+def user_set_theme(*, user: User, theme: str) -> None:
+    """Remember how pages look to ``user``: one of ``Theme`` (``system`` follows their
+    device's light or dark setting). Raises ValidationError for any other value."""
+    if theme not in Theme.values:
+        raise ValidationError(UNKNOWN_THEME, code="invalid")
+    user.theme = theme
+    user.save(update_fields=["theme"])

@@ -5,6 +5,7 @@ from accounts import views
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
+    path("theme/", views.set_theme, name="theme_set"),
     path("email/", views.change_email, name="email_change"),
     path("email/confirm/<str:token>/", views.confirm_email, name="email_confirm"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

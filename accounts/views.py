@@ -1,15 +1,26 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import themes
 from accounts.confirmation import read_confirmation_token
 from accounts.forms import EmailForm, SignupForm
-from accounts.services import email_confirm, email_confirmation_send, user_sign_up
+from accounts.models import Theme
+from accounts.services import (
+    UNKNOWN_THEME,
+    email_confirm,
+    email_confirmation_send,
+    user_set_theme,
+    user_sign_up,
+)
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -79,3 +90,40 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "registration/email_confirm.html", context, status=400)
     context = {"email": confirmation.email}
     return render(request, "registration/email_confirm.html", context)
+
+
+@require_POST
+def set_theme(request: HttpRequest) -> HttpResponse:
+    """The header's theme switch: remembered on the account, or in a cookie for visitors (a
+    share link's holders too), then back to the page it was pressed on."""
+    theme = request.POST.get("theme", "")
+    back = request.POST.get("next") or reverse("home")
+    if theme not in Theme.values:
+        return _bad_request(UNKNOWN_THEME)
+    if not _is_local(request, back):
+        return _bad_request("The page to return to must be on this site.")
+    response = redirect(back)
+    if request.user.is_authenticated:
+        user_set_theme(user=request.user, theme=theme)
+    elif theme == Theme.SYSTEM:
+        response.delete_cookie(themes.COOKIE, samesite="Lax")
+    else:
+        response.set_cookie(
+            themes.COOKIE,
+            theme,
+            max_age=themes.COOKIE_MAX_AGE,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
+
+
+def _is_local(request: HttpRequest, url: str) -> bool:
+    return url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+
+
+def _bad_request(message: str) -> HttpResponse:
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")

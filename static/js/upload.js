@@ -68,6 +68,7 @@
     this.progress = document.createElement("progress");
     this.progress.max = 100;
     this.progress.value = 0;
+    this.progress.setAttribute("aria-label", "Sending " + file.name);
     this.status = document.createElement("span");
     this.status.className = "status";
     this.element.append(name, this.progress, this.status);

@@ -164,3 +164,15 @@ def test_it_requires_the_csrf_token():
     response = Client(enforce_csrf_checks=True).post(URL, form())
     assert response.status_code == 403
     assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_errors_and_help_are_tied_to_their_inputs(client):
+    page = client.post(URL, form(email="", password2="something else")).content.decode()
+    field = re.search(r"<input[^>]*id=\"id_password2\"[^>]*>", page).group(0)
+    assert 'aria-invalid="true"' in field
+    described_by = re.search(r'aria-describedby="([^"]+)"', field).group(1).split()
+    assert described_by == ["id_password2_helptext", "id_password2_error"]
+    for element_id in described_by:
+        assert f'id="{element_id}"' in page
+    assert 'id="id_email_error"' in page
