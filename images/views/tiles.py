@@ -24,8 +24,9 @@ from django.utils.safestring import SafeString, mark_safe
 from cdn.signer import Signer
 from images.models import Photo, Rendition, RenditionName, RenditionRow
 
-# The grid's cells are about 240 px wide, half the screen on a phone.
-GRID_SIZES = "(max-width: 560px) 45vw, 240px"
+# The grid's cells (static/css/app.css): half the screen less the gaps on a phone, at most
+# 204 px wider up (150 px columns fill the row; 167 px at 1280).
+GRID_SIZES = "(max-width: 560px) calc(50vw - 20px), 204px"
 # A whole photo is at most the page's width (about 1100 px) and 80 % of the screen's height.
 PHOTO_SIZES = "(max-width: 1140px) 100vw, 1100px"
 
@@ -149,7 +150,7 @@ _TAKEN = ' data-taken="{}"'
 _CAPTION = '<span class="caption" aria-hidden="true">{}</span>'
 _PROCESSING = (
     '<li class="tile" data-state="processing" data-placeholder="{}" data-api="{}" '
-    'data-href="{}"><span class="tile-status">Processing…</span></li>'
+    'data-href="{}" data-alt="{}"><span class="tile-status">Processing…</span></li>'
 )
 _FAILED = (
     '<li class="tile" data-state="{}" data-placeholder="{}"><a href="{}">'
@@ -218,7 +219,7 @@ def _tile_html(t: Tile, sizes: str, link_to_large: bool, shows_error, shows_uplo
             t.alt, caption,
         )  # fmt: skip
     if t.api:
-        return format_html(_PROCESSING, photo.placeholder_color, t.api, t.href)
+        return format_html(_PROCESSING, photo.placeholder_color, t.api, t.href, t.alt)
     reason = format_html(": {}", photo.error) if shows_error(photo) else ""
     return format_html(_FAILED, photo.state, photo.placeholder_color, t.href, reason)
 

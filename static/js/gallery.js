@@ -9,6 +9,8 @@
   var POLL_MS = 2000;
   // Renditions cropped square, for the grid's square cells.
   var SQUARE = ["thumb", "square"];
+  // Renditions of the whole photo, for the viewer.
+  var WHOLE = ["medium", "large"];
 
   function paintPlaceholders(root) {
     root.querySelectorAll("[data-placeholder]").forEach(function (element) {
@@ -19,22 +21,39 @@
     });
   }
 
+  function srcsetOf(photo, names) {
+    return names
+      .filter(function (name) { return photo.images[name]; })
+      .map(function (name) { return photo.images[name].url + " " + photo.images[name].width + "w"; })
+      .join(", ");
+  }
+
+  // The viewer's slide, as the server writes it on ready tiles (tiles.py, _READY).
+  function slideOf(link, photo) {
+    var large = photo.images.large || photo.images.thumb;
+    link.setAttribute("data-photo", photo.id);
+    link.setAttribute("data-pswp-srcset", srcsetOf(photo, WHOLE) || srcsetOf(photo, ["thumb"]));
+    link.setAttribute("data-pswp-width", large.width);
+    link.setAttribute("data-pswp-height", large.height);
+    if (photo.taken_at) {
+      link.setAttribute("data-taken", photo.taken_at);
+    }
+  }
+
   function imageTile(tile, photo) {
     var link = document.createElement("a");
     link.href = tile.getAttribute("data-href");
+    slideOf(link, photo);
     var image = document.createElement("img");
     var thumb = photo.images.thumb;
     // Plain addresses: the page's signed cookies open them.
     image.src = thumb.url;
-    image.srcset = SQUARE
-      .filter(function (name) { return photo.images[name]; })
-      .map(function (name) { return photo.images[name].url + " " + photo.images[name].width + "w"; })
-      .join(", ");
-    image.sizes = "(max-width: 560px) 45vw, 240px";
+    image.srcset = srcsetOf(photo, SQUARE);
+    image.sizes = "(max-width: 560px) calc(50vw - 20px), 204px";
     image.width = thumb.width;
     image.height = thumb.height;
     watchRefusals(image);
-    image.alt = "A new photo";
+    image.alt = tile.getAttribute("data-alt") || "A photo";
     link.appendChild(image);
     return link;
   }
@@ -62,10 +81,14 @@
           }
           tile.appendChild(imageTile(tile, photo));
         } else {
+          // Its page says why and lets it be deleted (tiles.py, _FAILED).
+          var page = document.createElement("a");
+          page.href = tile.getAttribute("data-href");
           var status = document.createElement("span");
           status.className = "tile-status failed";
           status.textContent = "Couldn't be processed: " + photo.error;
-          tile.appendChild(status);
+          page.appendChild(status);
+          tile.appendChild(page);
         }
       })
       .catch(function () { /* try again on the next round */ });

@@ -141,7 +141,10 @@ function fullScreenButton(pswp) {
 
 async function start() {
   const gallery = document.querySelector(GALLERY);
-  if (!script || !gallery || !slideLinks(gallery).length) {
+  // A gallery whose photos are all still processing gets its slides when they turn ready
+  // (gallery.js writes them as the server does).
+  const processing = '.tile[data-state="processing"]';
+  if (!script || !gallery || !(slideLinks(gallery).length || gallery.querySelector(processing))) {
     return;
   }
   const { default: PhotoSwipeLightbox } = await import(script.dataset.pswpLightbox);

@@ -236,9 +236,19 @@ def test_a_processing_photo_turns_into_its_thumbnail_when_ready(person, signing_
     Photo.objects.filter(pk=photo.pk).update(state=Photo.State.READY)
 
     page.wait_for_selector(".tile[data-state=ready] img", timeout=15_000)
-    (width,) = loaded_images(page)
-    assert width > 0  # decoded: the page's cookies opened the edge
+    # The page had no image, so no cookies: the first try is refused, gallery.js asks for the
+    # page's cookies (X-Regrant) and loads it again.
+    page.wait_for_function(
+        "() => document.querySelector('#gallery img').naturalWidth > 0", timeout=15_000
+    )
     assert page.get_attribute("#gallery img", "src") == f"/cdn/{key}"  # plain, immutable
+    assert page.get_attribute("#gallery img", "alt") == "A photo of Moth"  # not "A new photo"
+    link = page.locator("#gallery .tile a")
+    assert link.get_attribute("data-photo") == str(photo.pk)  # the viewer opens it too
+    assert link.get_attribute("data-pswp-srcset") == f"/cdn/{key} 256w"
+    link.click()
+    page.wait_for_selector(".pswp--open .pswp__img:not(.pswp__img--placeholder)")
+    assert page.evaluate("location.hash") == f"#photo={photo.pk}"  # the viewer, not a new page
 
 
 def test_a_share_link_made_on_the_page_shows_the_gallery_to_a_visitor(person, signing_key):

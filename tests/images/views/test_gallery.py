@@ -28,7 +28,7 @@ def test_thumbs_come_with_srcset_sizes_lazy_loading_and_their_size(client, owner
     assert f'src="/cdn/renditions/{pet.pk}/{photo.pk}/thumb-' in image
     # Square renditions only, for square cells; the page's cookies open them.
     assert re.search(r'srcset="[^"?]+/thumb-[^"?]+ 256w, [^"?]+/square-[^"?]+ 512w"', image)
-    assert 'sizes="(max-width: 560px) 45vw, 240px"' in image
+    assert 'sizes="(max-width: 560px) calc(50vw - 20px), 204px"' in image
     assert 'data-placeholder="#a0b0c0"' in html
 
 

@@ -149,3 +149,11 @@ def test_newer_and_older_step_through_failed_photos_for_those_who_see_them(
     assert page(client, owner, failed).status_code == 200
     assert b"Delete photo" in page(client, owner, failed).content
     assert page(client, friend, first).context["newer"] == last  # a viewer never sees it
+
+
+def test_the_placeholder_colour_fills_the_image_not_the_letterbox_around_it(client, friend, photo):
+    Photo.objects.filter(pk=photo.pk).update(placeholder_color="#a0b0c0")
+    html = page(client, friend, photo).content.decode()
+    figure = html[html.index('<figure class="photo"') :]
+    assert figure.startswith('<figure class="photo">')
+    assert 'width="2048" height="1536" data-placeholder="#a0b0c0"' in figure
