@@ -194,6 +194,13 @@ class PhotoQuerySet(UploadCounts, models.QuerySet):
     def with_renditions(self) -> PhotoQuerySet:
         return self.prefetch_related("renditions")
 
+    def taken_on_this_day(self, today: datetime.date) -> PhotoQuerySet:
+        """Photos taken on ``today``'s day and month in earlier years (on the site's clock):
+        the home page's memories."""
+        return self.filter(
+            taken_at__month=today.month, taken_at__day=today.day, taken_at__year__lt=today.year
+        )
+
     def newest_taken_first(self) -> PhotoQuerySet:
         """By date taken, newest first; the upload order, then the id, break ties, so pages
         never share or skip a photo. Per pet, an index holds this order."""

@@ -2,14 +2,16 @@
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from cdn.signer import get_signer
 from images.models import Pet, Photo
 from images.views.common import pet_cards, render_granting
-from images.views.tiles import grid_html, tiles
+from images.views.tiles import grid_html, tiles, years_ago_html
 
 RECENT_PHOTOS = 12
+ON_THIS_DAY = 12
 
 
 @require_safe
@@ -21,20 +23,21 @@ def home(request: HttpRequest) -> HttpResponse:
     # index instead of sorting every photo it may see (see benchmarks/scale.py).
     pet_ids = [card.pet.pk for card in cards]
     names = {card.pet.pk: card.pet.name for card in cards}
-    recent = (
-        Photo.objects.visible_to(request.user)
-        .filter(pet_id__in=pet_ids)
-        .ready()
-        .for_tiles()
-        .newest_taken_first()[:RECENT_PHOTOS]
-    )
+    seen = Photo.objects.visible_to(request.user).filter(pet_id__in=pet_ids).ready().for_tiles()
+    recent = seen.newest_taken_first()[:RECENT_PHOTOS]
     shown = tiles(recent, get_signer(), pet_name=lambda p: names[p.pet_id])
+    today = timezone.localdate()
+    memories = seen.taken_on_this_day(today).newest_taken_first()[:ON_THIS_DAY]
+    remembered = tiles(memories, get_signer(), pet_name=lambda p: names[p.pet_id])
     context = {
         "my_pets": [card for card in cards if card.pet.owner_id == request.user.pk],
         "shared_pets": [card for card in cards if card.pet.owner_id != request.user.pk],
         "recent": shown,
         "recent_grid": grid_html(shown),
+        "on_this_day": remembered,
+        "on_this_day_grid": years_ago_html(remembered, today=today),
     }
-    # Only the pets whose images the page shows (a cover, a recent photo).
-    shown_pets = [card.pet.pk for card in cards if card.cover] + [t.photo.pet_id for t in shown]
+    # Only the pets whose images the page shows (a cover, a recent photo, a memory).
+    shown_pets = [card.pet.pk for card in cards if card.cover]
+    shown_pets += [t.photo.pet_id for t in [*shown, *remembered]]
     return render_granting(request, "home.html", context, pet_ids=shown_pets)

@@ -189,6 +189,22 @@ def gallery_html(tiles: Iterable[Tile], *, heading_level: int = 2, **grid) -> Sa
     return mark_safe(html)  # noqa: S308
 
 
+def years_ago_html(tiles: Iterable[Tile], *, today: datetime.date) -> SafeString:
+    """Photos taken on this day in earlier years (``tiles`` newest first): a section per
+    year, its heading ("2024 · 2 years ago") over the ``grid_html`` of its photos."""
+
+    def heading(year: int) -> str:
+        ago = today.year - year
+        return f"{year} · {ago} year{'' if ago == 1 else 's'} ago"
+
+    # Safe: the headings are made by format_html, the items by grid_html.
+    html = "".join(
+        format_html(_MONTH, 3, heading(year), 3, grid_html(group))
+        for year, group in itertools.groupby(tiles, key=lambda t: local_taken_at(t.photo).year)
+    )
+    return mark_safe(html)  # noqa: S308
+
+
 def grid_html(
     tiles: Iterable[Tile],
     *,

@@ -1,4 +1,7 @@
+import datetime
+
 import pytest
+from django.utils import timezone
 
 from tests.factories import PetFactory, PhotoFactory, ready_photo
 
@@ -62,3 +65,26 @@ def test_its_queries_do_not_grow_with_the_number_of_pets(
     # the pets' access floors
     with django_assert_max_num_queries(9):
         client.get("/")
+
+
+def test_on_this_day_shows_photos_taken_on_this_date_in_earlier_years(client, owner, pet):
+    today = timezone.localdate()
+    years_ago = today.replace(year=today.year - 2) if (today.month, today.day) != (2, 29) else None
+    if years_ago is None:
+        pytest.skip("29 February: no such day two years ago")
+    noon = datetime.time(12, tzinfo=timezone.get_current_timezone())
+    then = ready_photo(pet=pet, taken_at=datetime.datetime.combine(years_ago, noon))
+    ready_photo(pet=pet, taken_at=datetime.datetime.combine(today, noon))  # this year: not a memory
+    other_day = years_ago - datetime.timedelta(days=1)
+    ready_photo(pet=pet, taken_at=datetime.datetime.combine(other_day, noon))
+    client.force_login(owner)
+    response = client.get("/")
+    assert [t.photo for t in response.context["on_this_day"]] == [then]
+    html = response.content.decode()
+    assert '<h2 id="on-this-day">On this day</h2>' in html
+    assert f'<h3 class="month">{years_ago.year} · 2 years ago</h3>' in html
+
+
+def test_on_this_day_is_left_out_when_there_is_nothing(client, owner, pet):
+    client.force_login(owner)
+    assert b"On this day" not in client.get("/").content
