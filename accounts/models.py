@@ -53,7 +53,11 @@ class User(AbstractUser):
     # NULL (not "", which would collide) only for the younger of two look-alikes that
     # predate the rule (migration 0004).
     username_skeleton = models.TextField(null=True, unique=True, editable=False)  # noqa: DJ001
-    theme = models.CharField("theme", max_length=6, choices=Theme.choices, default=Theme.SYSTEM)
+    # db_default too: code that predates the column (a rolling deploy's older instances, old
+    # migrations' models) still inserts users.
+    theme = models.CharField(
+        "theme", max_length=6, choices=Theme.choices, default=Theme.SYSTEM, db_default=Theme.SYSTEM
+    )
 
     objects = UserManager()
     _stored_username: str | None = None  # as loaded: only a new or changed name is checked

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 
 if TYPE_CHECKING:
@@ -410,12 +410,20 @@ class Photo(models.Model):
     transient_failures = models.PositiveSmallIntegerField(
         default=0, help_text="Times processing failed for a reason of the server's."
     )
+    # Database defaults too, so that code predating these columns (a rolling deploy's older
+    # instances, old migrations' models) still inserts photos: dated by their insertion,
+    # their date still to be read.
     taken_at = models.DateTimeField(
         default=timezone.now,
+        db_default=Now(),
         help_text="When the photo was taken: from its metadata, else when it was uploaded.",
     )
     taken_at_source = models.CharField(
-        max_length=10, choices=TakenAtSource.choices, blank=True, default=TakenAtSource.UNREAD
+        max_length=10,
+        choices=TakenAtSource.choices,
+        blank=True,
+        default=TakenAtSource.UNREAD,
+        db_default=TakenAtSource.UNREAD,
     )
     taken_at_offset = models.SmallIntegerField(
         null=True,

@@ -17,6 +17,7 @@ pytest_plugins = [
     "tests.fixtures.aws",
     "tests.fixtures.keys",
     "tests.fixtures.people",
+    "tests.fixtures.migrations",
 ]
 
 # Fixtures that cost seconds a test: a test using any of them (directly or through another

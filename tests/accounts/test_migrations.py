@@ -1,22 +1,7 @@
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 BEFORE = [("accounts", "0003_user_quotas")]
 AFTER = [("accounts", "0004_user_username_skeleton")]
-
-
-@pytest.fixture
-def migrate():
-    """Move the accounts app's schema; the latest one is back afterwards."""
-
-    def to(targets):
-        executor = MigrationExecutor(connection)
-        executor.migrate(targets)
-        return executor.loader.project_state(targets).apps
-
-    yield to
-    to(MigrationExecutor(connection).loader.graph.leaf_nodes())
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,8 +10,6 @@ import io
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from images.models import Photo
 from tests.images import corpus
@@ -41,19 +39,6 @@ def test_the_command_reads_each_photo_once(pet):
 
 BEFORE = [("images", "0008_photo_pet_state_index")]
 AFTER = [("images", "0010_photo_taken_at_required")]
-
-
-@pytest.fixture
-def migrate():
-    """Move the images app's schema; the latest one is back afterwards."""
-
-    def to(targets):
-        executor = MigrationExecutor(connection)
-        executor.migrate(targets)
-        return executor.loader.project_state(targets).apps
-
-    yield to
-    to(MigrationExecutor(connection).loader.graph.leaf_nodes())
 
 
 @pytest.mark.django_db(transaction=True)
