@@ -12,13 +12,26 @@
   // Renditions of the whole photo, for the viewer.
   var WHOLE = ["medium", "large"];
 
+  // The placeholder colour shows while an image loads, and goes once it is shown: a
+  // transparent photo then shows the page behind it, not the colour.
   function paintPlaceholders(root) {
     root.querySelectorAll("[data-placeholder]").forEach(function (element) {
       var colour = element.getAttribute("data-placeholder");
-      if (HEX.test(colour)) {
-        element.style.backgroundColor = colour;
+      var image = element.tagName === "IMG" ? element : element.querySelector("img");
+      if (!HEX.test(colour) || (image && image.complete && image.naturalWidth > 0)) {
+        shown(element);
+        return;
+      }
+      element.style.backgroundColor = colour;
+      if (image) {
+        image.addEventListener("load", function () { shown(element); }, { once: true });
       }
     });
+  }
+
+  function shown(element) {
+    element.style.backgroundColor = "";
+    element.classList.add("shown");
   }
 
   function srcsetOf(photo, names) {
@@ -76,10 +89,9 @@
         tile.setAttribute("data-state", photo.state);
         tile.textContent = "";
         if (photo.state === "ready") {
-          if (HEX.test(photo.placeholder_color || "")) {
-            tile.style.backgroundColor = photo.placeholder_color;
-          }
+          tile.setAttribute("data-placeholder", photo.placeholder_color || "");
           tile.appendChild(imageTile(tile, photo));
+          paintPlaceholders(tile.parentNode);
         } else {
           // Its page says why and lets it be deleted (tiles.py, _FAILED).
           var page = document.createElement("a");

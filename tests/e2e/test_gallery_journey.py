@@ -306,3 +306,24 @@ def test_photos_uploaded_out_of_order_appear_by_date_taken_under_their_months(
     page.screenshot(path=str(output_dir / "gallery-by-date.png"), full_page=True)
     page.goto(page.get_attribute("#gallery li.tile a", "href"))  # a click opens the viewer
     assert page.inner_text("p.taken") == "Taken 3 March 2024, 14:05"
+
+
+def test_a_tiles_placeholder_goes_once_its_image_is_shown_so_transparency_shows_the_page(
+    person, signing_key
+):
+    owner = UserFactory(username="gus")
+    pet = PetFactory(owner=owner, name="Pixel")
+    photo = ready_photo(pet=pet)  # its placeholder colour is painted behind the tile
+    for rendition in photo.renditions.all():  # a transparent image: its pixels are see-through
+        buffer = io.BytesIO()
+        Image.new("RGBA", (rendition.width, rendition.height), (0, 0, 0, 0)).save(buffer, "WEBP")
+        default_storage.save(rendition.key, ContentFile(buffer.getvalue()))
+    page = person()
+    log_in(page, "gus")
+    page.goto(f"/pets/{pet.pk}/")
+    page.wait_for_function("() => document.querySelector('#gallery img').naturalWidth > 0")
+    page.wait_for_function(
+        "() => getComputedStyle(document.querySelector('#gallery .tile')).backgroundColor"
+        " === 'rgba(0, 0, 0, 0)'",
+        timeout=5_000,
+    )
