@@ -10,6 +10,7 @@ from the queryset, so views answer 404 for it.
 
 from __future__ import annotations
 
+import calendar
 import datetime
 import hashlib
 import uuid
@@ -195,11 +196,13 @@ class PhotoQuerySet(UploadCounts, models.QuerySet):
         return self.prefetch_related("renditions")
 
     def taken_on_this_day(self, today: datetime.date) -> PhotoQuerySet:
-        """Photos taken on ``today``'s day and month in earlier years (on the site's clock):
-        the home page's memories."""
-        return self.filter(
-            taken_at__month=today.month, taken_at__day=today.day, taken_at__year__lt=today.year
-        )
+        """Photos taken on ``today``'s day and month in earlier years (on the clock of the
+        place, as their pages say it): the home page's memories. In a year without
+        29 February, that day's photos come on the 28th."""
+        day = models.Q(taken_on__month=today.month, taken_on__day=today.day)
+        if (today.month, today.day) == (2, 28) and not calendar.isleap(today.year):
+            day |= models.Q(taken_on__month=2, taken_on__day=29)
+        return self.filter(day, taken_on__year__lt=today.year)
 
     def newest_taken_first(self) -> PhotoQuerySet:
         """By date taken, newest first; the upload order, then the id, break ties, so pages
@@ -219,14 +222,15 @@ class PhotoQuerySet(UploadCounts, models.QuerySet):
         """Uploaded photos whose date taken was never read from their original (uploaded
         before dates were read): ``photos_read_taken_at`` reads them."""
         State = self.model.State
-        return self.filter(taken_at_source=TakenAtSource.UNREAD).exclude(state=State.PENDING)
+        unfinished = [State.PENDING, State.FAILED]  # processing again reads it anyway
+        return self.filter(taken_at_source=TakenAtSource.UNREAD).exclude(state__in=unfinished)
 
     def for_tiles(self) -> PhotoQuerySet:
         """Only the columns a gallery's tiles show, with their uploader's name in the same
         query (the viewer says who uploaded each photo); their renditions come apart, as plain
         rows: ``Rendition.objects.shown_for``."""
         fields = ("id", "pet_id", "state", "caption", "placeholder_color", "error")
-        taken = ("taken_at", "taken_at_offset")
+        taken = ("taken_at", "taken_at_offset", "taken_on")
         return self.select_related("uploader").only(*fields, *taken, "uploader__username")
 
     def uploaded_by(self, user) -> PhotoQuerySet:
@@ -234,18 +238,31 @@ class PhotoQuerySet(UploadCounts, models.QuerySet):
         return self.filter(uploader=user)
 
 
-NEWEST_TAKEN_FIRST = ("-taken_at", "-created_at", "-id")
+NEWEST_TAKEN_FIRST = ("-taken_on", "-taken_at", "-created_at", "-id")
 
 
 def _beyond(photo: Photo, lookup: str) -> models.Q:
-    """Photos after (``gt``) or before (``lt``) ``photo`` by (taken_at, created_at, id)."""
-    same_time = models.Q(taken_at=photo.taken_at)
-    same_upload = same_time & models.Q(created_at=photo.created_at)
-    return (
-        models.Q(**{f"taken_at__{lookup}": photo.taken_at})
-        | (same_time & models.Q(**{f"created_at__{lookup}": photo.created_at}))
-        | (same_upload & models.Q(**{f"id__{lookup}": photo.pk}))
-    )
+    """Photos after (``gt``) or before (``lt``) ``photo`` in the order of
+    ``NEWEST_TAKEN_FIRST``: (taken_on, taken_at, created_at, id)."""
+    keys = [
+        ("taken_on", photo.taken_on or local_time(photo.taken_at, photo.taken_at_offset).date()),
+        ("taken_at", photo.taken_at),
+        ("created_at", photo.created_at),
+        ("id", photo.pk),
+    ]
+    beyond, same = models.Q(pk__in=[]), models.Q()
+    for field, value in keys:
+        beyond |= same & models.Q(**{f"{field}__{lookup}": value})
+        same &= models.Q(**{field: value})
+    return beyond
+
+
+def local_time(taken_at: datetime.datetime, offset_minutes: int | None) -> datetime.datetime:
+    """``taken_at`` on the clock of the place it was taken (its offset, when the photo's
+    metadata gave one), else in the site's time zone: what pages show."""
+    if offset_minutes is not None:
+        return taken_at.astimezone(datetime.timezone(datetime.timedelta(minutes=offset_minutes)))
+    return timezone.localtime(taken_at)
 
 
 class UploadTicketQuerySet(UploadCounts, models.QuerySet):
@@ -425,6 +442,10 @@ class Photo(models.Model):
         default=TakenAtSource.UNREAD,
         db_default=TakenAtSource.UNREAD,
     )
+    # The day it was taken on the place's clock (``local_time``): galleries are ordered and
+    # grouped by it, so their month headings follow the dates the pages show, and "On this
+    # day" finds it. Null only for rows inserted by code predating it, until processed.
+    taken_on = models.DateField(null=True, blank=True, default=timezone.localdate)
     taken_at_offset = models.SmallIntegerField(
         null=True,
         blank=True,
@@ -443,13 +464,14 @@ class Photo(models.Model):
             # A gallery's page: the pet's photos by date taken (``newest_taken_first``), id
             # included so that the order is the index's to its last key, with no sort step.
             models.Index(
-                fields=["pet", "-taken_at", "-created_at", "-id"], name="photo_gallery_taken_idx"
+                fields=["pet", "-taken_on", "-taken_at", "-created_at", "-id"],
+                name="photo_gallery_day_idx",
             ),
             # The home page's recent ready photos of the pets one sees: without it SQLite walks
             # every ready photo and sorts them (100 ms at 100,000 photos, benchmarks/scale.py).
             models.Index(
-                fields=["pet", "state", "-taken_at", "-created_at", "-id"],
-                name="photo_pet_state_taken_idx",
+                fields=["pet", "state", "-taken_on", "-taken_at", "-created_at", "-id"],
+                name="photo_pet_state_day_idx",
             ),
             models.Index(fields=["state", "updated_at"], name="photo_state_idx"),
             models.Index(fields=["pet", "content_hash"], name="photo_duplicate_idx"),

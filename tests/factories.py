@@ -9,7 +9,7 @@ from PIL import Image
 
 from accounts.models import User
 from cdn.models import SigningKey
-from images.models import Pet, Photo, Rendition, Share, ShareLink, hash_share_token
+from images.models import Pet, Photo, Rendition, Share, ShareLink, hash_share_token, local_time
 
 PASSWORD = "correct horse battery staple"
 
@@ -48,6 +48,10 @@ class PhotoFactory(factory.django.DjangoModelFactory):
     original_key = factory.Sequence(lambda n: f"originals/test/{n}.jpg")
     content_type = "image/jpeg"
     size = 1024
+    taken_at = factory.LazyFunction(timezone.now)
+    taken_at_offset = None
+    # The day on the place's clock, as processing sets it from the two above.
+    taken_on = factory.LazyAttribute(lambda o: local_time(o.taken_at, o.taken_at_offset).date())
 
 
 class RenditionFactory(factory.django.DjangoModelFactory):

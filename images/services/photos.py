@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from cdn.models import PendingInvalidation
 from images import jobs
-from images.models import Photo, Rendition, UploadTicket
+from images.models import Photo, Rendition, UploadTicket, local_time
 from images.pure.imaging import (
     RENDITION_SPECS,
     ImageRejected,
@@ -161,7 +161,7 @@ def _record_added(photo_id, result: ProcessedPhoto, written: dict[str, str]) -> 
     added = [rendered for rendered in result.renditions if rendered.name not in have]
     if photo.taken_at_source == Photo.TakenAtSource.UNREAD:
         _set_taken(photo, result.taken_at)
-        photo.save(update_fields=["taken_at", "taken_at_source", "taken_at_offset"])
+        photo.save(update_fields=TAKEN_FIELDS)
     Rendition.objects.bulk_create(
         Rendition(
             photo=photo,
@@ -241,19 +241,26 @@ def _finish(photo_id, result: ProcessedPhoto, content_hash: str, written: dict[s
     return photo
 
 
+TAKEN_FIELDS = ["taken_at", "taken_at_source", "taken_at_offset", "taken_on"]
+
+
 def _set_taken(photo: Photo, taken: TakenAt | None) -> None:
     """When ``photo`` was taken, as its original's metadata says, else its upload time."""
     if taken is None:
         photo.taken_at, photo.taken_at_source = photo.created_at, Photo.TakenAtSource.UPLOAD
         photo.taken_at_offset = None
-        return
-    photo.taken_at, photo.taken_at_source = taken.when, taken.source
-    photo.taken_at_offset = int(taken.when.utcoffset().total_seconds() // 60)
+    else:
+        photo.taken_at, photo.taken_at_source = taken.when, taken.source
+        photo.taken_at_offset = int(taken.when.utcoffset().total_seconds() // 60)
+    photo.taken_on = local_time(photo.taken_at, photo.taken_at_offset).date()
 
 
 def _earlier_duplicate(photo: Photo, content_hash: str) -> Photo | None:
+    """An earlier photo of the pet with the same bytes (hashed by processing: uploads not yet
+    processed carry only their client's word, and may never be)."""
     same = Photo.objects.filter(pet_id=photo.pet_id, content_hash=content_hash)
-    return same.exclude(pk=photo.pk).order_by("created_at").first()
+    done = same.filter(state=Photo.State.READY).exclude(pk=photo.pk)
+    return done.order_by("created_at").first()
 
 
 # A photo failed for the server's reason (storage unreachable, a bug) is processed again after
@@ -459,8 +466,12 @@ def photo_set_taken_at(*, photo: Photo, taken_at: datetime.datetime) -> Photo:
     (1826); nothing is written then. The caller has checked that the actor owns the pet."""
     validate_taken_at(taken_at)
     photo.taken_at, photo.taken_at_source = taken_at, Photo.TakenAtSource.OWNER
+    photo.taken_on = local_time(taken_at, photo.taken_at_offset).date()
     Photo.objects.filter(pk=photo.pk).update(
-        taken_at=taken_at, taken_at_source=photo.taken_at_source, updated_at=timezone.now()
+        taken_at=taken_at,
+        taken_at_source=photo.taken_at_source,
+        taken_on=photo.taken_on,
+        updated_at=timezone.now(),
     )
     return photo
 
@@ -508,7 +519,7 @@ def _read_one_taken_at(photo_id, key: str, etag: str, done: TakenAtBackfill) -> 
         photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
         if photo is not None and photo.taken_at_source == Photo.TakenAtSource.UNREAD:
             _set_taken(photo, taken)
-            photo.save(update_fields=["taken_at", "taken_at_source", "taken_at_offset"])
+            photo.save(update_fields=TAKEN_FIELDS)
     if taken is None:
         return TakenAtBackfill(done.read, done.upload_time + 1, done.skipped)
     return TakenAtBackfill(done.read + 1, done.upload_time, done.skipped)

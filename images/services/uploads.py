@@ -124,6 +124,9 @@ def photo_create_upload(
         original_filename=PurePosixPath(filename.replace("\\", "/")).name[:255],
         content_type=content_type,
         size=size,
+        # The client's word until processing hashes the bytes: a second copy of the file sent
+        # while this one is processing is told it is already there.
+        content_hash=(content_hash or "").lower(),
     )
     policy = UploadPolicy(
         key=photo.original_key,

@@ -93,7 +93,7 @@ def pet_gallery(request: HttpRequest, pet_id) -> HttpResponse:
         "is_owner": is_owner,
         "can_upload": can_upload,
         "age": age_in_words(pet.birthday, timezone.localdate()),
-        "cover": _cover_tile(pet, shown),
+        "cover": _cover_tile(request, pet, shown),
     }
     # A page without images needs no cookies (nor a signing key); photos still processing get
     # theirs when they turn ready (gallery.js asks the page again for a refused image).
@@ -101,7 +101,7 @@ def pet_gallery(request: HttpRequest, pet_id) -> HttpResponse:
     return render_granting(request, "pets/gallery.html", context, pet_ids=pet_ids)
 
 
-def _cover_tile(pet: Pet, shown: list[Tile]) -> Tile | None:
+def _cover_tile(request: HttpRequest, pet: Pet, shown: list[Tile]) -> Tile | None:
     """The tile of ``pet``'s cover (``with_cover``: chosen, or its newest ready photo), from
     the page's tiles when it is among them."""
     if pet.cover_id is None:
@@ -109,7 +109,7 @@ def _cover_tile(pet: Pet, shown: list[Tile]) -> Tile | None:
     on_page = next((t for t in shown if t.photo.pk == pet.cover_id), None)
     if on_page is not None:
         return on_page
-    cover = Photo.objects.filter(pk=pet.cover_id, pet=pet).for_tiles()
+    cover = Photo.objects.visible_to(request.user).filter(pk=pet.cover_id, pet=pet).for_tiles()
     return next(iter(tiles(cover, get_signer(), pet_name=pet.name)), None)
 
 

@@ -17,12 +17,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from django.urls import get_script_prefix, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from cdn.signer import Signer
-from images.models import Photo, Rendition, RenditionName, RenditionRow
+from images.models import Photo, Rendition, RenditionName, RenditionRow, local_time
 
 # The grid's cells (static/css/app.css): half the screen less the gaps on a phone, at most
 # 204 px wider up (150 px columns fill the row; 167 px at 1280).
@@ -163,17 +162,18 @@ MONTH_NAMES = tuple(calendar.month_name)  # "", "January", ... (English, as the 
 
 
 def local_taken_at(photo: Photo) -> datetime.datetime:
-    """When ``photo`` was taken, on the clock of the place (its offset, when its metadata
-    gave one), else in the site's time zone."""
-    if photo.taken_at_offset is not None:
-        zone = datetime.timezone(datetime.timedelta(minutes=photo.taken_at_offset))
-        return photo.taken_at.astimezone(zone)
-    return timezone.localtime(photo.taken_at)
+    """When ``photo`` was taken, on the clock of the place (``images.models.local_time``)."""
+    return local_time(photo.taken_at, photo.taken_at_offset)
+
+
+def day_taken(photo: Photo) -> datetime.date:
+    """The day ``photo`` was taken on the place's clock: the galleries' order and headings."""
+    return photo.taken_on or local_taken_at(photo).date()
 
 
 def month_taken(photo: Photo) -> str:
     """ "March 2024": the month ``photo`` was taken, as a gallery's heading says it."""
-    taken = local_taken_at(photo)
+    taken = day_taken(photo)
     return f"{MONTH_NAMES[taken.month]} {taken.year}"
 
 
@@ -200,7 +200,7 @@ def years_ago_html(tiles: Iterable[Tile], *, today: datetime.date) -> SafeString
     # Safe: the headings are made by format_html, the items by grid_html.
     html = "".join(
         format_html(_MONTH, 3, heading(year), 3, grid_html(group))
-        for year, group in itertools.groupby(tiles, key=lambda t: local_taken_at(t.photo).year)
+        for year, group in itertools.groupby(tiles, key=lambda t: day_taken(t.photo).year)
     )
     return mark_safe(html)  # noqa: S308
 

@@ -12,6 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from images.models import Photo
+from tests.factories import PhotoFactory
 from tests.images import corpus
 from tests.images.helpers import stored_photo
 
@@ -57,3 +58,24 @@ def test_existing_photos_are_dated_by_their_upload_until_their_originals_are_rea
     migrated = Photo.objects.get(pk=photo.pk)
     assert migrated.taken_at == uploaded
     assert migrated.taken_at_source == ""  # for the command to read
+
+
+@pytest.mark.django_db(transaction=True)
+def test_existing_photos_get_the_day_they_were_taken_on_the_places_clock(migrate):
+    apps = migrate([("images", "0011_database_defaults")])
+    User, Pet, Photo = (
+        apps.get_model(*name)
+        for name in (("accounts", "User"), ("images", "Pet"), ("images", "Photo"))
+    )
+    pet = Pet.objects.create(owner=User.objects.create(username="night-owl"), name="Miso")
+    evening = datetime.datetime(2024, 4, 1, 3, 30, tzinfo=datetime.UTC)  # 23:30 the 31st, UTC-4
+    photo = Photo.objects.create(
+        pet=pet, original_key="o/1.jpg", size=1, taken_at=evening, taken_at_offset=-240
+    )
+    Photo = migrate([("images", "0012_photo_taken_on")]).get_model("images", "Photo")
+    assert Photo.objects.get(pk=photo.pk).taken_on == datetime.date(2024, 3, 31)
+
+
+def test_failed_photos_are_left_to_processing_not_read_at_every_start(pet):
+    failed = PhotoFactory(pet=pet, state="failed", error="Not an image", taken_at_source="")
+    assert failed not in Photo.objects.taken_at_unread()

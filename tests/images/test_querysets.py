@@ -149,3 +149,16 @@ def test_photo_counts_are_what_each_persons_gallery_shows(pet, owner, friend, co
 
     assert count(friend) == 1  # a viewer's gallery: ready photos only
     assert count(contributor) == count(owner) == 3  # also processing and failed, never pending
+
+
+def test_on_a_28_february_without_a_29th_the_29ths_memories_come_too(pet):
+    leap_day = ready_photo(
+        pet=pet, taken_at=datetime.datetime(2024, 2, 29, 12, tzinfo=datetime.UTC)
+    )
+    day_before = ready_photo(
+        pet=pet, taken_at=datetime.datetime(2024, 2, 28, 9, tzinfo=datetime.UTC)
+    )
+    remembered = Photo.objects.taken_on_this_day
+    assert set(remembered(datetime.date(2026, 2, 28))) == {leap_day, day_before}
+    assert set(remembered(datetime.date(2028, 2, 28))) == {day_before}  # 2028 has its own 29th
+    assert set(remembered(datetime.date(2028, 2, 29))) == {leap_day}

@@ -18,8 +18,11 @@ pytestmark = pytest.mark.slow
 
 
 def test_the_demo_log_ins_are_printed_last_once_everything_is_up(tmp_path):
+    """Listening on every address (as to try it from a phone), the hardest case: it is asked
+    whether it is up on loopback, and the demo accounts get new passwords."""
     env = {
         **os.environ,
+        "HOST": "0.0.0.0",  # noqa: S104 -- what the README suggests for a phone on the LAN
         "VAR_DIR": str(tmp_path),
         "PORT": str(free_port()),
         "REDIS_PORT": str(free_port()),

@@ -102,6 +102,16 @@ def test_a_file_already_in_the_pets_photos_gets_409_naming_it_and_nothing_is_mad
     assert Photo.objects.count() == 1
 
 
+def test_the_same_file_sent_again_while_the_first_is_processing_is_a_duplicate(pet, owner):
+    client = client_for(owner)
+    ticket = ask_ticket(client, pet, data=JPEG, content_hash=SHA).json()
+    post_file(client, ticket, JPEG)
+    assert complete(client, ticket["photo"]).status_code == 202  # processing now
+    again = ask_ticket(client, pet, data=JPEG, content_hash=SHA)
+    assert again.status_code == 409
+    assert again.json()["duplicate_of"] == ticket["photo"]
+
+
 def test_uploading_a_duplicate_anyway_gets_a_ticket(pet, owner):
     Photo.objects.filter(pk=ready_photo(pet=pet).pk).update(content_hash=SHA)
     response = ask_ticket(client_for(owner), pet, data=JPEG, content_hash=SHA, duplicate="allow")

@@ -11,9 +11,11 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from images.models import Photo
 from images.views.common import PAGE_SIZE
+from images.views.tiles import MONTH_NAMES
 from tests.factories import ready_photo
 
 pytestmark = pytest.mark.django_db
@@ -84,12 +86,12 @@ def test_the_gallerys_query_walks_an_index_in_its_order_without_sorting(owner, p
     (sql,) = [
         q["sql"]
         for q in queries.captured_queries
-        if q["sql"].startswith('SELECT "images_photo"') and '"taken_at" DESC' in q["sql"]
+        if q["sql"].startswith('SELECT "images_photo"') and '"taken_on" DESC' in q["sql"]
     ]
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
         plan = " | ".join(row[-1] for row in cursor.fetchall())
-    assert "photo_gallery_taken_idx" in plan
+    assert "photo_gallery_day_idx" in plan
     assert "TEMP B-TREE" not in plan
 
 
@@ -198,3 +200,26 @@ def test_a_photo_dated_by_its_upload_is_given_in_utc(friend, pet):
     body = logged_in(friend).get(f"/api/photos/{photo.pk}").json()
     assert datetime.datetime.fromisoformat(body["taken_at"]) == photo.taken_at
     assert body["taken_at"].endswith("+00:00")
+
+
+def test_months_follow_the_places_clock_without_repeating_a_heading(owner, pet):
+    march_in_new_york = taken(pet, at(2024, 3, 31, 23, 30, hours=-4))  # 1 April, 03:30 UTC
+    april_in_paris = taken(pet, at(2024, 4, 1, 1, 0, hours=1))  # 1 April, 00:00 UTC
+    earlier_in_march = taken(pet, at(2024, 3, 20, 12))
+    response = logged_in(owner).get(f"/pets/{pet.pk}/")
+    months = re.findall(r'<h2 class="month">([^<]+)</h2>', response.content.decode())
+    assert months == ["April 2024", "March 2024"]
+    order = [t.photo for t in response.context["tiles"]]
+    assert order == [april_in_paris, march_in_new_york, earlier_in_march]
+
+
+def test_on_this_day_is_the_day_the_photo_page_shows(owner, pet):
+    today = timezone.localdate()
+    if (today.month, today.day) == (2, 29):
+        pytest.skip("no 29 February two years ago")
+    # 21:00 in New York two years ago today: the next day in UTC.
+    evening = taken(pet, at(today.year - 2, today.month, today.day, 21, hours=-4))
+    client = logged_in(owner)
+    assert [t.photo for t in client.get("/").context["on_this_day"]] == [evening]
+    page = client.get(f"/photos/{evening.pk}/").content.decode()
+    assert f">{today.day} {MONTH_NAMES[today.month]} {today.year - 2}, 21:00</time>" in page

@@ -88,3 +88,18 @@ def test_on_this_day_shows_photos_taken_on_this_date_in_earlier_years(client, ow
 def test_on_this_day_is_left_out_when_there_is_nothing(client, owner, pet):
     client.force_login(owner)
     assert b"On this day" not in client.get("/").content
+
+
+def test_a_memory_is_not_shown_again_among_the_recent_photos(client, owner, pet):
+    today = timezone.localdate()
+    if (today.month, today.day) == (2, 29):
+        pytest.skip("no 29 February last year")
+    noon = datetime.time(12, tzinfo=timezone.get_current_timezone())
+    memory = ready_photo(
+        pet=pet, taken_at=datetime.datetime.combine(today.replace(year=today.year - 1), noon)
+    )
+    client.force_login(owner)
+    response = client.get("/")
+    assert [t.photo for t in response.context["on_this_day"]] == [memory]
+    assert memory not in [t.photo for t in response.context["recent"]]
+    assert response.content.decode().count(f'data-photo="{memory.pk}"') == 1
