@@ -120,6 +120,7 @@ def pages_of(world) -> dict[str, dict[str, object]]:
             "password-reset-confirm": reset_link(world["ann"]),
             "not-found": "/no-such-page/",
             "link": f"/s/{world['token']}/",  # the link holder: a visitor with the link
+            "link-dead": "/s/no-such-link/",  # a link that opens nothing (a 404 of its own)
             "locked-out": locked_out,
         },
         "owner": {
