@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -115,6 +116,8 @@ def _cover_tile(request: HttpRequest, pet: Pet, shown: list[Tile]) -> Tile | Non
 
 @login_required
 @require_safe
+# The previews of the chosen files are object URLs (blob:), made and shown by this page alone.
+@csp_update({"img-src": ["blob:"]})
 def pet_upload(request: HttpRequest, pet_id) -> HttpResponse:
     """The upload page, with what the user has used of their quota (counted over everything
     they uploaded, to any pet)."""

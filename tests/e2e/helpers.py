@@ -4,6 +4,16 @@ from axe_playwright_python.base import AXE_SCRIPT
 
 from tests.factories import PASSWORD
 
+# The two screens of the browser tests: a laptop, and a phone with touch.
+LAPTOP = {"viewport": {"width": 1280, "height": 800}}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+SCREENS = {1280: LAPTOP, 390: PHONE}
+
 
 def log_in(page, username: str) -> None:
     page.goto("/accounts/login/")

@@ -159,7 +159,8 @@ def test_a_refused_file_says_why_and_the_others_still_upload(
         timeout=60_000,
     )
     refused = page.inner_text(".upload[data-state=refused] .status")
-    assert "Only these image types are accepted" in refused
+    # Checked on the page before any ticket is asked for, in a sentence that says what to do.
+    assert refused == "This file isn't a photo we can take: use JPEG, PNG, WebP, HEIC or GIF."
     assert Photo.objects.filter(pet=pet, state=Photo.State.READY).count() == 1
 
 

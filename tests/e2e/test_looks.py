@@ -18,19 +18,11 @@ from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import Theme, User
 from images.services.sharing import share_link_create
-from tests.e2e.helpers import axe_violations, log_in
+from tests.e2e.helpers import LAPTOP, PHONE, SCREENS, axe_violations, log_in
 from tests.factories import PetFactory, ShareFactory, UserFactory, ready_photo, store_renditions
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
-LAPTOP = {"viewport": {"width": 1280, "height": 800}}
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-}
-SCREENS = {1280: LAPTOP, 390: PHONE}
 # Phones this wide must not scroll sideways (the test resizes the phone's viewport to each).
 PHONE_WIDTHS = (360, 390, 430)
 THEMES = ("light", "dark")

@@ -22,6 +22,19 @@ def test_pages_forbid_inline_scripts_and_styles_and_allow_the_cdn(client, owner,
     assert directives["frame-ancestors"] == "'none'"
 
 
+def test_only_the_upload_page_shows_images_from_object_urls(client, owner, pet):
+    """Its previews of the chosen files are blob: URLs; no other page needs them."""
+    client.force_login(owner)
+    for path, img_src in (
+        (f"/pets/{pet.pk}/upload/", "'self' blob:"),
+        (f"/pets/{pet.pk}/", "'self'"),
+    ):
+        policy = client.get(path)["Content-Security-Policy"]
+        directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+        assert directives["img-src"] == img_src, path
+        assert directives["script-src"] == "'self'", path
+
+
 def test_a_cdn_elsewhere_is_named_by_its_origin():
     assert _origin("https://cdn.pets.example.com/photos") == ["https://cdn.pets.example.com"]
     assert _origin("/cdn") == []  # the local edge: 'self' already covers it
