@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -102,7 +102,7 @@ def set_theme(request: HttpRequest) -> HttpResponse:
         return _bad_request(UNKNOWN_THEME)
     if not _is_local(request, back):
         return _bad_request("The page to return to must be on this site.")
-    response = redirect(back)
+    response = HttpResponseRedirect(back)  # a path: never a view's name to look up
     if request.user.is_authenticated:
         user_set_theme(user=request.user, theme=theme)
     elif theme == Theme.SYSTEM:
@@ -120,6 +120,9 @@ def set_theme(request: HttpRequest) -> HttpResponse:
 
 
 def _is_local(request: HttpRequest, url: str) -> bool:
+    """A path of this site (``/...``), or a URL of its own host."""
+    if not url.startswith("/") and "://" not in url:
+        return False
     return url_has_allowed_host_and_scheme(
         url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )

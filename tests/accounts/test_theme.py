@@ -83,7 +83,14 @@ def test_a_bad_theme_is_refused_in_words(client, owner):
 
 
 @pytest.mark.parametrize(
-    "next_url", ["https://elsewhere.example/", "//elsewhere.example/", "javascript:alert(1)"]
+    "next_url",
+    [
+        "https://elsewhere.example/",
+        "//elsewhere.example/",
+        "javascript:alert(1)",
+        "home",  # a view's name, which redirect() would have looked up (a 500 before)
+        "04c0490a-cff8-48dd-b0a9-fbc657ef4bf5",
+    ],
 )
 def test_it_returns_only_to_a_page_of_this_site(client, owner, next_url):
     client.force_login(owner)
