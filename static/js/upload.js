@@ -45,7 +45,8 @@
     droppedBefore: "The connection dropped before this photo was sent. Retry?",
     droppedSending: "The connection dropped while sending this photo. Retry?",
     droppedFinishing: "The connection dropped while finishing this photo. Retry?",
-    skipped: "Skipped: nothing was stored."
+    skipped: "Skipped: nothing was stored.",
+    sameFileTwice: "This is the same file as one above, already on its way."
   };
 
   function megabytes(size) {
@@ -277,17 +278,19 @@
   // "Already in Biscuit's photos. See it." and the choice.
   Row.prototype.duplicate = function (data) {
     var row = this;
-    row.say("duplicate", data.error + " ");
-    var link = document.createElement("a");
-    link.href = data.photo_page;
-    link.target = "_blank"; // the other files carry on here
-    link.rel = "noopener";
-    link.textContent = "See it";
-    var where = document.createElement("span");
-    where.className = "visually-hidden";
-    where.textContent = " (opens in a new tab)";
-    link.appendChild(where);
-    row.status.append(link, ".");
+    row.say("duplicate", data.error + (data.photo_page ? " " : ""));
+    if (data.photo_page) {
+      var link = document.createElement("a");
+      link.href = data.photo_page;
+      link.target = "_blank"; // the other files carry on here
+      link.rel = "noopener";
+      link.textContent = "See it";
+      var where = document.createElement("span");
+      where.className = "visually-hidden";
+      where.textContent = " (opens in a new tab)";
+      link.appendChild(where);
+      row.status.append(link, ".");
+    }
     row.button("Upload anyway", "small", function () {
       row.item.allowDuplicate = true;
       row.keepFocus();
@@ -453,11 +456,34 @@
     });
   }
 
+  // The same file twice in one drop: the server knows the first only once it is processing,
+  // so the page compares its own files' hashes (each claimed by the first row that has it).
+  var claimed = {};
+
+  function claim(item) {
+    var first = item.hash && claimed[item.hash];
+    if (first && first !== item && !item.allowDuplicate) {
+      var error = new Error(SAY.sameFileTwice);
+      error.duplicate = { error: SAY.sameFileTwice, photo_page: null };
+      throw error;
+    }
+    if (item.hash && !first) {
+      claimed[item.hash] = item;
+    }
+  }
+
+  function unclaim(item) {
+    if (item.hash && claimed[item.hash] === item) {
+      delete claimed[item.hash];
+    }
+  }
+
   // Hash, ticket, upload and completion hold one of the SIMULTANEOUS places; following does
   // not (nor does it keep the page from being left: the server has the file by then).
   function upload(item) {
     var row = item.row;
     return hashOf(item).then(function () {
+      claim(item);
       return ticketFor(item);
     }).then(function (ticket) {
       row.say("uploading", "Uploading 0%");
@@ -470,6 +496,7 @@
     }).catch(function (error) {
       setBusy(item, false);
       row.progress.value = 0;
+      unclaim(item); // not sent: a later copy may go
       if (error.duplicate) {
         row.duplicate(error.duplicate);
       } else {

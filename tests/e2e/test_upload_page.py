@@ -131,6 +131,21 @@ def test_a_file_the_pet_has_already_is_skipped_or_uploaded_anyway(
     assert states(page) == ["skipped", "done"]
 
 
+def test_the_same_file_twice_in_one_drop_is_sent_once(owner_page, celery_worker, signing_key):
+    page, pet = owner_page(1280)
+    twice = jpeg("biscuit.jpg", "#e8590c")
+    page.set_input_files("#files", [twice, {**twice, "name": "biscuit copy.jpg"}])
+    page.wait_for_selector(".upload[data-state=duplicate]")
+    copy = page.locator(".upload").nth(1)
+    assert copy.locator(".status").inner_text() == (
+        "This is the same file as one above, already on its way."
+    )
+    copy.get_by_role("button", name="Skip").click()
+    page.wait_for_selector(".upload[data-state=done] img.upload-thumb", timeout=60_000)
+    assert states(page) == ["done", "skipped"]
+    assert Photo.objects.filter(pet=pet).count() == 1
+
+
 @pytest.mark.parametrize("width", SCREENS)
 def test_a_file_that_failed_on_the_way_is_retried_and_uploads(
     owner_page, celery_worker, signing_key, output_dir, width
