@@ -174,14 +174,17 @@ class Invalidation(models.Model):
         return f"{self.path_count} paths ({self.get_status_display()})"
 
 
+# Floors the edge's store may not hold yet: never pushed, or raised since.
+UNPUSHED = models.Q(pushed_floor__isnull=True) | models.Q(pushed_floor__lt=models.F("floor"))
+
+
 class AccessFloorQuerySet(models.QuerySet):
+    def unpushed(self) -> AccessFloorQuerySet:
+        return self.filter(UNPUSHED)
+
     def due(self, now=None) -> AccessFloorQuerySet:
-        """Floors the edge's store may not hold yet (never pushed, or raised since) whose next
-        try is due."""
-        unpushed = models.Q(pushed_floor__isnull=True) | models.Q(
-            pushed_floor__lt=models.F("floor")
-        )
-        return self.filter(unpushed, not_before__lte=now or timezone.now())
+        """Unpushed floors whose next try is due."""
+        return self.unpushed().filter(not_before__lte=now or timezone.now())
 
 
 class AccessFloor(models.Model):
@@ -207,7 +210,3 @@ class AccessFloor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pet_id} ≥ {self.floor}"
-
-    @property
-    def pushed(self) -> bool:
-        return self.pushed_floor is not None and self.pushed_floor >= self.floor

@@ -209,8 +209,7 @@ def _push(kvs: KeyValueStore, pet_ids: list[uuid.UUID], etag: str | None):
 
 
 def _unpushed_floors(pet_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
-    unpushed = Q(pushed_floor__isnull=True) | Q(pushed_floor__lt=F("floor"))
-    rows = AccessFloor.objects.filter(unpushed, pet_id__in=pet_ids)
+    rows = AccessFloor.objects.unpushed().filter(pet_id__in=pet_ids)
     return dict(rows.values_list("pet_id", "floor"))
 
 

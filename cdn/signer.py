@@ -42,6 +42,7 @@ from cdn.objects import DISPOSITION_PARAMETER, RENDITIONS_PREFIX, renditions_pre
 from cdn.signing import (
     Credentials,
     PrivateKey,
+    append_query,
     canned_policy,
     custom_policy,
     load_private_key,
@@ -182,7 +183,7 @@ class Signer:
             ("canned", credentials.key_pair_id, url, expires),
             lambda: signed_query(canned_policy(url, expires), credentials, canned_expires=expires),
         )
-        return f"{url}{'&' if '?' in url else '?'}{query}"
+        return append_query(url, query)
 
     def pet_grant(self, pet_id, *, floor: int | None = None, origin: str = "") -> Grant:
         """The signed cookies covering every rendition of one pet until the window's expiry."""

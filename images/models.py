@@ -245,7 +245,7 @@ def _beyond(photo: Photo, lookup: str) -> models.Q:
     """Photos after (``gt``) or before (``lt``) ``photo`` in the order of
     ``NEWEST_TAKEN_FIRST``: (taken_on, taken_at, created_at, id)."""
     keys = [
-        ("taken_on", photo.taken_on or local_time(photo.taken_at, photo.taken_at_offset).date()),
+        ("taken_on", photo.day_taken()),
         ("taken_at", photo.taken_at),
         ("created_at", photo.created_at),
         ("id", photo.pk),
@@ -495,6 +495,15 @@ class Photo(models.Model):
     def __str__(self) -> str:
         return f"{self.pet} · {self.id}"
 
+    def local_taken_at(self) -> datetime.datetime:
+        """When it was taken, on the clock of the place (``local_time``): what pages show."""
+        return local_time(self.taken_at, self.taken_at_offset)
+
+    def day_taken(self) -> datetime.date:
+        """The day it was taken on the place's clock: the galleries' order and headings
+        (``taken_on``, worked out for a row inserted without it)."""
+        return self.taken_on or self.local_taken_at().date()
+
 
 class RenditionRow(NamedTuple):
     """What pages need of a rendition: no model instance (a gallery shows a hundred)."""
@@ -613,6 +622,10 @@ class ShareLink(models.Model):
 
     def __str__(self) -> str:
         return f"Link to {self.pet} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+    def is_active(self, now=None) -> bool:
+        """What ``ShareLink.objects.active()`` selects, for a row already read."""
+        return self.revoked_at is None and self.expires_at > (now or timezone.now())
 
 
 class PendingObjectDeletion(models.Model):

@@ -1,6 +1,9 @@
 """Edits that end someone's access, however they are made (the services, the admin's forms and
 deletions, cascades), raise the pet's access floor: the CDN stops honouring grants signed
-before within a minute (``cdn.revocation``). The services raise it too; twice costs nothing."""
+before within a minute (``cdn.revocation``). A service relies on these where they cover its
+write (``share_revoke``'s deletion) and raises the floor itself only where none fires (a link's
+``update()``, a pet's deletion, whose links cascade without signals); raising twice in one
+transaction would cost a second write and push, and put the floor a second further on."""
 
 from __future__ import annotations
 

@@ -7,11 +7,11 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, F, Min, Q
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 from kombu.exceptions import ChannelError
 
-from cdn.models import AccessFloor, Invalidation, SigningKey
+from cdn.models import UNPUSHED, AccessFloor, Invalidation, SigningKey
 from images.models import PendingObjectDeletion, Photo, ReconciliationRun, Rendition
 from pettracker.celery import app
 
@@ -93,9 +93,8 @@ def photos_held_up() -> PhotosHeldUp:
 def access_floor_counts() -> AccessFloorCounts:
     """How many pets have an access floor, and how many of those floors are not pushed yet,
     in one query."""
-    unpushed = Q(pushed_floor__isnull=True) | Q(pushed_floor__lt=F("floor"))
     figures = AccessFloor.objects.aggregate(
-        floors=Count("pk"), unpushed=Count("pk", filter=unpushed)
+        floors=Count("pk"), unpushed=Count("pk", filter=UNPUSHED)
     )
     return AccessFloorCounts(figures["floors"], figures["unpushed"])
 

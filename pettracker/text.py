@@ -11,12 +11,6 @@ def possessive(name: str) -> str:
     return f"{name}'" if name[-1] in "sS" else f"{name}'s"
 
 
-def first_upper(text: str) -> str:
-    """``active (signs new URLs)`` → ``Active (signs new URLs)``: the first letter only, the
-    rest kept as written (``str.capitalize`` would lower it)."""
-    return text[:1].upper() + text[1:]
-
-
 def first_lower(text: str) -> str:
     """``Active (signs new URLs)`` → ``active (signs new URLs)``, the rest kept as written."""
     return text[:1].lower() + text[1:]

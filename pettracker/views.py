@@ -59,42 +59,41 @@ def exposition() -> str:
         metric = f"pettracker_{name}_total"
         lines += [f"# HELP {metric} {COUNTERS[name]}", f"# TYPE {metric} counter"]
         lines.append(f"{metric} {value if value is not None else 'NaN'}")
-    lines += ["# HELP pettracker_photos Photos by state.", "# TYPE pettracker_photos gauge"]
-    lines += [f'pettracker_photos{{state="{s}"}} {n}' for s, n in photos_by_state().items()]
-    depth = queue_depth()
-    lines += [
-        "# HELP pettracker_queue_depth Jobs waiting for a worker.",
-        "# TYPE pettracker_queue_depth gauge",
-    ]
-    lines.append(f"pettracker_queue_depth {depth if depth is not None else 'NaN'}")
-    lines += _storage_gauges()
-    lines += _access_floor_gauges()
+    by_state = {f'state="{state}"': n for state, n in photos_by_state().items()}
+    lines += _gauge("pettracker_photos", "Photos by state.", by_state)
+    lines += _gauge("pettracker_queue_depth", "Jobs waiting for a worker.", queue_depth())
+    for name, help_text, value in [*_storage_gauges(), *_access_floor_gauges()]:
+        lines += _gauge(name, help_text, value)
     return "\n".join(lines) + "\n"
 
 
-def _gauge(name: str, help_text: str, samples: dict[str, object]) -> list[str]:
-    """A gauge's lines; ``samples`` maps label strings (``kind="original"``, or "") to values,
-    ``None`` written as NaN (not known)."""
+def _gauge(name: str, help_text: str, value: object) -> list[str]:
+    """A gauge's lines: one value, or ``{labels: value}`` (``kind="original"``); ``None`` is
+    written as NaN (not known)."""
+    samples = value if isinstance(value, dict) else {"": value}
     lines = [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
-    for labels, value in samples.items():
-        shown = "NaN" if value is None else value
+    for labels, sample in samples.items():
+        shown = "NaN" if sample is None else sample
         lines.append(f"{name}{{{labels}}} {shown}" if labels else f"{name} {shown}")
     return lines
 
 
-def _storage_gauges() -> list[str]:
+Gauge = tuple[str, str, object]  # name, help text, value (or {labels: value})
+
+
+def _storage_gauges() -> list[Gauge]:
     """The last successful storage reconciliation, the deletion outbox, and the photos waiting
     on beat (their task unsent, or a retry due later)."""
     run = last_reconciliation(succeeded=True)
     deletions, held = deletion_outbox(), photos_held_up()
     oldest = deletions.oldest_waiting
     return [
-        *_gauge(
+        (
             "pettracker_storage_orphans",
             "Stored objects no row references, older than the margin, at the last reconciliation.",
-            {"": run.orphans if run else None},
+            run.orphans if run else None,
         ),
-        *_gauge(
+        (
             "pettracker_storage_missing",
             "Objects rows reference but storage lacks, at the last reconciliation.",
             {
@@ -102,53 +101,53 @@ def _storage_gauges() -> list[str]:
                 'kind="rendition"': run.missing_renditions if run else None,
             },
         ),
-        *_gauge(
+        (
             "pettracker_reconcile_last_run_timestamp_seconds",
             "When the last successful storage reconciliation finished (Unix time).",
-            {"": int(run.finished_at.timestamp()) if run else None},
+            int(run.finished_at.timestamp()) if run else None,
         ),
-        *_gauge(
+        (
             "pettracker_deletions_waiting",
             "Stored objects queued for deletion, not set aside.",
-            {"": deletions.waiting},
+            deletions.waiting,
         ),
-        *_gauge(
+        (
             "pettracker_deletions_set_aside",
             "Deletions that failed for about a day, waiting for a person.",
-            {"": deletions.set_aside},
+            deletions.set_aside,
         ),
-        *_gauge(
+        (
             "pettracker_deletions_oldest_waiting_seconds",
             "How long the oldest waiting deletion has waited.",
-            {"": int((timezone.now() - oldest).total_seconds()) if oldest else 0},
+            int((timezone.now() - oldest).total_seconds()) if oldest else 0,
         ),
-        *_gauge(
+        (
             "pettracker_photos_unqueued",
             "Photos whose processing task the broker did not take (beat sends it again).",
-            {"": held.unqueued},
+            held.unqueued,
         ),
-        *_gauge(
+        (
             "pettracker_photos_awaiting_retry",
             "Photos failed for a transient reason, to be processed again.",
-            {"": held.awaiting_retry},
+            held.awaiting_retry,
         ),
     ]
 
 
-def _access_floor_gauges() -> list[str]:
+def _access_floor_gauges() -> list[Gauge]:
     """The pets' access floors (revocations at the edge), and those not pushed to CloudFront's
     KeyValueStore yet (counted even without one: beat marks them pushed there)."""
     floors = access_floor_counts()
     return [
-        *_gauge(
+        (
             "pettracker_access_floors",
             "Pets with an access floor (revoked lately: pruned once no grant it refuses is valid).",
-            {"": floors.floors},
+            floors.floors,
         ),
-        *_gauge(
+        (
             "pettracker_access_floors_unpushed",
             "Access floors the CloudFront KeyValueStore may not hold yet.",
-            {"": floors.unpushed},
+            floors.unpushed,
         ),
     ]
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from cdn.models import PendingInvalidation
 from images import jobs
-from images.models import Photo, Rendition, UploadTicket, local_time
+from images.models import Photo, Rendition, UploadTicket
 from images.pure.imaging import (
     RENDITION_SPECS,
     ImageRejected,
@@ -252,7 +252,7 @@ def _set_taken(photo: Photo, taken: TakenAt | None) -> None:
     else:
         photo.taken_at, photo.taken_at_source = taken.when, taken.source
         photo.taken_at_offset = int(taken.when.utcoffset().total_seconds() // 60)
-    photo.taken_on = local_time(photo.taken_at, photo.taken_at_offset).date()
+    photo.taken_on = photo.local_taken_at().date()
 
 
 def _earlier_duplicate(photo: Photo, content_hash: str) -> Photo | None:
@@ -466,7 +466,7 @@ def photo_set_taken_at(*, photo: Photo, taken_at: datetime.datetime) -> Photo:
     (1826); nothing is written then. The caller has checked that the actor owns the pet."""
     validate_taken_at(taken_at)
     photo.taken_at, photo.taken_at_source = taken_at, Photo.TakenAtSource.OWNER
-    photo.taken_on = local_time(taken_at, photo.taken_at_offset).date()
+    photo.taken_on = photo.local_taken_at().date()
     Photo.objects.filter(pk=photo.pk).update(
         taken_at=taken_at,
         taken_at_source=photo.taken_at_source,

@@ -74,8 +74,9 @@ def share_revoke(*, share: Share) -> None:
     """End ``share`` at once for pages and the API, and at the CDN within a minute: the pet's
     access floor rises, so every grant signed before stops opening its renditions (those who
     still see the pet get new cookies on their next page)."""
+    # The deletion's post_delete receiver (images.signals) raises the floor, as for the
+    # admin's deletions: raising it here too would raise it twice.
     Share.objects.filter(pk=share.pk).delete()
-    renditions_revoke([share.pet_id])
 
 
 def share_link_create(

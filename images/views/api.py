@@ -33,7 +33,6 @@ from images.services.errors import (
 )
 from images.services.photos import photo_delete
 from images.services.uploads import photo_complete, photo_create_upload
-from images.views.tiles import local_taken_at
 from pettracker.errors import json_error as error
 
 ENDPOINTS = (
@@ -145,7 +144,7 @@ def photo_json(photo: Photo, request: HttpRequest) -> dict:
         "height": photo.height,
         "placeholder_color": photo.placeholder_color,
         # ISO 8601 on the clock of the place it was taken, when its metadata said (else UTC).
-        "taken_at": local_taken_at(photo).isoformat(),
+        "taken_at": photo.local_taken_at().isoformat(),
         "duplicate_of": str(photo.duplicate_of_id) if photo.duplicate_of_id else None,
         "renditions": renditions,
         "images": images,

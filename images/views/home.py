@@ -26,14 +26,11 @@ def home(request: HttpRequest) -> HttpResponse:
     seen = Photo.objects.visible_to(request.user).filter(pet_id__in=pet_ids).ready().for_tiles()
     today = timezone.localdate()
     memories = list(seen.taken_on_this_day(today).newest_taken_first()[:ON_THIS_DAY])
-    remembered = tiles(memories, get_signer(), pet_name=lambda p: names[p.pet_id])
     # Each photo once in the page's one gallery (the viewer walks it): memories first.
     recent = seen.exclude(pk__in=[p.pk for p in memories]) if memories else seen
-    shown = tiles(
-        recent.newest_taken_first()[:RECENT_PHOTOS],
-        get_signer(),
-        pet_name=lambda p: names[p.pet_id],
-    )
+    photos = [*memories, *recent.newest_taken_first()[:RECENT_PHOTOS]]
+    both = tiles(photos, get_signer(), pet_name=lambda p: names[p.pet_id])  # one query
+    remembered, shown = both[: len(memories)], both[len(memories) :]
     context = {
         "my_pets": [card for card in cards if card.pet.owner_id == request.user.pk],
         "shared_pets": [card for card in cards if card.pet.owner_id != request.user.pk],

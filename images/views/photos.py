@@ -19,7 +19,7 @@ from images.pure.downloads import download_name
 from images.services.pets import pet_set_cover
 from images.services.photos import photo_delete, photo_set_taken_at, photo_update_caption
 from images.views.common import render_granting
-from images.views.tiles import PHOTO_SIZES, local_taken_at, photo_tile
+from images.views.tiles import PHOTO_SIZES, photo_tile
 from pettracker.text import possessive
 
 
@@ -56,7 +56,7 @@ def photo_change_taken_at(request: HttpRequest, photo_id) -> HttpResponse:
     time typed are on the clock the page shows them on: the place's, when the photo said it."""
     owned = Photo.objects.visible_to(request.user, Access.MANAGE).select_related("pet")
     photo = get_object_or_404(owned.with_renditions(), pk=photo_id)
-    with timezone.override(local_taken_at(photo).tzinfo):
+    with timezone.override(photo.local_taken_at().tzinfo):
         taken_form = TakenAtForm(request.POST)
         if taken_form.is_valid():
             try:
@@ -77,7 +77,7 @@ def _render_photo_page(
     taken_form: TakenAtForm | None = None,
 ) -> HttpResponse:
     is_owner = photo.pet.owner_id == request.user.pk
-    taken = local_taken_at(photo)
+    taken = photo.local_taken_at()
     if is_owner and form is None:
         form = CaptionForm(instance=photo)
     if is_owner and taken_form is None:

@@ -160,7 +160,7 @@ def _dead_link(request: HttpRequest, link: ShareLink | None) -> HttpResponse:
 def share_link(request: HttpRequest, token: str) -> HttpResponse:
     """A share link's gallery, for anyone holding it: ready photos only, no originals."""
     link = ShareLink.objects.for_token(token).select_related("pet", "pet__owner").first()
-    if link is None or not ShareLink.objects.active().filter(pk=link.pk).exists():
+    if link is None or not link.is_active():
         return _dead_link(request, link)
     page = page_of(request, Photo.objects.through_link(link).for_tiles().newest_taken_first())
     shown = tiles(page.object_list, get_signer(), pet_name=link.pet.name)

@@ -21,7 +21,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from cdn.signer import Signer
-from images.models import Photo, Rendition, RenditionName, RenditionRow, local_time
+from images.models import Photo, Rendition, RenditionName, RenditionRow
 
 # The grid's cells (static/css/app.css): half the screen less the gaps on a phone, at most
 # 204 px wider up (150 px columns fill the row; 167 px at 1280).
@@ -134,16 +134,16 @@ def _route_parts(name: str, script_prefix: str) -> tuple[str, str]:
 
 # A ready tile's link carries what the viewer (static/js/viewer.js, PhotoSwipe) needs of its
 # photo: the whole-photo srcset (its largest entry is the large rendition, whose size follows),
-# who uploaded it, when it was taken (when known), and its id for the viewer's address
+# who uploaded it, when it was taken (on the place's clock), and its id for the viewer's address
 # (#photo=<id>); the caption it reads from the tile's own. The link itself stays the
 # no-JavaScript way in. Nothing is repeated: the page weighs at most 1,200 B of HTML a photo.
 _READY = (
     '<li class="tile" data-state="ready" data-placeholder="{}"><a href="{}" data-photo="{}" '
-    'data-pswp-srcset="{}" data-pswp-width="{}" data-pswp-height="{}" data-uploader="{}"{}>'
+    'data-pswp-srcset="{}" data-pswp-width="{}" data-pswp-height="{}" data-uploader="{}" '
+    'data-taken="{}">'
     '<img src="{}" srcset="{}" sizes="{}" width="{}" height="{}" loading="lazy" alt="{}"></a>'
     "{}</li>"
 )
-_TAKEN = ' data-taken="{}"'
 # The caption repeats the image's alt text, which names the link: hidden from screen readers,
 # which would otherwise read it twice, run into the link's name.
 _CAPTION = '<span class="caption" aria-hidden="true">{}</span>'
@@ -161,19 +161,9 @@ _MONTH = '<section><h{} class="month">{}</h{}><ul class="grid">{}</ul></section>
 MONTH_NAMES = tuple(calendar.month_name)  # "", "January", ... (English, as the site is)
 
 
-def local_taken_at(photo: Photo) -> datetime.datetime:
-    """When ``photo`` was taken, on the clock of the place (``images.models.local_time``)."""
-    return local_time(photo.taken_at, photo.taken_at_offset)
-
-
-def day_taken(photo: Photo) -> datetime.date:
-    """The day ``photo`` was taken on the place's clock: the galleries' order and headings."""
-    return photo.taken_on or local_taken_at(photo).date()
-
-
 def month_taken(photo: Photo) -> str:
     """ "March 2024": the month ``photo`` was taken, as a gallery's heading says it."""
-    taken = day_taken(photo)
+    taken = photo.day_taken()
     return f"{MONTH_NAMES[taken.month]} {taken.year}"
 
 
@@ -200,7 +190,7 @@ def years_ago_html(tiles: Iterable[Tile], *, today: datetime.date) -> SafeString
     # Safe: the headings are made by format_html, the items by grid_html.
     html = "".join(
         format_html(_MONTH, 3, heading(year), 3, grid_html(group))
-        for year, group in itertools.groupby(tiles, key=lambda t: day_taken(t.photo).year)
+        for year, group in itertools.groupby(tiles, key=lambda t: t.photo.day_taken().year)
     )
     return mark_safe(html)  # noqa: S308
 
@@ -229,20 +219,13 @@ def _tile_html(t: Tile, sizes: str, link_to_large: bool, shows_error, shows_uplo
         caption = format_html(_CAPTION, photo.caption) if photo.caption else ""
         href = t.large if link_to_large else t.href
         uploader = photo.uploader.username if shows_uploader and photo.uploader_id else ""
+        taken = photo.local_taken_at().isoformat()
         return format_html(
             _READY, photo.placeholder_color, href, photo.pk, t.whole_srcset, t.large_width,
-            t.large_height, uploader, _taken(photo), t.src, t.srcset, sizes, t.width, t.height,
-            t.alt, caption,
+            t.large_height, uploader, taken, t.src, t.srcset, sizes, t.width, t.height, t.alt,
+            caption,
         )  # fmt: skip
     if t.api:
         return format_html(_PROCESSING, photo.placeholder_color, t.api, t.href, t.alt)
     reason = format_html(": {}", photo.error) if shows_error(photo) else ""
     return format_html(_FAILED, photo.state, photo.placeholder_color, t.href, reason)
-
-
-def _taken(photo: Photo) -> str:
-    """``data-taken``: the ISO 8601 time the photo was taken, on the place's clock (with its
-    offset), when it was fetched (a deferred field would cost a query per tile)."""
-    if photo.__dict__.get("taken_at") is None:
-        return ""
-    return format_html(_TAKEN, local_taken_at(photo).isoformat())

@@ -14,19 +14,24 @@
 
   // The placeholder colour shows while an image loads, and goes once it is shown: a
   // transparent photo then shows the page behind it, not the colour.
-  function paintPlaceholders(root) {
-    root.querySelectorAll("[data-placeholder]").forEach(function (element) {
-      var colour = element.getAttribute("data-placeholder");
-      var image = element.tagName === "IMG" ? element : element.querySelector("img");
-      if (!HEX.test(colour) || (image && image.complete && image.naturalWidth > 0)) {
-        shown(element);
-        return;
-      }
+  // A tile without an image (processing, failed) keeps its colour and its state's style.
+  function paintPlaceholder(element) {
+    var colour = element.getAttribute("data-placeholder");
+    var image = element.tagName === "IMG" ? element : element.querySelector("img");
+    if (image && (!HEX.test(colour) || (image.complete && image.naturalWidth > 0))) {
+      shown(element);
+      return;
+    }
+    if (HEX.test(colour)) {
       element.style.backgroundColor = colour;
-      if (image) {
-        image.addEventListener("load", function () { shown(element); }, { once: true });
-      }
-    });
+    }
+    if (image) {
+      image.addEventListener("load", function () { shown(element); }, { once: true });
+    }
+  }
+
+  function paintPlaceholders(root) {
+    root.querySelectorAll("[data-placeholder]").forEach(paintPlaceholder);
   }
 
   function shown(element) {
@@ -91,7 +96,7 @@
         if (photo.state === "ready") {
           tile.setAttribute("data-placeholder", photo.placeholder_color || "");
           tile.appendChild(imageTile(tile, photo));
-          paintPlaceholders(tile.parentNode);
+          paintPlaceholder(tile);
         } else {
           // Its page says why and lets it be deleted (tiles.py, _FAILED).
           var page = document.createElement("a");

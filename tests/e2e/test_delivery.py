@@ -108,9 +108,12 @@ def test_a_phone_takes_the_square_512_for_the_grid_not_the_medium(
     page = person(viewport=PHONE, device_scale_factor=3)
     log_in(page, "ann")
     page.goto(f"/pets/{pet.pk}/")
-    assert all(load_every_image(page))
+    widths = load_every_image(page)
+    assert len(widths) == 5  # the four tiles and the pet's cover
+    assert all(widths)
     page.screenshot(path=str(output_dir / "delivery-gallery-390.png"), full_page=True)
     names = {key.rsplit("/", 1)[1].split("-")[0] for key in served.keys}
+    assert "square" in names  # a 3× phone takes the 512 px square for ~175 px cells
     assert names <= {"thumb", "square"}
 
 
@@ -201,4 +204,6 @@ def test_every_page_that_shows_photos_loads_them_through_its_cookies(
         page.goto(path)
         widths = load_every_image(page)
         assert all(widths), f"{name}: an image did not load"
+        # Every page but sharing (no photo on it) shows at least one image.
+        assert widths or name == "sharing", f"{name}: no image at all"
         page.screenshot(path=str(output_dir / f"delivery-{name}-{width}.png"), full_page=True)

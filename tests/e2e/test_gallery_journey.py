@@ -328,3 +328,21 @@ def test_a_tiles_placeholder_goes_once_its_image_is_shown_so_transparency_shows_
         " === 'rgba(0, 0, 0, 0)'",
         timeout=5_000,
     )
+
+
+def test_a_failed_tile_keeps_its_failed_look_and_has_one_focus_ring(person, signing_key):
+    owner = UserFactory(username="hal")
+    pet = PetFactory(owner=owner, name="Rust")
+    store_renditions(ready_photo(pet=pet))
+    PhotoFactory(pet=pet, state=Photo.State.FAILED, error="Not an image")
+    page = person()
+    log_in(page, "hal")
+    page.goto(f"/pets/{pet.pk}/")
+    page.wait_for_function("() => document.querySelector('#gallery img').naturalWidth > 0")
+    failed = page.locator('.tile[data-state="failed"]')
+    assert failed.evaluate("t => getComputedStyle(t).backgroundColor") != "rgba(0, 0, 0, 0)"
+    page.focus('.tile[data-state="ready"] a')
+    link_outline = page.evaluate(
+        "() => getComputedStyle(document.querySelector('.tile[data-state=ready] a')).outlineStyle"
+    )
+    assert link_outline == "none"  # the ring is the tile's (app.css), not a second one inside

@@ -114,6 +114,15 @@ def test_active_share_links_are_neither_revoked_nor_expired(pet):
     assert not ShareLink.objects.active(now=later).exists()
 
 
+def test_a_links_is_active_agrees_with_the_active_queryset(pet):
+    ShareLinkFactory(pet=pet)
+    ShareLinkFactory(pet=pet, revoked_at=timezone.now())
+    later = timezone.now() + datetime.timedelta(days=8)
+    for now in (timezone.now(), later):
+        active = set(ShareLink.objects.active(now=now))
+        assert {link for link in ShareLink.objects.all() if link.is_active(now)} == active
+
+
 def test_usage_counts_every_photo_a_user_uploaded_pending_ones_by_declared_size(
     pet, owner, contributor
 ):

@@ -1,6 +1,6 @@
 import pytest
 
-from pettracker.text import first_lower, first_upper, possessive
+from pettracker.text import first_lower, possessive
 
 
 @pytest.mark.parametrize(
@@ -11,7 +11,6 @@ def test_a_possessive_takes_the_apostrophe_alone_after_an_s(name, said):
     assert possessive(name) == said
 
 
-def test_first_letters_change_case_and_the_rest_is_kept():
+def test_the_first_letter_is_lowered_and_the_rest_kept():
     assert first_lower("Active (signs new URLs)") == "active (signs new URLs)"
-    assert first_upper("dog from URLs") == "Dog from URLs"
-    assert first_lower("") == first_upper("") == ""
+    assert first_lower("") == ""

@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.services import user_deactivate
+from cdn import revocation
 from cdn.models import AccessFloor
-from cdn.revocation import access_floors
+from cdn.revocation import access_floors, raised_floor
 from images.models import Pet, Share, ShareLink, hash_share_token
 from images.services.pets import pet_create, pet_delete
 from images.services.sharing import (
@@ -110,6 +111,12 @@ def test_revoking_a_share_a_link_or_deleting_the_pet_raises_its_floor(owner, pet
     pet_id = pet.pk
     pet_delete(pet=pet)
     assert access_floors([pet_id])[pet_id] > second
+
+
+def test_revoking_a_share_raises_the_floor_once(pet, friend, monkeypatch):
+    monkeypatch.setattr(revocation.time, "time", lambda: 1_900_000_000)
+    share_revoke(share=pet.shares.get(grantee=friend))
+    assert access_floors([pet.pk])[pet.pk] == raised_floor(None, 1_900_000_000)
 
 
 def test_revoking_a_link_twice_raises_the_floor_once(owner, pet):
