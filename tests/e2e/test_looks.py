@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.contrib.auth.tokens import default_token_generator
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -54,6 +55,11 @@ def world(signing_key):
         store_renditions(photo, colour=colour)
     biscuit.cover_photo = photos[0]
     biscuit.save()
+    # A photo taken on this day two years ago: home shows "On this day" and a gallery two months.
+    today = timezone.localdate()
+    years_ago = today.replace(year=today.year - 2, day=min(today.day, 28))
+    noon = datetime.datetime.combine(years_ago, datetime.time(12), tzinfo=datetime.UTC)
+    store_renditions(ready_photo(pet=biscuit, taken_at=noon), colour="#9c36b5")
     PetFactory(owner=ann, name="Nibbles")  # a pet without photos: the empty cover
     ShareFactory(pet=biscuit, grantee=bob, role="viewer")
     _, token = share_link_create(pet=biscuit, created_by=ann, lifetime=datetime.timedelta(days=7))
