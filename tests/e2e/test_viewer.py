@@ -18,6 +18,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image, ImageDraw
+from playwright.sync_api import expect
 
 from images.models import Photo
 from images.services.sharing import share_link_create
@@ -265,11 +266,14 @@ def test_a_reload_reopens_the_photo_and_back_and_forward_follow_it(person, galle
     button = page.locator(".pswp__button--viewer-fullscreen")
     button.click()
     page.wait_for_function("() => document.fullscreenElement === document.querySelector('.pswp')")
-    assert button.get_attribute("aria-pressed") == "true"
-    assert button.get_attribute("aria-label") == "Leave full screen"
+    # The button follows the browser's fullscreenchange event, which comes after the state
+    # changed: wait for what the person sees rather than read it at once.
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(button).to_have_attribute("aria-label", "Leave full screen")
     button.click()
     page.wait_for_function("() => document.fullscreenElement === null")
-    assert button.get_attribute("aria-label") == "Full screen"
+    expect(button).to_have_attribute("aria-label", "Full screen")
+    expect(button).to_have_attribute("aria-pressed", "false")
 
     # Back closes the viewer (moving between photos added no entry), Forward opens it again.
     page.go_back()
