@@ -286,9 +286,10 @@ class PendingObjectDeletionQuerySet(models.QuerySet):
 
 class ShareLinkQuerySet(models.QuerySet):
     def active(self, now=None) -> ShareLinkQuerySet:
-        """Links neither revoked nor expired at ``now``."""
+        """Links neither revoked nor expired at ``now`` (a link without an expiry never expires)."""
         now = now or timezone.now()
-        return self.filter(revoked_at__isnull=True, expires_at__gt=now)
+        unexpired = models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        return self.filter(unexpired, revoked_at__isnull=True)
 
     def for_token(self, token: str) -> ShareLinkQuerySet:
         """The link whose token this is (tokens are stored hashed)."""
@@ -332,6 +333,7 @@ class RenditionName(models.TextChoices):
     SQUARE = "square", "Square (512 px)"
     MEDIUM = "medium", "Medium (1024 px)"
     LARGE = "large", "Large (2048 px)"
+    FULL = "full", "Full size, without metadata (for downloads)"
 
 
 class ShareRole(models.TextChoices):
@@ -597,6 +599,15 @@ class ShareLink(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     pet = models.ForeignKey(Pet, on_delete=models.CASCADE, related_name="share_links")
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # Who the owner made it for ("Grandma", "Vet"): links are told apart by it.
+    label = models.CharField(max_length=60, blank=True, default="", db_default="")
+    # Django's password hash (make_password), or "" for a link without a password.
+    password_hash = models.CharField(
+        max_length=128, blank=True, default="", db_default="", editable=False
+    )
+    # Whether the holder may download full-size images (the ``full`` rendition, never the
+    # original with its metadata).
+    allows_download = models.BooleanField(default=False, db_default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -605,8 +616,13 @@ class ShareLink(models.Model):
         related_name="share_links_created",
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
+    # None: never expires, only when the owner chose "never" explicitly.
+    expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Usage: how many times the gallery was opened, and when last. No visitor address is kept.
+    # (Database defaults on the new columns: a rolling deploy's older code still inserts.)
+    opens = models.PositiveIntegerField(default=0, db_default=0)
+    last_opened_at = models.DateTimeField(null=True, blank=True)
 
     objects = ShareLinkQuerySet.as_manager()
 
@@ -615,17 +631,105 @@ class ShareLink(models.Model):
         indexes = [models.Index(fields=["pet", "-created_at"], name="sharelink_pet_idx")]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(expires_at__gt=models.F("created_at")),
+                condition=models.Q(expires_at__isnull=True)
+                | models.Q(expires_at__gt=models.F("created_at")),
                 name="sharelink_expires_after_creation",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"Link to {self.pet} until {self.expires_at:%Y-%m-%d %H:%M}"
+        name = self.label or "Link"
+        if self.expires_at is None:
+            return f"{name} to {self.pet} (no expiry)"
+        return f"{name} to {self.pet} until {self.expires_at:%Y-%m-%d %H:%M}"
 
     def is_active(self, now=None) -> bool:
         """What ``ShareLink.objects.active()`` selects, for a row already read."""
-        return self.revoked_at is None and self.expires_at > (now or timezone.now())
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > (now or timezone.now())
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password_hash)
+
+
+class ShareInvitationQuerySet(models.QuerySet):
+    def pending(self, now=None) -> ShareInvitationQuerySet:
+        """Invitations neither accepted, revoked nor expired at ``now``."""
+        return self.filter(
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=now or timezone.now(),
+        )
+
+
+class ShareInvitation(models.Model):
+    """A pet shared with an e-mail address that has no account yet (or that the owner cannot
+    know has one): the address gets a signed, expiring link to sign up, and the share is
+    granted when the account is made."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    pet = models.ForeignKey(Pet, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()  # as typed, compared case-insensitively
+    role = models.CharField(max_length=20, choices=ShareRole.choices, default=ShareRole.VIEWER)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations_sent",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations_accepted",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ShareInvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["pet", "-created_at"], name="invitation_pet_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=ShareRole.values),
+                name="invitation_role_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+                name="invitation_expires_after_creation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pet} → {self.email} ({self.role})"
+
+
+class Favourite(models.Model):
+    """A photo one viewer marked with a heart: each person's own, across pets."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourites"
+    )
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="favourites")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="favourite_user_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "photo"], name="favourite_unique_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ♥ {self.photo_id}"
 
 
 class PendingObjectDeletion(models.Model):
