@@ -103,7 +103,10 @@ class PetQuerySet(models.QuerySet):
     def with_role(self, user) -> PetQuerySet:
         """Annotate ``role``: "owner", or the share's role ("viewer", "contributor")."""
 
-        share_role = Share.objects.filter(pet=models.OuterRef("pk"), grantee=user).values("role")
+        # No ordering (a pet has one share per grantee): Share's default ordering would join
+        # the pets again inside the subquery.
+        shares = Share.objects.filter(pet=models.OuterRef("pk"), grantee=user).order_by()
+        share_role = shares.values("role")
         return self.annotate(
             role=models.Case(
                 models.When(owner=user, then=models.Value("owner")),

@@ -133,6 +133,48 @@ def test_the_pets_page_shows_its_species_age_photo_count_and_cover(client, owner
     assert f"/renditions/{pet.pk}/{other.pk}/" not in head
 
 
+def header_cover(client, user, pet, **params) -> str:
+    """The photo id of the cover in the gallery's header ("" without one)."""
+    html = gallery(client, user, pet, **params).content.decode()
+    head = html[html.index('class="page-head"') : html.index('id="gallery"')]
+    found = re.search(rf"/renditions/{pet.pk}/([0-9a-f-]+)/thumb-", head)
+    return found.group(1) if found else ""
+
+
+def dated(pet, days_ago: int, **fields) -> Photo:
+    taken = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=days_ago)
+    return ready_photo(pet=pet, taken_at=taken, taken_on=taken.date(), **fields)
+
+
+def test_the_header_shows_the_newest_ready_photo_when_no_cover_was_chosen_on_every_page(
+    client, owner, pet
+):
+    newest = dated(pet, 1)
+    PhotoFactory(pet=pet, uploader=owner, state=Photo.State.PROCESSING)
+    for n in range(PAGE_SIZE + 2):
+        dated(pet, 10 + n)
+    assert header_cover(client, owner, pet) == str(newest.pk)
+    assert header_cover(client, owner, pet, page=2) == str(newest.pk)
+
+
+def test_the_header_shows_the_chosen_cover_from_another_page(client, friend, pet):
+    for n in range(PAGE_SIZE + 2):
+        dated(pet, 10 + n)
+    chosen = dated(pet, 100)  # on page 2
+    pet.cover_photo = chosen
+    pet.save()
+    assert header_cover(client, friend, pet) == str(chosen.pk)
+    assert header_cover(client, friend, pet, page=2) == str(chosen.pk)
+
+
+def test_a_chosen_cover_that_is_not_ready_gives_way_to_the_newest_ready_photo(client, owner, pet):
+    newest = dated(pet, 1)
+    chosen = PhotoFactory(pet=pet, uploader=owner, state=Photo.State.FAILED)
+    pet.cover_photo = chosen
+    pet.save()
+    assert header_cover(client, owner, pet) == str(newest.pk)
+
+
 def test_a_pet_without_a_cover_or_birthday_shows_neither(client, owner, pet):
     html = unescape(gallery(client, owner, pet).content.decode())
     assert "Dog · no photos yet" in html
