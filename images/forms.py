@@ -112,10 +112,22 @@ def _is_uuid(value) -> bool:
     return True
 
 
+class _PetChoiceField(forms.ModelChoiceField):
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError as error:  # not even an id ("not a valid UUID")
+            if error.code == "invalid_choice":
+                raise
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            ) from None
+
+
 class MoveForm(forms.Form):
     """Where the selected photos go: another pet of their owner's."""
 
-    to = forms.ModelChoiceField(
+    to = _PetChoiceField(
         label="Move them to",
         queryset=Pet.objects.none(),
         empty_label=None,

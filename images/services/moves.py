@@ -98,7 +98,12 @@ def _copy_all(copies: list[_Copy]) -> None:
     for copy in copies:
         try:
             default_storage.copy_object(copy.old_key, copy.new_key)
-        except (*OBJECT_STORE_ERRORS, FileNotFoundError) as exc:
+        except FileNotFoundError:
+            # Missing already: the photo lacks it wherever it is, and reconciliation has it
+            # made again (missing renditions); it must not hold the move back.
+            logger.warning("move: %s is missing; moved without it", copy.old_key)
+            continue
+        except OBJECT_STORE_ERRORS as exc:
             logger.warning("move: could not copy %s: %s", copy.old_key, type(exc).__name__)
             _discard(made)
             raise StorageUnavailable(
