@@ -152,7 +152,7 @@ _PROCESSING = (
     'data-href="{}" data-alt="{}"><span class="tile-status">Processing…</span></li>'
 )
 _FAILED = (
-    '<li class="tile" data-state="{}" data-placeholder="{}"><a href="{}">'
+    '<li class="tile" data-state="{}" data-placeholder="{}"><a href="{}" data-uploader="{}">'
     '<span class="tile-status failed">Couldn\'t be processed{}</span></a>{}</li>'
 )
 # A tile the visitor may act on carries its checkbox, of the selection bar's form
@@ -244,4 +244,8 @@ def _tile_html(
     if t.api:
         return format_html(_PROCESSING, photo.placeholder_color, t.api, t.href, t.alt)
     reason = format_html(": {}", photo.error) if shows_error(photo) else ""
-    return format_html(_FAILED, photo.state, photo.placeholder_color, t.href, reason, pick)
+    # Who uploaded it: selection.js lets a contributor tick their own failed uploads too.
+    uploader = photo.uploader.username if shows_uploader and photo.uploader_id else ""
+    return format_html(
+        _FAILED, photo.state, photo.placeholder_color, t.href, uploader, reason, pick
+    )

@@ -157,3 +157,14 @@ def test_a_rendition_missing_from_storage_does_not_hold_the_move_back(pet, other
     moved = photo.renditions.get(name="thumb").key
     assert moved.startswith(f"renditions/{other_pet.pk}/")
     assert not default_storage.exists(moved)  # as before: reconciliation makes it again
+
+
+def test_a_photo_moved_there_and_back_keeps_every_object(pet, other_pet):
+    photo = stored_ready_photo(pet)
+    home = keys_of(photo)
+    photos_move(photos=Photo.objects.filter(pk=photo.pk), to_pet=other_pet)
+    photos_move(photos=Photo.objects.filter(pk=photo.pk), to_pet=pet)
+    objects_delete_pending()
+    assert keys_of(photo) == home
+    assert all(default_storage.exists(key) for key in home)
+    assert not any(default_storage.exists(k.replace(str(pet.pk), str(other_pet.pk))) for k in home)
