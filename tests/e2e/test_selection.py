@@ -158,3 +158,17 @@ def test_on_a_phone_a_tap_ticks_and_the_one_photo_becomes_the_cover(
     expect(page.locator(".message.success")).to_have_text("That photo is now Pebble's cover.")
     assert Pet.objects.get(pk=pet.pk).cover_photo_id == photos[3].pk
     assert console_errors == []
+
+
+def test_without_javascript_the_same_form_selects_and_deletes(person, gallery, console_errors):
+    pet, _nibbles, photos = gallery
+    page = open_gallery(person, pet, {**LAPTOP, "java_script_enabled": False})
+    page.click("text=Select")
+    page.wait_for_url("**/?select=1*")
+    page.check(f"input[name=photo][value='{photos[0].pk}']")
+    page.check(f"input[name=photo][value='{photos[1].pk}']")
+    page.click("#selection button:has-text('Delete')")
+    expect(page.locator("h1")).to_have_text("Delete 2 photos?")
+    page.click("button:has-text('Delete 2 photos')")
+    expect(page.locator(".message.success")).to_have_text("2 photos deleted.")
+    assert Photo.objects.filter(pet=pet).count() == 4
