@@ -6,7 +6,9 @@ import contextlib
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db import transaction
+from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -23,6 +25,8 @@ from images.models import (
     ShareLink,
 )
 from images.services.deletions import object_deletions_retry
+from images.services.errors import PhotoError
+from images.services.moves import photos_move
 from images.services.pets import pet_delete
 from images.services.photos import (
     photo_delete,
@@ -158,6 +162,14 @@ class PhotoAdminForm(forms.ModelForm):
         return taken_at
 
 
+class MovePhotosForm(forms.Form):
+    to = forms.ModelChoiceField(queryset=Pet.objects.none(), label="Move them to")
+
+    def __init__(self, *args, pets, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to"].queryset = pets
+
+
 @admin.register(Photo)
 class PhotoAdmin(PreviewsGranted, AuditedAdmin):
     list_display = ("preview", "id", "pet", "uploader", "state", "size", "taken_at", "created_at")
@@ -187,7 +199,8 @@ class PhotoAdmin(PreviewsGranted, AuditedAdmin):
     # The caption and the date taken are what an admin edits.
     fields = ("caption", "taken_at", *readonly_fields)
     inlines = [RenditionInline]
-    actions = ["reprocess"]
+    # Django's "Delete selected" stays: it calls delete_queryset, which is photos_delete below.
+    actions = ["reprocess", "move_to_pet"]
 
     def has_add_permission(self, request) -> bool:
         return False  # photos arrive through uploads
@@ -221,6 +234,49 @@ class PhotoAdmin(PreviewsGranted, AuditedAdmin):
 
     def delete_queryset(self, request, queryset) -> None:
         photos_delete(photos=queryset)
+
+    @admin.action(description="Move the selected photos to another pet", permissions=["change"])
+    def move_to_pet(self, request, queryset):
+        """An intermediate page chooses the pet (one of the photos' owner's), then
+        ``photos_move``; each photo moved goes to the audit trail."""
+        owners = set(queryset.values_list("pet__owner_id", flat=True))
+        if len(owners) != 1:
+            self.message_user(
+                request, "Photos move only between pets of one owner: select one owner's.",
+                messages.ERROR,
+            )  # fmt: skip
+            return None
+        pets = Pet.objects.filter(owner_id=owners.pop()).order_by("name")
+        form = MovePhotosForm(request.POST if "to" in request.POST else None, pets=pets)
+        if not form.is_valid():
+            return self._move_page(request, queryset, form)
+        return self._move(request, queryset, form.cleaned_data["to"])
+
+    def _move(self, request, queryset, to_pet: Pet) -> None:
+        # Outside a transaction of ours: when a copy fails, the service queues the copies made
+        # for deletion, which a rollback here would undo.
+        moving = list(queryset.exclude(pet=to_pet).values_list("pk", "pet_id"))
+        try:
+            count = photos_move(photos=queryset, to_pet=to_pet)
+        except PhotoError as refusal:
+            self.message_user(request, f"Nothing was moved: {refusal}", messages.ERROR)
+            return
+        with transaction.atomic():
+            for photo in Photo.objects.filter(pk__in=[pk for pk, _pet in moving]):
+                details = {"from_pet": str(dict(moving)[photo.pk]), "to_pet": str(to_pet.pk)}
+                audit_record(request=request, action="photo.move", target=photo, details=details)
+        self.message_user(request, f"{count} photo(s) moved to {to_pet}.", messages.SUCCESS)
+
+    def _move_page(self, request, queryset, form) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Move photos to another pet",
+            "opts": self.model._meta,
+            "photos": queryset.select_related("pet"),
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/images/photo/move.html", context)
 
 
 @admin.register(Rendition)

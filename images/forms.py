@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django import forms
 from django.core.validators import validate_email
@@ -73,3 +74,70 @@ class ShareLinkForm(forms.Form):
 
     def lifetime_delta(self) -> datetime.timedelta:
         return datetime.timedelta(days=LINK_LIFETIMES[self.cleaned_data["lifetime"]])
+
+
+# The most photos one request acts on (a gallery's page is 24; the admin's list, 100).
+SELECTION_MAX = 100
+
+
+class PhotoSelectionForm(forms.Form):
+    """The photos ticked in a gallery (``photo``, one value each): ids, at least one, at most
+    ``SELECTION_MAX``. Whether the user may act on them is the view's to check."""
+
+    photo = forms.TypedMultipleChoiceField(
+        coerce=uuid.UUID,
+        widget=forms.MultipleHiddenInput,
+        error_messages={
+            "required": "Select at least one photo first.",
+            "invalid_choice": "%(value)s is not a photo's id.",
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["photo"].valid_value = _is_uuid  # any id: the view looks them up
+
+    def clean_photo(self) -> list[uuid.UUID]:
+        ids = list(dict.fromkeys(self.cleaned_data["photo"]))
+        if len(ids) > SELECTION_MAX:
+            raise forms.ValidationError(f"Select at most {SELECTION_MAX} photos at once.")
+        return ids
+
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+class _PetChoiceField(forms.ModelChoiceField):
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError as error:  # not even an id ("not a valid UUID")
+            if error.code == "invalid_choice":
+                raise
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            ) from None
+
+
+class MoveForm(forms.Form):
+    """Where the selected photos go: another pet of their owner's."""
+
+    to = _PetChoiceField(
+        label="Move them to",
+        queryset=Pet.objects.none(),
+        empty_label=None,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose the pet to move them to.",
+            "invalid_choice": "Choose one of your other pets.",
+        },
+    )
+
+    def __init__(self, *args, pets, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to"].queryset = pets

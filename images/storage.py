@@ -6,6 +6,8 @@ Each offers the same interface beyond Django's ``Storage``, so no caller asks wh
   sends an original (S3's presigned POST, or our own endpoint that checks the same policy);
 - ``stored_objects(prefix)``: what is stored under a prefix, with sizes and times, and
   ``keeps_directories``: whether folders are real (and can be left empty);
+- ``copy_object(source, target)``: a copy made by the store itself (a photo moved to another
+  pet; its rendition keys name the pet);
 - ``stored_version(key)`` and ``open_version(key, etag)``: an original as it was when its
   upload completed. An upload ticket stays valid for minutes after the upload and cannot be
   made single-use, so completion records the object's version (S3's ETag; locally inode, size
@@ -123,6 +125,22 @@ class PhotoS3Storage(S3Storage):
             spool.seek(0)
             yield spool
 
+    def copy_object(self, source: str, target: str) -> None:
+        """Copy ``source`` to ``target`` inside the bucket (no bytes through us); both keys are
+        of the same kind, so the stored headers are copied with it. ``FileNotFoundError`` when
+        ``source`` is missing."""
+        try:
+            self._client.copy_object(
+                Bucket=self.bucket_name,
+                Key=target,
+                CopySource={"Bucket": self.bucket_name, "Key": source},
+                MetadataDirective="COPY",
+            )
+        except ClientError as error:
+            if _status(error) == 404:
+                raise FileNotFoundError(source) from error
+            raise
+
     @property
     def _client(self):
         return self.connection.meta.client
@@ -181,6 +199,16 @@ class PhotoFileSystemStorage(FileSystemStorage):
             if etag and _local_version(os.fstat(stream.fileno())) != etag:
                 raise OriginalReplaced(key)
             yield stream
+
+    def copy_object(self, source: str, target: str) -> None:
+        """Copy ``source`` to ``target`` (an atomic save). A target already there is kept:
+        keys are content-hashed, so it holds the same bytes."""
+        if self.exists(target):
+            return
+        with self.open(source, "rb") as stream:
+            saved = self.save(target, stream)
+        if saved != target:  # written meanwhile under that name: ours is a spare copy
+            self.delete(saved)
 
     def _save(self, name, content):
         full_path = self.path(name)

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from cdn.edge import edge
-from images.views import api, home, pets, photos, sharing, upload_endpoint
+from images.views import api, home, pets, photos, selection, sharing, upload_endpoint
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -12,6 +12,11 @@ urlpatterns = [
     path("pets/<uuid:pet_id>/delete/", pets.pet_remove, name="pet_delete"),
     path("pets/<uuid:pet_id>/upload/", pets.pet_upload, name="pet_upload"),
     path("pets/<uuid:pet_id>/sharing/", sharing.sharing_page, name="pet_sharing"),
+    path(
+        "pets/<uuid:pet_id>/photos/delete/", selection.photos_delete_selected, name="photos_delete"
+    ),
+    path("pets/<uuid:pet_id>/photos/move/", selection.photos_move_selected, name="photos_move"),
+    path("pets/<uuid:pet_id>/photos/cover/", selection.photos_cover_selected, name="photos_cover"),
     path("photos/<uuid:photo_id>/", photos.photo_page, name="photo_page"),
     path("photos/<uuid:photo_id>/original", photos.photo_original, name="photo_original"),
     path("photos/<uuid:photo_id>/delete/", photos.photo_remove, name="photo_delete"),

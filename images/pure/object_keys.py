@@ -39,3 +39,13 @@ def photo_id_of_rendition_key(key: str) -> str | None:
 def photo_renditions_prefix(*, pet_id: uuid.UUID, photo_id: uuid.UUID) -> str:
     """The prefix under which every rendition of one photo lives."""
     return f"{renditions_prefix(pet_id)}{uuid.UUID(str(photo_id))}/"
+
+
+def moved_rendition_key(key: str, *, to_pet_id: uuid.UUID) -> str:
+    """The key ``key`` (a rendition's) takes when its photo moves to another pet: the same
+    photo, name and hash under ``renditions/<to_pet>/``. Refuses any other key."""
+    parts = key.split("/")
+    if len(parts) != 4 or f"{parts[0]}/" != RENDITIONS_PREFIX or not parts[3]:
+        raise ValueError(f"not a rendition key: {key!r}")
+    photo_id = uuid.UUID(parts[2])
+    return f"{renditions_prefix(to_pet_id)}{photo_id}/{parts[3]}"

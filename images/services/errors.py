@@ -43,3 +43,17 @@ class AlreadyThere(PhotoError):
     def __init__(self, message: str, *, duplicate):
         super().__init__(message)
         self.duplicate = duplicate
+
+
+class StillProcessing(PhotoError):
+    """A photo asked to move is still waiting for its upload or being processed."""
+
+
+class StorageUnavailable(PhotoError):
+    """Storage failed in the middle of the work; nothing was changed, and it may be tried
+    again."""
+
+
+class ChangedMeanwhile(PhotoError):
+    """The photos changed while the work was under way (deleted, processed again); nothing
+    was changed."""

@@ -152,9 +152,11 @@ def _add_missing(photo: Photo, missing: list[str]) -> Photo | None:
 @transaction.atomic
 def _record_added(photo_id, result: ProcessedPhoto, written: dict[str, str]) -> Photo | None:
     photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
-    if photo is None or photo.state != Photo.State.READY:
-        # Deleted, or failed or being processed again meanwhile (that run makes them all):
-        # what no row uses goes (the outbox keeps keys a processing photo may write again).
+    if photo is None or photo.state != Photo.State.READY or _moved(photo, written):
+        # Deleted, or failed or being processed again meanwhile (that run makes them all), or
+        # moved to another pet (what was made is under the old one's prefix: the backfill
+        # makes it again): what no row uses goes (the outbox keeps keys a processing photo
+        # may write again).
         objects_queue_deletion(written.values())
         return photo
     have = set(photo.renditions.values_list("name", flat=True))
@@ -178,6 +180,12 @@ def _record_added(photo_id, result: ProcessedPhoto, written: dict[str, str]) -> 
     made = len(added)
     transaction.on_commit(lambda: increment("renditions_made", made))
     return photo
+
+
+def _moved(photo: Photo, written: dict[str, str]) -> bool:
+    """Whether ``photo`` moved to another pet (``photos_move``) since ``written`` was stored."""
+    prefix = photo_renditions_prefix(pet_id=photo.pet_id, photo_id=photo.pk)
+    return not all(key.startswith(prefix) for key in written.values())
 
 
 def _store_renditions(photo: Photo, result: ProcessedPhoto) -> dict[str, str]:

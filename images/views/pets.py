@@ -81,13 +81,27 @@ def pet_gallery(request: HttpRequest, pet_id) -> HttpResponse:
     page = page_of(request, photos.for_tiles().newest_taken_first())
     shown = tiles(page.object_list, get_signer(), pet_name=pet.name)
     is_owner = pet.role == "owner"
+
+    def theirs(photo: Photo) -> bool:
+        """What ``deletable_by`` gives, for the page's tiles: the owner's all, a contributor's
+        own uploads. They carry checkboxes for the selection bar."""
+        return is_owner or (can_upload and photo.uploader_id == request.user.pk)
+
+    # The select mode: with JavaScript it is turned on in place (static/js/selection.js makes
+    # the checkboxes, keeping every page light); without, this address shows them.
+    can_select = any(theirs(t.photo) for t in shown if not t.api)
+    selecting = can_select and request.GET.get("select") == "1"
     context = {
         "pet": pet,
         "page": page,
         "tiles": shown,
         "grid": gallery_html(
-            shown, shows_error=lambda photo: is_owner or photo.uploader_id == request.user.pk
+            shown,
+            shows_error=lambda photo: is_owner or photo.uploader_id == request.user.pk,
+            selectable=theirs if selecting else lambda photo: False,
         ),
+        "can_select": can_select,
+        "selecting": selecting,
         "is_owner": is_owner,
         "can_upload": can_upload,
         "age": age_in_words(pet.birthday, timezone.localdate()),

@@ -152,8 +152,15 @@ _PROCESSING = (
     'data-href="{}" data-alt="{}"><span class="tile-status">Processing…</span></li>'
 )
 _FAILED = (
-    '<li class="tile" data-state="{}" data-placeholder="{}"><a href="{}">'
-    '<span class="tile-status failed">Couldn\'t be processed{}</span></a></li>'
+    '<li class="tile" data-state="{}" data-placeholder="{}"><a href="{}" data-uploader="{}">'
+    '<span class="tile-status failed">Couldn\'t be processed{}</span></a>{}</li>'
+)
+# A tile the visitor may act on carries its checkbox, of the selection bar's form
+# (templates/includes/selection_bar.html): shown at once without JavaScript, in the select
+# mode with it (static/js/selection.js).
+_PICK = (
+    '<label class="pick"><input type="checkbox" name="photo" value="{}" form="selection">'
+    '<span class="visually-hidden">Select {}</span></label>'
 )
 
 
@@ -202,21 +209,30 @@ def grid_html(
     link_to_large: bool = False,
     shows_error: Callable[[Photo], bool] = lambda photo: False,
     shows_uploader: bool = True,
+    selectable: Callable[[Photo], bool] = lambda photo: False,
 ) -> SafeString:
     """The ``<li>`` of every tile of a grid: an image linking to its photo's page (or, with
     ``link_to_large``, to its large rendition), "Processing…" while the page polls the API, or
     why it failed, to those ``shows_error`` names (the pet's owner, the uploader). Ready tiles
     carry the viewer's data; who uploaded a photo only when ``shows_uploader`` (the photos
-    must then come with their uploader: ``for_tiles``)."""
+    must then come with their uploader: ``for_tiles``). Ready and failed tiles of the photos
+    ``selectable`` names carry a checkbox (processing ones get none: their markup is replaced
+    when they turn ready)."""
     # Safe: every piece is made by format_html, which escapes what it is given.
-    html = "".join(_tile_html(t, sizes, link_to_large, shows_error, shows_uploader) for t in tiles)
+    html = "".join(
+        _tile_html(t, sizes, link_to_large, shows_error, shows_uploader, selectable) for t in tiles
+    )
     return mark_safe(html)  # noqa: S308
 
 
-def _tile_html(t: Tile, sizes: str, link_to_large: bool, shows_error, shows_uploader) -> str:
+def _tile_html(
+    t: Tile, sizes: str, link_to_large: bool, shows_error, shows_uploader, selectable
+) -> str:
     photo = t.photo
+    pick = format_html(_PICK, photo.pk, t.alt) if not t.api and selectable(photo) else ""
     if t.ready:
         caption = format_html(_CAPTION, photo.caption) if photo.caption else ""
+        caption = format_html("{}{}", caption, pick)
         href = t.large if link_to_large else t.href
         uploader = photo.uploader.username if shows_uploader and photo.uploader_id else ""
         taken = photo.local_taken_at().isoformat()
@@ -228,4 +244,8 @@ def _tile_html(t: Tile, sizes: str, link_to_large: bool, shows_error, shows_uplo
     if t.api:
         return format_html(_PROCESSING, photo.placeholder_color, t.api, t.href, t.alt)
     reason = format_html(": {}", photo.error) if shows_error(photo) else ""
-    return format_html(_FAILED, photo.state, photo.placeholder_color, t.href, reason)
+    # Who uploaded it: selection.js lets a contributor tick their own failed uploads too.
+    uploader = photo.uploader.username if shows_uploader and photo.uploader_id else ""
+    return format_html(
+        _FAILED, photo.state, photo.placeholder_color, t.href, uploader, reason, pick
+    )

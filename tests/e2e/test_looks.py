@@ -105,6 +105,22 @@ def uploading(path: str):
     return open_upload
 
 
+def selecting(path: str, then: str | None = None):
+    """The gallery in the select mode with its first photo ticked; ``then``: the action's
+    page (Delete…, Move to another pet…) that the bar's button opens."""
+
+    def select(page) -> None:
+        page.goto(path)
+        page.click(".select-toggle")
+        page.click("#gallery .tile >> nth=0")
+        page.wait_for_selector(".selection-count:has-text('1 selected')")
+        if then:
+            page.click(f"#selection button:has-text('{then}')")
+            page.wait_for_selector(".selection-confirm")
+
+    return select
+
+
 def pages_of(world) -> dict[str, dict[str, object]]:
     pet, photo = world["pet"], world["photo"]
     return {
@@ -131,6 +147,9 @@ def pages_of(world) -> dict[str, dict[str, object]]:
             "pet-new": "/pets/new/",
             "password-change": "/accounts/password/change/",
             "upload": uploading(f"/pets/{pet.pk}/upload/"),
+            "gallery-select": selecting(f"/pets/{pet.pk}/"),
+            "photos-delete": selecting(f"/pets/{pet.pk}/", then="Delete"),
+            "photos-move": selecting(f"/pets/{pet.pk}/", then="Move"),
         },
         "friend": {
             "home-friend": "/",

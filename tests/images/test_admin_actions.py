@@ -13,7 +13,15 @@ from accounts.models import AuditEntry
 from cdn.models import PendingInvalidation
 from cdn.revocation import access_floors
 from cdn.signer import get_signer
-from images.models import PendingObjectDeletion, Pet, Photo, ReconciliationRun, Share, ShareLink
+from images.models import (
+    PendingObjectDeletion,
+    Pet,
+    Photo,
+    ReconciliationRun,
+    Rendition,
+    Share,
+    ShareLink,
+)
 from images.services.sharing import share_link_create
 from tests.factories import (
     PetFactory,
@@ -24,7 +32,7 @@ from tests.factories import (
     ready_photo,
     store_renditions,
 )
-from tests.images.helpers import queued_for_deletion
+from tests.images.helpers import queued_for_deletion, store
 
 pytestmark = pytest.mark.django_db
 
@@ -296,3 +304,42 @@ def test_a_new_share_or_link_raises_no_floor(owner, friend):
     ShareFactory(pet=pet, grantee=friend, role="viewer")
     share_link_create(pet=pet, created_by=owner, lifetime=datetime.timedelta(days=1))
     assert access_floors([pet.pk]) == {}
+
+
+def test_photos_are_moved_to_another_pet_of_their_owner_through_a_page_and_audited(
+    admin_client, pet, owner
+):
+    other = PetFactory(owner=owner, name="Pepper")
+    PetFactory(name="Someone else's")
+    photos = [ready_photo(pet=pet) for _ in range(2)]
+    for key in Rendition.objects.filter(photo__in=photos).values_list("key", flat=True):
+        store(key)
+    page = act(admin_client, "/admin/images/photo/", "move_to_pet", *photos).content.decode()
+    assert "Move photos to another pet" in page
+    assert "Pepper" in page
+    assert "Someone else" not in page
+    admin_client.post(
+        "/admin/images/photo/",
+        {"action": "move_to_pet", "_selected_action": [p.pk for p in photos], "to": other.pk},
+    )
+    assert set(
+        Photo.objects.filter(pk__in=[p.pk for p in photos]).values_list("pet", flat=True)
+    ) == {other.pk}
+    moved = AuditEntry.objects.filter(action="photo.move")
+    assert moved.count() == 2
+    assert moved.first().details["to_pet"] == str(other.pk)
+
+
+def test_photos_of_two_owners_are_not_moved_together(admin_client, pet):
+    mine, theirs = ready_photo(pet=pet), ready_photo(pet=PetFactory())
+    response = act(admin_client, "/admin/images/photo/", "move_to_pet", mine, theirs)
+    assert "Photos move only between pets of one owner" in html.unescape(response.content.decode())
+    assert Photo.objects.get(pk=mine.pk).pet == pet
+
+
+def test_staff_who_may_only_view_photos_are_not_offered_the_move(client):
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_photo"))
+    client.force_login(staff)
+    page = client.get("/admin/images/photo/").content.decode()
+    assert "move_to_pet" not in page

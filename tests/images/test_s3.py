@@ -13,14 +13,16 @@ import time
 
 import pytest
 import requests
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.test import Client
 
 from images.models import PendingObjectDeletion, Photo
 from images.pure.upload_tickets import UPLOAD_LANDING_GRACE
 from images.services.deletions import objects_delete_pending
+from images.services.moves import photos_move
 from images.services.photos import photo_process, photo_reprocess
-from tests.factories import PetFactory, UserFactory
+from tests.factories import PetFactory, UserFactory, ready_photo
 from tests.fixtures.aws import CREDENTIALS
 from tests.images import corpus
 from tests.images.helpers import ask_ticket, complete, using_s3_bucket
@@ -162,3 +164,24 @@ def test_an_upload_landing_after_its_photo_was_deleted_goes_once_the_ticket_expi
     expired = datetime.datetime.fromisoformat(ticket["expires_at"]) + UPLOAD_LANDING_GRACE
     objects_delete_pending(now=expired)
     assert key not in keys_in(s3)
+
+
+@pytest.mark.django_db
+def test_a_move_copies_renditions_inside_the_bucket_with_their_headers(s3, pet, owner):
+    photo = ready_photo(pet=pet)
+    old = list(photo.renditions.values_list("key", flat=True))
+    for key in old:
+        default_storage.save(key, ContentFile(b"webp bytes"))
+    other = PetFactory(owner=owner)
+    assert photos_move(photos=Photo.objects.filter(pk=photo.pk), to_pet=other) == 1
+    new = list(photo.renditions.values_list("key", flat=True))
+    assert all(key.startswith(f"renditions/{other.pk}/") for key in new)
+    head = s3.head_object(Bucket=BUCKET, Key=new[0])
+    assert (head["ContentType"], head["CacheControl"]) == (
+        "image/webp",
+        "public, max-age=31536000, immutable",
+    )
+    objects_delete_pending()
+    assert keys_in(s3) == set(new)
+    with pytest.raises(FileNotFoundError):
+        default_storage.copy_object(old[0], f"renditions/{pet.pk}/{photo.pk}/copy.webp")

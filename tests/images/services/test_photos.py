@@ -19,6 +19,7 @@ from images.models import PendingObjectDeletion, Photo, Rendition
 from images.pure.object_keys import photo_renditions_prefix
 from images.services import photos
 from images.services.deletions import objects_delete_pending
+from images.services.moves import photos_move
 from images.services.photos import (
     RENDITION_NAMES,
     TRANSIENT_RETRY_DELAYS,
@@ -35,7 +36,7 @@ from images.services.photos import (
     photos_send_unqueued,
 )
 from images.services.uploads import photo_complete
-from tests.factories import PhotoFactory, RenditionFactory, ready_photo
+from tests.factories import PetFactory, PhotoFactory, RenditionFactory, ready_photo
 from tests.images import corpus
 from tests.images.helpers import (
     pending_upload,
@@ -448,6 +449,32 @@ def test_a_photo_deleted_while_its_square_was_made_leaves_no_objects(pet, monkey
 
     monkeypatch.setattr(photos, "_store_renditions", store_then_delete)
     assert photo_process(photo_id=photo.pk) is None
+    objects_delete_pending()
+    assert stored_files(f"renditions/{pet.pk}/{photo.pk}") == []
+
+
+def test_a_photo_moved_while_its_square_was_made_gets_no_rendition_under_its_old_pet(
+    pet, monkeypatch
+):
+    photo = processed_before_the_square(pet)
+    for key in photo.renditions.values_list("key", flat=True):
+        store(key)
+    other = PetFactory(owner=pet.owner)
+    real_store = _store_renditions
+
+    def store_then_move(photo, result):
+        written = real_store(photo, result)
+        photos_move(photos=Photo.objects.filter(pk=photo.pk), to_pet=other)
+        return written
+
+    monkeypatch.setattr(photos, "_store_renditions", store_then_move)
+    photo_process(photo_id=photo.pk)
+    moved = Photo.objects.get(pk=photo.pk)
+    assert moved.pet == other
+    assert all(
+        k.startswith(f"renditions/{other.pk}/")
+        for k in moved.renditions.values_list("key", flat=True)
+    )
     objects_delete_pending()
     assert stored_files(f"renditions/{pet.pk}/{photo.pk}") == []
 

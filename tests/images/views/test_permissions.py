@@ -8,7 +8,7 @@ from html import unescape
 import pytest
 
 from images.models import Photo
-from tests.factories import PhotoFactory, ready_photo
+from tests.factories import PetFactory, PhotoFactory, ready_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +22,7 @@ def expect(owner, viewer, contributor, stranger, anonymous=LOGIN):
 
 PAGES = {
     "/pets/{pet}/": expect(200, 200, 200, 404),
+    "/pets/{pet}/?select=1": expect(200, 200, 200, 404),
     "/pets/{pet}/edit/": expect(200, 404, 404, 404),
     "/pets/{pet}/delete/": expect(200, 404, 404, 404),
     "/pets/{pet}/upload/": expect(200, 404, 200, 404),
@@ -50,16 +51,30 @@ ACTIONS = {
     ("/photos/{photo}/", "caption=Mine"): expect(302, 403, 403, 404),
     ("/photos/{photo}/delete/", ""): expect(302, 403, 403, 404),
     ("/pets/{pet}/delete/", ""): expect(302, 404, 404, 404),
+    # Many photos at once (the gallery's selection bar): the photo is the owner's upload.
+    ("/pets/{pet}/photos/delete/", "photo={photo}"): expect(200, 403, 403, 404),
+    ("/pets/{pet}/photos/delete/", "photo={photo}&confirm=yes"): expect(302, 403, 403, 404),
+    ("/pets/{pet}/photos/move/", "photo={photo}"): expect(200, 403, 403, 404),
+    ("/pets/{pet}/photos/move/", "photo={photo}&confirm=yes&to={other}"): expect(
+        302, 403, 403, 404
+    ),
+    ("/pets/{pet}/photos/cover/", "photo={photo}"): expect(302, 403, 403, 404),
 }
+
+
+@pytest.fixture
+def other_pet(owner):
+    return PetFactory(owner=owner, name="Pepper")
 
 
 @pytest.mark.parametrize("actor", ACTORS)
 @pytest.mark.parametrize("action", ACTIONS)
-def test_every_action_answers_each_actor_as_it_must(actors, pet, photo, action, actor):
+def test_every_action_answers_each_actor_as_it_must(actors, pet, other_pet, photo, action, actor):
     path, body = action
+    ids = {"pet": pet.pk, "photo": photo.pk, "other": other_pet.pk}
     response = actors[actor].post(
-        path.format(pet=pet.pk, photo=photo.pk),
-        body,
+        path.format(**ids),
+        body.format(**ids),
         content_type="application/x-www-form-urlencoded",
     )
     assert response.status_code == ACTIONS[action][actor]
@@ -134,3 +149,31 @@ def test_revoking_a_share_ends_access_at_once(actors, pet, friend, photo):
     assert actors["viewer"].get(f"/pets/{pet.pk}/").status_code == 404
     assert actors["viewer"].get(f"/photos/{photo.pk}/").status_code == 404
     assert actors["viewer"].get(f"/api/photos/{photo.pk}").status_code == 404
+
+
+def test_a_viewer_cannot_bulk_delete_move_or_cover_and_nothing_changes(actors, pet, photo):
+    other = PetFactory(owner=pet.owner, name="Pepper")
+    for action, extra in (
+        ("delete", "&confirm=yes"),
+        ("move", f"&confirm=yes&to={other.pk}"),
+        ("cover", ""),
+    ):
+        response = actors["viewer"].post(
+            f"/pets/{pet.pk}/photos/{action}/",
+            f"photo={photo.pk}{extra}",
+            content_type="application/x-www-form-urlencoded",
+        )
+        assert response.status_code == 403
+    photo.refresh_from_db()
+    assert photo.pet == pet
+    assert type(pet).objects.get(pk=pet.pk).cover_photo is None
+
+
+def test_a_photo_of_another_pet_posted_to_this_pets_actions_is_a_404(actors, pet, photo):
+    elsewhere = ready_photo(pet=PetFactory(owner=pet.owner, name="Pepper"))
+    for action in ("delete", "move", "cover"):
+        response = actors["owner"].post(
+            f"/pets/{pet.pk}/photos/{action}/", {"photo": [str(photo.pk), str(elsewhere.pk)]}
+        )
+        assert response.status_code == 404
+    assert Photo.objects.filter(pk__in=[photo.pk, elsewhere.pk]).count() == 2
