@@ -116,6 +116,7 @@ class Rendered:
     data: bytes
     width: int
     height: int
+    content_type: str = "image/webp"
 
     @property
     def content_hash(self) -> str:
@@ -132,6 +133,17 @@ class ProcessedPhoto:
     placeholder_color: str  # "#rrggbb", shown while the thumbnail loads
     renditions: tuple[Rendered, ...]
     taken_at: TakenAt | None = None  # from the original's metadata, when it says
+
+
+# The download rendition (issue 16): the whole photo, upright, sRGB, without any metadata, made
+# beside the others from a decode of its own (``render_full``) and never shown on a page. JPEG,
+# which every viewer, editor and print shop opens (WebP does not everywhere, and stops at
+# 16,383 px a side: a panorama would not fit), at a quality where re-encoding a camera's JPEG
+# shows no loss to the eye; PNG when the photo has transparency, which JPEG cannot keep.
+FULL = "full"
+FULL_JPEG_QUALITY = 90
+# JPEG's DCT scales (libjpeg decodes at 1/1, 1/2, 1/4 or 1/8 of the size).
+_DRAFT_SCALES = (1, 2, 4, 8)
 
 
 class ImageRejected(ValueError):
@@ -196,6 +208,89 @@ def process_image(
         renditions=renditions,
         taken_at=taken_at,
     )
+
+
+def render_full(
+    stream: BinaryIO,
+    *,
+    max_pixels: int,
+    max_decoded_bytes: int | None = None,
+    now: datetime.datetime | None = None,
+) -> ProcessedPhoto:
+    """The ``full`` rendition of the photo in ``stream``: every pixel, upright, in sRGB, with no
+    metadata at all (no EXIF, so no GPS; no XMP, no ICC profile), JPEG, or PNG when it has
+    alpha; as a ``ProcessedPhoto`` of that one rendition, with the date taken read from the
+    same decode.
+
+    Its memory is bounded like ``process_image``'s: the decode plus one copy of the result
+    (converted to sRGB, then turned upright) within ``max_decoded_bytes``. A JPEG too large
+    for that at full size is decoded at the largest DCT scale that fits (a 50-megapixel one
+    at half size under the default 250 MB); any other photo, which ``process_image`` decodes
+    whole already, is shrunk until its copy fits. Raises ``ImageRejected`` as
+    ``process_image`` does."""
+    image = open_image(stream, max_pixels=max_pixels)
+    source_format, declared = image.format, image.size
+    with _damaged_if_it_fails():
+        if max_decoded_bytes is not None:
+            _draft_within(image, declared, max_decoded_bytes)
+            check_decoded_bytes(image, declared=declared, limit=max_decoded_bytes)
+        orientation = image.getexif().get(ORIENTATION_TAG, 1)
+        size = _full_size(image, declared, max_decoded_bytes)
+        upright = shrink_to_srgb(image, size)
+    taken_at = read_taken_at(image, now=now or datetime.datetime.now(datetime.UTC))
+    del image  # the decode goes before the upright copy is made
+    upright = _apply_orientation(upright, orientation)
+    full = _encode_full(upright)
+    return ProcessedPhoto(
+        format=source_format,
+        content_type=CONTENT_TYPES[source_format],
+        width=full.width,
+        height=full.height,
+        placeholder_color="",
+        renditions=(full,),
+        taken_at=taken_at,
+    )
+
+
+def _draft_within(image: Image.Image, declared: tuple[int, int], limit: int) -> None:
+    """For a JPEG: decode at the largest DCT scale whose decode and one copy fit ``limit``."""
+    if not isinstance(image, JpegImagePlugin.JpegImageFile):
+        return
+    width, height = declared
+    coefficients = _progressive_jpeg_coefficient_bytes(image, declared)
+    per_pixel = 2 * _bytes_per_pixel("RGB")  # the decode and the upright copy
+    for scale in _DRAFT_SCALES:
+        scaled = (math.ceil(width / scale), math.ceil(height / scale))
+        if scaled[0] * scaled[1] * per_pixel + coefficients <= limit or scale == 8:
+            if scale > 1:
+                image.draft("RGB", scaled)
+            return
+
+
+def _full_size(
+    image: Image.Image, declared: tuple[int, int], limit: int | None
+) -> tuple[int, int]:
+    """The decode's size, or smaller when its upright copy would not fit beside it."""
+    if limit is None:
+        return image.size
+    room = limit - decoded_bytes(image, declared=declared)
+    per_pixel = 4  # RGB and RGBA are held at 4 bytes a pixel
+    if image.width * image.height * per_pixel <= room:
+        return image.size
+    scale = math.sqrt(max(room, per_pixel) / per_pixel / (image.width * image.height))
+    return max(1, math.floor(image.width * scale)), max(1, math.floor(image.height * scale))
+
+
+def _encode_full(image: Image.Image) -> Rendered:
+    buffer = io.BytesIO()
+    # Only the pixels are passed on: no exif=, xmp= or icc_profile=, so none is written.
+    if image.mode == "RGBA":
+        image.save(buffer, "PNG", compress_level=6)
+        content_type = "image/png"
+    else:
+        image.save(buffer, "JPEG", quality=FULL_JPEG_QUALITY)
+        content_type = "image/jpeg"
+    return Rendered(FULL, buffer.getvalue(), image.width, image.height, content_type)
 
 
 def read_taken_at_of(
