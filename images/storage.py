@@ -41,6 +41,8 @@ from images.pure.upload_tickets import Ticket, UploadPolicy, local_ticket, signi
 # What a storage call raises when the object store, not our data, is at fault.
 OBJECT_STORE_ERRORS = (OSError, BotoCoreError, ClientError)
 SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
+# What a streamed read (a ZIP's members) holds of an object at a time.
+READ_CHUNK_BYTES = 256 * 1024
 
 
 class OriginalReplaced(Exception):
@@ -123,6 +125,19 @@ class PhotoS3Storage(S3Storage):
             spool.seek(0)
             yield spool
 
+    def read_chunks(self, key: str, chunk_size: int = READ_CHUNK_BYTES) -> Iterator[bytes]:
+        """The object's bytes, ``chunk_size`` at a time as S3 sends them: never whole in memory
+        nor spooled (a ZIP of hundreds of photos streams through). Raises
+        ``FileNotFoundError`` at the first chunk when the object is gone."""
+        try:
+            answer = self._client.get_object(Bucket=self.bucket_name, Key=key)
+        except ClientError as error:
+            if _status(error) == 404:
+                raise FileNotFoundError(key) from error
+            raise
+        with answer["Body"] as body:
+            yield from body.iter_chunks(chunk_size)
+
     @property
     def _client(self):
         return self.connection.meta.client
@@ -181,6 +196,12 @@ class PhotoFileSystemStorage(FileSystemStorage):
             if etag and _local_version(os.fstat(stream.fileno())) != etag:
                 raise OriginalReplaced(key)
             yield stream
+
+    def read_chunks(self, key: str, chunk_size: int = READ_CHUNK_BYTES) -> Iterator[bytes]:
+        """The file's bytes, ``chunk_size`` at a time."""
+        with self.open(key, "rb") as stream:
+            while chunk := stream.read(chunk_size):
+                yield chunk
 
     def _save(self, name, content):
         full_path = self.path(name)

@@ -267,9 +267,7 @@ def _draft_within(image: Image.Image, declared: tuple[int, int], limit: int) -> 
             return
 
 
-def _full_size(
-    image: Image.Image, declared: tuple[int, int], limit: int | None
-) -> tuple[int, int]:
+def _full_size(image: Image.Image, declared: tuple[int, int], limit: int | None) -> tuple[int, int]:
     """The decode's size, or smaller when its upright copy would not fit beside it."""
     if limit is None:
         return image.size

@@ -31,7 +31,9 @@ def rendition_key(
     if not name.isalnum() or not content_hash.isalnum():
         raise ValueError("rendition names and hashes are alphanumeric")
     extension = EXTENSIONS[content_type]
-    return f"{renditions_prefix(pet_id)}{uuid.UUID(str(photo_id))}/{name}-{content_hash}.{extension}"
+    return (
+        f"{renditions_prefix(pet_id)}{uuid.UUID(str(photo_id))}/{name}-{content_hash}.{extension}"
+    )
 
 
 def photo_id_of_rendition_key(key: str) -> str | None:
