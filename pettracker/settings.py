@@ -363,6 +363,10 @@ STORAGE_ORPHAN_MIN_AGE_SECONDS = env_int(
 )
 # Processing attempts before a photo is marked failed for good.
 PHOTO_MAX_ATTEMPTS = env_int("PHOTO_MAX_ATTEMPTS", 5, minimum=1)
+# A download (POST /photos/download/) posts one field per photo, up to 1,000 of them
+# (images.services.downloads.MAX_PHOTOS) with the CSRF token and its kind: Django's default
+# of 1,000 fields would refuse the largest with a bare 400 before the view says why.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2_000
 # The first retry after a storage, network or database error waits this long; each next one
 # twice as long (at most 5 minutes).
 TASK_RETRY_BACKOFF_SECONDS = env_int("TASK_RETRY_BACKOFF_SECONDS", 5, minimum=0)
