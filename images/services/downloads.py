@@ -55,7 +55,7 @@ def photos_zip_members(*, photos: Iterable[Photo], kind: Kind = Kind.FULL) -> li
     return [
         Member(
             name=name,
-            modified=photo.local_taken_at(),
+            modified=photo.local_taken_at().replace(tzinfo=None),
             size=objects[photo.pk][1],
             chunks=_reader(objects[photo.pk][0]),
         )
