@@ -222,23 +222,24 @@ def render_full(
     alpha; as a ``ProcessedPhoto`` of that one rendition, with the date taken read from the
     same decode.
 
-    Its memory is bounded like ``process_image``'s: the decode plus one copy of the result
-    (converted to sRGB, then turned upright) within ``max_decoded_bytes``. A JPEG too large
-    for that at full size is decoded at the largest DCT scale that fits (a 50-megapixel one
-    at half size under the default 250 MB); any other photo, which ``process_image`` decodes
-    whole already, is shrunk until its copy fits. Raises ``ImageRejected`` as
-    ``process_image`` does."""
+    Its memory is bounded like ``process_image``'s, by ``max_decoded_bytes``: the decode, and
+    after it the decoded image plus the copy converting it to sRGB or turning it upright
+    makes (none for the common RGB photo that is upright already). A JPEG too large for that
+    at full size is decoded at the largest DCT scale that fits; any other photo, which
+    ``process_image`` decodes whole already, is shrunk until its copy fits. Raises
+    ``ImageRejected`` as ``process_image`` does."""
     image = open_image(stream, max_pixels=max_pixels)
     source_format, declared = image.format, image.size
     with _damaged_if_it_fails():
         if max_decoded_bytes is not None:
             _draft_within(image, declared, max_decoded_bytes)
             check_decoded_bytes(image, declared=declared, limit=max_decoded_bytes)
+        image.load()
         orientation = image.getexif().get(ORIENTATION_TAG, 1)
-        size = _full_size(image, declared, max_decoded_bytes)
+        size = _full_size(image, orientation, max_decoded_bytes)
         upright = shrink_to_srgb(image, size)
     taken_at = read_taken_at(image, now=now or datetime.datetime.now(datetime.UTC))
-    del image  # the decode goes before the upright copy is made
+    del image  # the decode goes (unless it is the result) before the upright copy is made
     upright = _apply_orientation(upright, orientation)
     full = _encode_full(upright)
     return ProcessedPhoto(
@@ -253,29 +254,38 @@ def render_full(
 
 
 def _draft_within(image: Image.Image, declared: tuple[int, int], limit: int) -> None:
-    """For a JPEG: decode at the largest DCT scale whose decode and one copy fit ``limit``."""
+    """For a JPEG: decode at the largest DCT scale whose decode, and whose decoded image
+    beside its copy, fit ``limit``."""
     if not isinstance(image, JpegImagePlugin.JpegImageFile):
         return
     width, height = declared
     coefficients = _progressive_jpeg_coefficient_bytes(image, declared)
-    per_pixel = 2 * _bytes_per_pixel("RGB")  # the decode and the upright copy
+    per_pixel = _bytes_per_pixel("RGB" if image.mode == "YCbCr" else image.mode)
+    orientation = image.getexif().get(ORIENTATION_TAG, 1)  # (a JPEG's EXIF comes first)
+    copies = _needs_copy(image, orientation)
     for scale in _DRAFT_SCALES:
-        scaled = (math.ceil(width / scale), math.ceil(height / scale))
-        if scaled[0] * scaled[1] * per_pixel + coefficients <= limit or scale == 8:
+        pixels = math.ceil(width / scale) * math.ceil(height / scale)
+        held = pixels * per_pixel + (pixels * 4 if copies else 0)
+        if max(pixels * per_pixel + coefficients, held) <= limit or scale == _DRAFT_SCALES[-1]:
             if scale > 1:
-                image.draft("RGB", scaled)
+                # Pillow picks the largest scale giving at least the size asked for.
+                image.draft("RGB", (width // scale, height // scale))
             return
 
 
-def _full_size(image: Image.Image, declared: tuple[int, int], limit: int | None) -> tuple[int, int]:
-    """The decode's size, or smaller when its upright copy would not fit beside it."""
-    if limit is None:
+def _needs_copy(image: Image.Image, orientation: int) -> bool:
+    """Whether making ``image``'s full rendition copies it: to convert its pixels to 8-bit
+    sRGB, or to turn it upright."""
+    return orientation in _TRANSPOSITIONS or _srgb_converter(image) is not _unchanged
+
+
+def _full_size(image: Image.Image, orientation: int, limit: int | None) -> tuple[int, int]:
+    """The decode's size, or smaller when the copy it needs would not fit beside it."""
+    pixels = image.width * image.height
+    held = pixels * _bytes_per_pixel(image.mode)  # the decoder's own buffers are freed
+    if limit is None or not _needs_copy(image, orientation) or held + pixels * 4 <= limit:
         return image.size
-    room = limit - decoded_bytes(image, declared=declared)
-    per_pixel = 4  # RGB and RGBA are held at 4 bytes a pixel
-    if image.width * image.height * per_pixel <= room:
-        return image.size
-    scale = math.sqrt(max(room, per_pixel) / per_pixel / (image.width * image.height))
+    scale = math.sqrt(max(limit - held, 4) / 4 / pixels)
     return max(1, math.floor(image.width * scale)), max(1, math.floor(image.height * scale))
 
 

@@ -77,16 +77,22 @@ def test_the_date_taken_is_read_from_the_same_decode():
     assert result.taken_at is not None
 
 
-def test_a_jpeg_too_large_to_hold_twice_is_decoded_at_a_smaller_dct_scale():
+def test_an_upright_rgb_jpeg_is_encoded_from_its_decode_at_full_size_without_a_copy():
     data = corpus.jpeg(size=(2000, 1000))
-    # The decode and its upright copy at full size: 2 × 8 MB; half size fits 5 MB.
-    _, full = full_of(data, max_decoded_bytes=5_000_000)
-    assert (full.width, full.height) == (1000, 500)
+    _, full = full_of(data, max_decoded_bytes=9_000_000)  # the decode: 8 MB
+    assert (full.width, full.height) == (2000, 1000)
+
+
+def test_a_jpeg_to_turn_upright_that_cannot_be_held_twice_is_decoded_at_a_smaller_dct_scale():
+    data = corpus.jpeg(size=(2000, 1000), orientation=6)
+    # The decode and its upright copy at full size: 2 × 8 MB; at half size they fit 9 MB.
+    _, full = full_of(data, max_decoded_bytes=9_000_000)
+    assert (full.width, full.height) == (500, 1000)
 
 
 def test_a_png_whose_copy_would_not_fit_beside_its_decode_is_shrunk_to_fit():
-    data = corpus.png(size=(1000, 1000))
-    _, full = full_of(data, max_decoded_bytes=6_000_000)  # decode 4 MB, so 2 MB left
+    data = corpus.png(size=(1000, 1000), mode="L", color=128)  # made RGB: a copy
+    _, full = full_of(data, max_decoded_bytes=3_000_000)  # decode 1 MB, so 2 MB left
     assert full.width * full.height * 4 <= 2_000_000
     assert full.width == full.height
 
