@@ -269,7 +269,7 @@ def _print(selected, results, sizes, runs, max_pixels, max_bytes) -> None:
             peak = statistics.median(r["peak_mb"] for r in results[case.name, method])
             seconds = statistics.median(r["seconds"] for r in results[case.name, method])
             row += f"{peak:>{width}.0f}{seconds:>6.2f}"
-            if results[case.name, method][0]["outcome"] == "processed":
+            if results[case.name, method][0]["outcome"].startswith("processed"):
                 worst[method] = max(worst[method], (peak, case.name))
         print(f"{row}  {results[case.name, 'after'][0]['outcome']}")
     print()
