@@ -4,7 +4,9 @@ One decode per photo. JPEGs are shrunk while decoding (``draft``) as far as the 
 rendition allows; each smaller rendition is resized from a larger one made before it (a
 cascade), and the EXIF orientation is applied to the small results rather than to the full-size
 original. Renditions are re-encoded WebP in sRGB carrying no metadata at all: no EXIF (so no
-GPS), no XMP, no IPTC, no comments, no ICC profile (untagged means sRGB on the web).
+GPS), no XMP, no IPTC, no comments, no ICC profile (untagged means sRGB on the web). The
+``full`` rendition for downloads (``render_full``) is made apart, from a decode of its own,
+as JPEG (or PNG), with no metadata either.
 
 A worker's memory is bounded before anything is decoded, by pixels (``max_pixels``) and by the
 bytes the decode will hold (``max_decoded_bytes``: Pillow's image plus what the format's
