@@ -337,8 +337,8 @@ PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 50_000_000, minimum=1_000_000)
 # JPEG camera photo within PHOTO_MAX_PIXELS (draft decodes a 50 MP one at a half or quarter
 # scale: 13-50 MB; progressive at 4:2:0, 200 MB), a 24 MP iPhone HEIC (220 MB) and RGBA PNGs up
 # to the pixel limit (200 MB); it refuses a 48 MP HEIC (440 MB) and WebPs over 15.6 MP. The
-# worst file it admits peaks a worker process at about 345 MiB (benchmarks/worker_memory.py),
-# which docs/deploy.md sizes workers by.
+# worst file it admits peaks a worker process at about 380 MiB with the full rendition for
+# downloads (benchmarks/worker_memory.py), which docs/deploy.md sizes workers by.
 PHOTO_MAX_DECODED_BYTES = env_int("PHOTO_MAX_DECODED_BYTES", 250_000_000, minimum=1_000_000)
 # How long an upload ticket (a presigned POST) stays valid.
 PHOTO_UPLOAD_TICKET_SECONDS = env_int("PHOTO_UPLOAD_TICKET_SECONDS", 300, minimum=30, maximum=3600)
