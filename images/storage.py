@@ -135,8 +135,11 @@ class PhotoS3Storage(S3Storage):
             if _status(error) == 404:
                 raise FileNotFoundError(key) from error
             raise
-        with answer["Body"] as body:
+        body = answer["Body"]  # (entering it as a context gives the raw stream instead)
+        try:
             yield from body.iter_chunks(chunk_size)
+        finally:
+            body.close()
 
     @property
     def _client(self):

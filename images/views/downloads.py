@@ -19,7 +19,7 @@ from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from images.models import Access, Photo, ShareLink
 from images.pure.zips import Entry, archive_name, member_names, zip_chunks
@@ -90,7 +90,7 @@ def photo_download(request: HttpRequest, photo_id) -> HttpResponse:
     return _single_download(get_object_or_404(photos, pk=photo_id))
 
 
-@require_safe
+@require_GET  # not HEAD: a server would read every photo to send none of them
 def share_link_download(request: HttpRequest, token: str) -> HttpResponse:
     """``GET /s/<token>/download/``: every ready photo the link shows, as their full
     renditions in one ZIP, when its owner allowed downloads (403 otherwise: the holder sees

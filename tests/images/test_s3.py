@@ -162,3 +162,19 @@ def test_an_upload_landing_after_its_photo_was_deleted_goes_once_the_ticket_expi
     expired = datetime.datetime.fromisoformat(ticket["expires_at"]) + UPLOAD_LANDING_GRACE
     objects_delete_pending(now=expired)
     assert key not in keys_in(s3)
+
+
+def test_an_object_is_read_in_chunks_as_s3_sends_it_and_a_missing_one_says_so(s3):
+    """Downloads (issue 16) stream objects: never whole in memory, nor spooled."""
+    from django.core.files.base import ContentFile
+
+    data = bytes(range(256)) * 1000
+    default_storage.save("renditions/x/y/full-0123456789abcdef.jpg", ContentFile(data))
+    chunks = list(
+        default_storage.read_chunks("renditions/x/y/full-0123456789abcdef.jpg", chunk_size=10_000)
+    )
+    assert b"".join(chunks) == data
+    assert len(chunks) > 1
+    assert max(len(chunk) for chunk in chunks) <= 10_000
+    with pytest.raises(FileNotFoundError):
+        list(default_storage.read_chunks("renditions/x/y/gone-0123456789abcdef.jpg"))

@@ -231,6 +231,7 @@ def test_a_link_allowing_downloads_offers_the_whole_gallery_as_a_zip(
 
 def test_a_links_zip_holds_only_its_ready_photos(client, pet, photos, link_token):
     allow_downloads(pet)
+    assert client.head(f"/s/{link_token}/download/").status_code == 405  # nothing read
     PhotoFactory(pet=pet, state=Photo.State.PROCESSING)
     assert len(opened_zip(client.get(f"/s/{link_token}/download/")).namelist()) == 3
 
