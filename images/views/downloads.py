@@ -71,9 +71,10 @@ def photos_download(request: HttpRequest) -> HttpResponse:
             )
     waiting = sum(photo.state != Photo.State.READY for photo in photos)
     if waiting:
+        verb = "is" if waiting == 1 else "are"
         return _refused(
             409,
-            f"{waiting} of the {len(photos)} photos you chose are not ready (still being "
+            f"{waiting} of the {len(photos)} photos you chose {verb} not ready (still being "
             "processed, or failed): choose only ready photos, or wait until they are.",
         )
     pets = {photo.pet.name for photo in photos}

@@ -17,6 +17,7 @@ from cdn.revocation import EDGE_REVOCATION_SECONDS
 from cdn.signer import get_signer
 from images.forms import InviteForm, RoleForm, ShareLinkForm
 from images.models import Access, Pet, Photo, ShareLink
+from images.services.downloads import MAX_PHOTOS
 from images.services.sharing import (
     names_an_address,
     share_grant,
@@ -177,6 +178,7 @@ def _link_downloads(token: str) -> dict[str, str]:
     return {
         "all": reverse("share_link_download", args=[token]),
         "photo": one.replace(str(_PHOTO_PLACEHOLDER), "{id}"),
+        "most": MAX_PHOTOS,
     }
 
 

@@ -122,7 +122,7 @@ def test_a_photo_still_processing_is_refused_with_a_reason(actors, pet, photos):
     processing = PhotoFactory(pet=pet, state=Photo.State.PROCESSING)
     response = post_download(actors["owner"], [*photos, processing])
     assert response.status_code == 409
-    assert "1 of the 4 photos you chose are not ready" in response.content.decode()
+    assert "1 of the 4 photos you chose is not ready" in response.content.decode()
 
 
 def test_nothing_chosen_or_an_unknown_kind_is_a_400_saying_what_to_do(actors, photos):
@@ -260,3 +260,18 @@ def test_a_revoked_or_expired_link_downloads_nothing(client, pet, photos, link_t
         assert response.status_code == 410
         assert "turned it off" in unescape(response.content.decode())
     assert client.get("/s/not-a-token/download/").status_code == 404
+
+
+def test_a_link_gallery_larger_than_a_zip_says_its_zip_holds_the_newest(
+    client, pet, photos, link_token, monkeypatch
+):
+    from images.views import sharing
+
+    allow_downloads(pet)
+    assert "The newest" not in client.get(f"/s/{link_token}/").content.decode()
+    monkeypatch.setattr(sharing, "MAX_PHOTOS", 2)
+    assert (
+        "The newest 2 photos, in one ZIP file." in client.get(f"/s/{link_token}/").content.decode()
+    )
+    monkeypatch.setattr("images.views.downloads.MAX_PHOTOS", 2)
+    assert len(opened_zip(client.get(f"/s/{link_token}/download/")).namelist()) == 2
