@@ -275,3 +275,17 @@ def test_a_link_gallery_larger_than_a_zip_says_its_zip_holds_the_newest(
     )
     monkeypatch.setattr("images.views.downloads.MAX_PHOTOS", 2)
     assert len(opened_zip(client.get(f"/s/{link_token}/download/")).namelist()) == 2
+
+
+def test_tiles_and_the_viewers_slides_never_use_the_full_rendition(photos):
+    from cdn.signer import get_signer
+    from images.models import Rendition
+    from images.views.tiles import photo_tile, tiles
+
+    photo = Photo.objects.with_renditions().get(pk=photos[0].pk)
+    assert "full" in {r.name for r in photo.renditions.all()}
+    assert "full" not in Rendition.objects.shown_for([photo.pk])[photo.pk]
+    for tile in [photo_tile(photo, get_signer()), *tiles([photo], get_signer())]:
+        for url in (tile.src, tile.srcset, tile.large, tile.whole_srcset):
+            assert "/full-" not in url
+        assert tile.large_width == 2048  # the large rendition, not the full one
