@@ -521,12 +521,19 @@ class RenditionRow(NamedTuple):
 
 class RenditionQuerySet(models.QuerySet):
     def shown_for(self, photo_ids) -> dict[uuid.UUID, dict[str, RenditionRow]]:
-        """The renditions of ``photo_ids`` by photo and name, as plain rows (one query)."""
+        """The renditions pages show of ``photo_ids`` by photo and name, as plain rows (one
+        query): not the ``full`` one, whose key no page carries (downloads go through the
+        app, ``images.views.downloads``)."""
         found: dict[uuid.UUID, dict[str, RenditionRow]] = {}
-        rows = self.filter(photo_id__in=list(photo_ids)).order_by()
+        rows = self.filter(photo_id__in=list(photo_ids)).exclude(name__in=DOWNLOAD_ONLY)
+        rows = rows.order_by()
         for photo_id, *row in rows.values_list("photo_id", "name", "key", "width", "height"):
             found.setdefault(photo_id, {})[row[0]] = RenditionRow(*row)
         return found
+
+
+# Renditions made for downloads only: never on a page, in a srcset or in the API.
+DOWNLOAD_ONLY = frozenset({RenditionName.FULL})
 
 
 class Rendition(models.Model):

@@ -43,6 +43,8 @@ from images.pure.upload_tickets import Ticket, UploadPolicy, local_ticket, signi
 # What a storage call raises when the object store, not our data, is at fault.
 OBJECT_STORE_ERRORS = (OSError, BotoCoreError, ClientError)
 SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
+# What a streamed read (a ZIP's members) holds of an object at a time.
+READ_CHUNK_BYTES = 256 * 1024
 
 
 class OriginalReplaced(Exception):
@@ -141,6 +143,22 @@ class PhotoS3Storage(S3Storage):
                 raise FileNotFoundError(source) from error
             raise
 
+    def read_chunks(self, key: str, chunk_size: int = READ_CHUNK_BYTES) -> Iterator[bytes]:
+        """The object's bytes, ``chunk_size`` at a time as S3 sends them: never whole in memory
+        nor spooled (a ZIP of hundreds of photos streams through). Raises
+        ``FileNotFoundError`` at the first chunk when the object is gone."""
+        try:
+            answer = self._client.get_object(Bucket=self.bucket_name, Key=key)
+        except ClientError as error:
+            if _status(error) == 404:
+                raise FileNotFoundError(key) from error
+            raise
+        body = answer["Body"]  # (entering it as a context gives the raw stream instead)
+        try:
+            yield from body.iter_chunks(chunk_size)
+        finally:
+            body.close()
+
     @property
     def _client(self):
         return self.connection.meta.client
@@ -209,6 +227,12 @@ class PhotoFileSystemStorage(FileSystemStorage):
             saved = self.save(target, stream)
         if saved != target:  # written meanwhile under that name: ours is a spare copy
             self.delete(saved)
+
+    def read_chunks(self, key: str, chunk_size: int = READ_CHUNK_BYTES) -> Iterator[bytes]:
+        """The file's bytes, ``chunk_size`` at a time."""
+        with self.open(key, "rb") as stream:
+            while chunk := stream.read(chunk_size):
+                yield chunk
 
     def _save(self, name, content):
         full_path = self.path(name)

@@ -1,7 +1,16 @@
 from django.urls import path
 
 from cdn.edge import edge
-from images.views import api, home, pets, photos, selection, sharing, upload_endpoint
+from images.views import (
+    api,
+    downloads,
+    home,
+    pets,
+    photos,
+    selection,
+    sharing,
+    upload_endpoint,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -17,13 +26,21 @@ urlpatterns = [
     ),
     path("pets/<uuid:pet_id>/photos/move/", selection.photos_move_selected, name="photos_move"),
     path("pets/<uuid:pet_id>/photos/cover/", selection.photos_cover_selected, name="photos_cover"),
+    path("photos/download/", downloads.photos_download, name="photos_download"),
     path("photos/<uuid:photo_id>/", photos.photo_page, name="photo_page"),
+    path("photos/<uuid:photo_id>/download/", downloads.photo_download, name="photo_download"),
     path("photos/<uuid:photo_id>/original", photos.photo_original, name="photo_original"),
     path("photos/<uuid:photo_id>/delete/", photos.photo_remove, name="photo_delete"),
     path("photos/<uuid:photo_id>/cover/", photos.photo_make_cover, name="photo_cover"),
     path("photos/<uuid:photo_id>/taken/", photos.photo_change_taken_at, name="photo_taken_at"),
     path("shared/", sharing.shared_with_me, name="shared_with_me"),
     path("s/<str:token>/", sharing.share_link, name="share_link"),
+    path("s/<str:token>/download/", downloads.share_link_download, name="share_link_download"),
+    path(
+        "s/<str:token>/photos/<uuid:photo_id>/download/",
+        downloads.share_link_photo_download,
+        name="share_link_photo_download",
+    ),
     path("api/pets/<uuid:pet_id>/uploads", api.upload_create, name="api_upload_create"),
     path("api/photos/<uuid:photo_id>/complete", api.upload_complete, name="api_upload_complete"),
     path("api/photos/<uuid:photo_id>", api.photo_detail, name="api_photo"),

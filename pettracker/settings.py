@@ -337,8 +337,8 @@ PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 50_000_000, minimum=1_000_000)
 # JPEG camera photo within PHOTO_MAX_PIXELS (draft decodes a 50 MP one at a half or quarter
 # scale: 13-50 MB; progressive at 4:2:0, 200 MB), a 24 MP iPhone HEIC (220 MB) and RGBA PNGs up
 # to the pixel limit (200 MB); it refuses a 48 MP HEIC (440 MB) and WebPs over 15.6 MP. The
-# worst file it admits peaks a worker process at about 345 MiB (benchmarks/worker_memory.py),
-# which docs/deploy.md sizes workers by.
+# worst file it admits peaks a worker process at about 380 MiB with the full rendition for
+# downloads (benchmarks/worker_memory.py), which docs/deploy.md sizes workers by.
 PHOTO_MAX_DECODED_BYTES = env_int("PHOTO_MAX_DECODED_BYTES", 250_000_000, minimum=1_000_000)
 # How long an upload ticket (a presigned POST) stays valid.
 PHOTO_UPLOAD_TICKET_SECONDS = env_int("PHOTO_UPLOAD_TICKET_SECONDS", 300, minimum=30, maximum=3600)
@@ -363,6 +363,10 @@ STORAGE_ORPHAN_MIN_AGE_SECONDS = env_int(
 )
 # Processing attempts before a photo is marked failed for good.
 PHOTO_MAX_ATTEMPTS = env_int("PHOTO_MAX_ATTEMPTS", 5, minimum=1)
+# A download (POST /photos/download/) posts one field per photo, up to 1,000 of them
+# (images.services.downloads.MAX_PHOTOS) with the CSRF token and its kind: Django's default
+# of 1,000 fields would refuse the largest with a bare 400 before the view says why.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2_000
 # The first retry after a storage, network or database error waits this long; each next one
 # twice as long (at most 5 minutes).
 TASK_RETRY_BACKOFF_SECONDS = env_int("TASK_RETRY_BACKOFF_SECONDS", 5, minimum=0)

@@ -134,3 +134,25 @@ def store_renditions(photo: Photo, colour="#f08c00") -> None:
         buffer = io.BytesIO()
         Image.new("RGB", (rendition.width, rendition.height), colour).save(buffer, "WEBP")
         default_storage.save(rendition.key, ContentFile(buffer.getvalue()))
+
+
+def store_full(photo: Photo, *, size=(64, 48), colour="#3a7bd5", original: bool = True) -> bytes:
+    """Give a ready photo its ``full`` rendition (a real JPEG, stored) and, with
+    ``original``, a stored original carrying GPS, as downloads read them. Returns the full's
+    bytes."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, "JPEG", quality=90)
+    data = buffer.getvalue()
+    key = f"renditions/{photo.pet_id}/{photo.pk}/full-{photo.pk.hex[:16]}.jpg"
+    default_storage.save(key, ContentFile(data))
+    RenditionFactory(
+        photo=photo, name="full", key=key, width=size[0], height=size[1], bytes=len(data)
+    )
+    if original:
+        exif = Image.Exif()
+        exif[0x8825] = {1: "N", 2: (51.0, 30.0, 12.5), 3: "W", 4: (0.0, 7.0, 39.0)}
+        gps = io.BytesIO()
+        Image.new("RGB", size, colour).save(gps, "JPEG", exif=exif.tobytes())
+        default_storage.save(photo.original_key, ContentFile(gps.getvalue()))
+        Photo.objects.filter(pk=photo.pk).update(size=len(gps.getvalue()))
+    return data

@@ -18,11 +18,22 @@ def original_key(*, owner_id: int, photo_id: uuid.UUID, when: datetime, content_
     return f"{ORIGINALS_PREFIX}{int(owner_id)}/{when:%Y/%m}/{photo_id}.{extension}"
 
 
-def rendition_key(*, pet_id: uuid.UUID, photo_id: uuid.UUID, name: str, content_hash: str) -> str:
-    """``renditions/<pet-id>/<photo-id>/<name>-<content-hash>.webp``: immutable once written."""
+def rendition_key(
+    *,
+    pet_id: uuid.UUID,
+    photo_id: uuid.UUID,
+    name: str,
+    content_hash: str,
+    content_type: str = "image/webp",
+) -> str:
+    """``renditions/<pet-id>/<photo-id>/<name>-<content-hash>.<ext>`` (``.webp``, but the
+    ``full`` rendition's ``.jpg`` or ``.png``): immutable once written."""
     if not name.isalnum() or not content_hash.isalnum():
         raise ValueError("rendition names and hashes are alphanumeric")
-    return f"{renditions_prefix(pet_id)}{uuid.UUID(str(photo_id))}/{name}-{content_hash}.webp"
+    extension = EXTENSIONS[content_type]
+    return (
+        f"{renditions_prefix(pet_id)}{uuid.UUID(str(photo_id))}/{name}-{content_hash}.{extension}"
+    )
 
 
 def photo_id_of_rendition_key(key: str) -> str | None:

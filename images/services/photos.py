@@ -9,6 +9,7 @@ renditions are keyed by their content's hash, and state checks make a repeat a n
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
 import logging
@@ -28,11 +29,13 @@ from cdn.models import PendingInvalidation
 from images import jobs
 from images.models import Photo, Rendition, UploadTicket
 from images.pure.imaging import (
+    FULL,
     RENDITION_SPECS,
     ImageRejected,
     ProcessedPhoto,
     process_image,
     read_taken_at_of,
+    render_full,
     sha256_of,
 )
 from images.pure.object_keys import (
@@ -49,8 +52,9 @@ from pettracker.metrics import increment
 
 logger = logging.getLogger(__name__)
 
-# The renditions every ready photo has, once processed with the current set.
-RENDITION_NAMES = tuple(spec.name for spec in RENDITION_SPECS)
+# The renditions every ready photo has, once processed with the current set: those pages
+# show, and the ``full`` one downloads are made of (issue 16).
+RENDITION_NAMES = (*(spec.name for spec in RENDITION_SPECS), FULL)
 
 
 # --- Processing ----------------------------------------------------------------------------
@@ -76,11 +80,7 @@ def photo_process(*, photo_id: uuid.UUID | str) -> Photo | None:
     try:
         with default_storage.open_version(photo.original_key, photo.original_etag) as stream:
             content_hash = sha256_of(stream)
-            result = process_image(
-                stream,
-                max_pixels=settings.PHOTO_MAX_PIXELS,
-                max_decoded_bytes=settings.PHOTO_MAX_DECODED_BYTES,
-            )
+            result = _render(stream)
     except FileNotFoundError:
         return photo_fail(photo_id=photo.pk, reason="the uploaded file is missing; upload again")
     except OriginalReplaced:
@@ -92,6 +92,25 @@ def photo_process(*, photo_id: uuid.UUID | str) -> Photo | None:
         return photo_fail(photo_id=photo.pk, reason=str(rejection))
     written = _store_renditions(photo, result)
     return _finish(photo.pk, result, content_hash, written)
+
+
+def _render(stream, *, names: list[str] | None = None) -> ProcessedPhoto:
+    """The renditions of the photo in ``stream`` (only ``names``, when given): those pages show
+    from one decode (``process_image``), then ``full`` from a decode of its own
+    (``render_full``), so a worker holds one at a time. A photo lacking only ``full`` (made
+    before it existed) is decoded once, for it alone."""
+    limits = {
+        "max_pixels": settings.PHOTO_MAX_PIXELS,
+        "max_decoded_bytes": settings.PHOTO_MAX_DECODED_BYTES,
+    }
+    shown = None if names is None else [name for name in names if name != FULL]
+    result = process_image(stream, names=shown, **limits) if shown != [] else None
+    if names is not None and FULL not in names:
+        return result
+    full = render_full(stream, **limits)
+    if result is None:
+        return full
+    return dataclasses.replace(result, renditions=(*result.renditions, *full.renditions))
 
 
 @transaction.atomic
@@ -131,12 +150,7 @@ def _add_missing(photo: Photo, missing: list[str]) -> Photo | None:
         return None
     try:
         with default_storage.open_version(photo.original_key, photo.original_etag) as stream:
-            result = process_image(
-                stream,
-                max_pixels=settings.PHOTO_MAX_PIXELS,
-                max_decoded_bytes=settings.PHOTO_MAX_DECODED_BYTES,
-                names=missing,
-            )
+            result = _render(stream, names=missing)
     except (FileNotFoundError, OriginalReplaced, ImageRejected) as exc:
         logger.warning(
             "photo %s: its missing renditions (%s) cannot be made: %s",
@@ -200,6 +214,7 @@ def _store_renditions(photo: Photo, result: ProcessedPhoto) -> dict[str, str]:
             photo_id=photo.pk,
             name=rendered.name,
             content_hash=rendered.content_hash,
+            content_type=rendered.content_type,
         )
         if key not in recorded or not _holds(key, len(rendered.data)):
             default_storage.save(key, ContentFile(rendered.data))

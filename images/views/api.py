@@ -20,7 +20,7 @@ from django.urls import reverse
 
 from cdn.revocation import access_floors
 from cdn.signer import NoSigningKey, get_signer, revoked_during, site_origin
-from images.models import Access, Pet, Photo
+from images.models import DOWNLOAD_ONLY, Access, Pet, Photo
 from images.services.errors import (
     AlreadyThere,
     InvalidRequest,
@@ -133,6 +133,8 @@ def photo_json(photo: Photo, request: HttpRequest) -> dict:
         # read the photo may predate it); the client asks again a moment later.
         signs = not revoked_during(request, floor)
         for r in photo.renditions.all():
+            if r.name in DOWNLOAD_ONLY:
+                continue  # its key is told to nobody: downloads go through the app
             if signs:
                 renditions[r.name] = signer.url(r.key, floor=floor, origin=site_origin(request))
             images[r.name] = {"url": signer.object_url(r.key), "width": r.width, "height": r.height}

@@ -17,6 +17,7 @@ from cdn.revocation import EDGE_REVOCATION_SECONDS
 from cdn.signer import get_signer
 from images.forms import InviteForm, RoleForm, ShareLinkForm
 from images.models import Access, Pet, Photo, ShareLink
+from images.services.downloads import MAX_PHOTOS
 from images.services.sharing import (
     names_an_address,
     share_grant,
@@ -156,12 +157,37 @@ def _dead_link(request: HttpRequest, link: ShareLink | None) -> HttpResponse:
     return render(request, "links/dead.html", context, status=410)
 
 
-@require_safe
-def share_link(request: HttpRequest, token: str) -> HttpResponse:
-    """A share link's gallery, for anyone holding it: ready photos only, no originals."""
+def usable_link(request: HttpRequest, token: str) -> ShareLink | HttpResponse:
+    """The link ``token`` opens for this request, or what to answer instead (the dead-link
+    page). The one place that decides whether a request may use a link: its gallery, its
+    downloads."""
     link = ShareLink.objects.for_token(token).select_related("pet", "pet__owner").first()
     if link is None or not link.is_active():
         return _dead_link(request, link)
+    return link
+
+
+# Stands for a photo's id in the viewer's download address (viewer.js puts the slide's in).
+_PHOTO_PLACEHOLDER = uuid.UUID(int=0)
+
+
+def _link_downloads(token: str) -> dict[str, str]:
+    """The link's downloads: the whole gallery's ZIP, and one photo's address with ``{id}``
+    for the viewer's button."""
+    one = reverse("share_link_photo_download", args=[token, _PHOTO_PLACEHOLDER])
+    return {
+        "all": reverse("share_link_download", args=[token]),
+        "photo": one.replace(str(_PHOTO_PLACEHOLDER), "{id}"),
+        "most": MAX_PHOTOS,
+    }
+
+
+@require_safe
+def share_link(request: HttpRequest, token: str) -> HttpResponse:
+    """A share link's gallery, for anyone holding it: ready photos only, no originals."""
+    link = usable_link(request, token)
+    if isinstance(link, HttpResponse):
+        return link
     page = page_of(request, Photo.objects.through_link(link).for_tiles().newest_taken_first())
     shown = tiles(page.object_list, get_signer(), pet_name=link.pet.name)
     context = {
@@ -172,6 +198,8 @@ def share_link(request: HttpRequest, token: str) -> HttpResponse:
         # Who uploaded each photo is not told to a link's holders: a contributor agreed to
         # share with the pet's owner, not to have their account named to anyone with the link.
         "grid": gallery_html(shown, link_to_large=True, shows_uploader=False),
+        # Its holder downloads the full renditions when the owner allowed it (issue 16).
+        "downloads": _link_downloads(token) if link.allows_download and shown else None,
     }
     pet_ids = [link.pet_id] if shown else []
     return render_granting(request, "links/gallery.html", context, pet_ids=pet_ids)

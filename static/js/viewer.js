@@ -139,6 +139,34 @@ function fullScreenButton(pswp) {
   };
 }
 
+const DOWNLOAD_ICON =
+  '<svg aria-hidden="true" class="pswp__icn" viewBox="0 0 32 32" width="32" height="32">' +
+  '<path d="M15 7h2v10.6l3.8-3.8 1.4 1.4-6.2 6.2-6.2-6.2 1.4-1.4 3.8 3.8zM9 23h14v2H9z"/></svg>';
+
+// The photo shown, full size, as a download: on a share link whose owner allowed downloads
+// (data-photo-download on the page: the address, with {id} for the photo's).
+function downloadButton(pswp, address) {
+  return {
+    name: "viewer-download",
+    order: 8,
+    isButton: true,
+    tagName: "a",
+    html: DOWNLOAD_ICON,
+    title: "Download this photo",
+    onInit(link) {
+      link.setAttribute("download", "");
+      link.setAttribute("aria-label", "Download this photo");
+      const update = () => {
+        link.href = address.replace("{id}", encodeURIComponent(pswp.currSlide.data.photo));
+      };
+      pswp.on("change", update);
+      if (pswp.currSlide) {
+        update();
+      }
+    },
+  };
+}
+
 async function start() {
   const gallery = document.querySelector(GALLERY);
   // A gallery whose photos are all still processing gets its slides when they turn ready
@@ -177,6 +205,10 @@ async function start() {
   lightbox.on("uiRegister", () => {
     const { pswp } = lightbox;
     pswp.ui.registerElement(captionElement(pswp));
+    const downloads = document.querySelector("[data-photo-download]");
+    if (downloads) {
+      pswp.ui.registerElement(downloadButton(pswp, downloads.dataset.photoDownload));
+    }
     if (document.fullscreenEnabled && pswp.element.requestFullscreen) {
       pswp.ui.registerElement(fullScreenButton(pswp));
     }

@@ -63,7 +63,18 @@ def world(signing_key):
     PetFactory(owner=ann, name="Nibbles")  # a pet without photos: the empty cover
     ShareFactory(pet=biscuit, grantee=bob, role="viewer")
     _, token = share_link_create(pet=biscuit, created_by=ann, lifetime=datetime.timedelta(days=7))
-    return {"ann": ann, "pet": biscuit, "photo": photos[0], "token": token}
+    # A second link whose holder may download (issue 16): its Download all button.
+    downloads, downloads_token = share_link_create(
+        pet=biscuit, created_by=ann, lifetime=datetime.timedelta(days=7)
+    )
+    type(downloads).objects.filter(pk=downloads.pk).update(allows_download=True)
+    return {
+        "ann": ann,
+        "pet": biscuit,
+        "photo": photos[0],
+        "token": token,
+        "downloads_token": downloads_token,
+    }
 
 
 def reset_link(user: User) -> str:
@@ -134,6 +145,7 @@ def pages_of(world) -> dict[str, dict[str, object]]:
             "password-reset-confirm": reset_link(world["ann"]),
             "not-found": "/no-such-page/",
             "link": f"/s/{world['token']}/",  # the link holder: a visitor with the link
+            "link-downloads": f"/s/{world['downloads_token']}/",  # downloads allowed
             "link-dead": "/s/no-such-link/",  # a link that opens nothing (a 404 of its own)
             "locked-out": locked_out,
         },

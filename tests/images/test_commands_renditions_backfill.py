@@ -56,7 +56,7 @@ def test_a_dry_run_counts_and_queues_nothing(pet, sent):
     ready_before_the_square(pet)
     output = backfill("--dry-run", "--batch", "1")
     assert "Dry run: nothing was queued." in output
-    assert "Ready photos lacking a rendition (large, medium, square, thumb): 2" in output
+    assert "Ready photos lacking a rendition (large, medium, square, thumb, full): 2" in output
     assert "Would queue: 1" in output
     assert sent == []
     assert not AuditEntry.objects.exists()
@@ -82,7 +82,7 @@ def test_processed_photos_get_their_square_and_a_second_run_is_a_no_op(pet):
     assert (square.width, square.height) == (512, 512)
     assert Photo.objects.get(pk=photo.pk).state == Photo.State.READY
     output = backfill()
-    assert "lacking a rendition (large, medium, square, thumb): 0" in output
+    assert "lacking a rendition (large, medium, square, thumb, full): 0" in output
     assert "Queued for processing: 0" in output
     assert AuditEntry.objects.filter(action="renditions.backfill").count() == 1
 

@@ -185,3 +185,19 @@ def test_a_move_copies_renditions_inside_the_bucket_with_their_headers(s3, pet, 
     assert keys_in(s3) == set(new)
     with pytest.raises(FileNotFoundError):
         default_storage.copy_object(old[0], f"renditions/{pet.pk}/{photo.pk}/copy.webp")
+
+
+def test_an_object_is_read_in_chunks_as_s3_sends_it_and_a_missing_one_says_so(s3):
+    """Downloads (issue 16) stream objects: never whole in memory, nor spooled."""
+    from django.core.files.base import ContentFile
+
+    data = bytes(range(256)) * 1000
+    default_storage.save("renditions/x/y/full-0123456789abcdef.jpg", ContentFile(data))
+    chunks = list(
+        default_storage.read_chunks("renditions/x/y/full-0123456789abcdef.jpg", chunk_size=10_000)
+    )
+    assert b"".join(chunks) == data
+    assert len(chunks) > 1
+    assert max(len(chunk) for chunk in chunks) <= 10_000
+    with pytest.raises(FileNotFoundError):
+        list(default_storage.read_chunks("renditions/x/y/gone-0123456789abcdef.jpg"))

@@ -60,6 +60,7 @@ def test_processing_makes_every_rendition_and_records_the_photo(pet):
     assert photo.placeholder_color.startswith("#")
     sizes = {r.name: (r.width, r.height) for r in photo.renditions.all()}
     assert sizes == {
+        "full": (480, 640),  # every pixel, upright: for downloads (issue 16)
         "large": (480, 640),
         "medium": (480, 640),
         "square": (480, 480),  # never upscaled: the short side
@@ -355,7 +356,7 @@ def test_the_backfill_adds_only_the_missing_square_and_the_photo_stays_ready(pet
     made_once = stored_photo(pet, corpus.jpeg(size=(1200, 900)))  # what a full run makes
     square_key = photo_process(photo_id=made_once.pk).renditions.get(name="square").key
     before = files_of(photo)
-    assert set(before) == {"large", "medium", "thumb"}
+    assert set(before) == {"large", "medium", "thumb", "full"}
 
     backfill = photos_queue_missing_renditions(batch=100)
     assert (backfill.lacking, backfill.queued, backfill.error) == (1, 1, "")
@@ -410,7 +411,8 @@ def test_a_ready_photo_whose_original_is_gone_keeps_its_renditions_and_stays_rea
     assert photo_process(photo_id=photo.pk).state == Photo.State.READY
     after = Photo.objects.get(pk=photo.pk)
     assert (after.state, after.error) == (Photo.State.READY, "")
-    assert set(after.renditions.values_list("name", flat=True)) == {"large", "medium", "thumb"}
+    names = set(after.renditions.values_list("name", flat=True))
+    assert names == {"large", "medium", "thumb", "full"}
     assert not PendingObjectDeletion.objects.exists()
 
 
@@ -435,7 +437,7 @@ def test_adding_renditions_is_bounded_by_attempts(pet, settings):
     Photo.objects.filter(pk=photo.pk).update(attempts=2)
     assert photo_process(photo_id=photo.pk) is None
     after = Photo.objects.get(pk=photo.pk)
-    assert (after.state, after.renditions.count()) == (Photo.State.READY, 3)
+    assert (after.state, after.renditions.count()) == (Photo.State.READY, 4)
 
 
 def test_a_photo_deleted_while_its_square_was_made_leaves_no_objects(pet, monkeypatch):
@@ -523,3 +525,23 @@ def test_deleting_a_photo_queues_its_paths(db):
         f"/{photo.original_key}",
         f"/{rendition.key}",
     }
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_a_photo_made_before_the_full_rendition_gets_it_alone_from_the_backfill(pet):
+    photo = photo_process(photo_id=stored_photo(pet, corpus.jpeg(size=(1200, 900))).pk)
+    full = photo.renditions.get(name="full")
+    full.delete()
+    default_storage.delete(full.key)
+    before = files_of(photo)
+    assert "full" not in before
+
+    assert photos_queue_missing_renditions(batch=100).queued == 1
+
+    after = Photo.objects.get(pk=photo.pk)
+    added = after.renditions.get(name="full")
+    assert (added.width, added.height) == (1200, 900)
+    assert added.key.endswith(".jpg")
+    assert default_storage.size(added.key) == added.bytes
+    assert {name: files_of(after)[name] for name in before} == before  # not written again
+    assert after.state == Photo.State.READY

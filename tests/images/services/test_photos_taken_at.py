@@ -65,7 +65,7 @@ def test_the_renditions_of_a_dated_photo_carry_no_metadata(pet):
         with default_storage.open(rendition.key) as stored:
             data = stored.read()
         image = Image.open(io.BytesIO(data))
-        assert image.format == "WEBP"
+        assert image.format == ("JPEG" if rendition.name == "full" else "WEBP")
         assert not image.getexif()
         assert not {"exif", "xmp", "icc_profile"} & set(image.info)
         for marker in (b"EXIF", b"Exif", b"XMP ", b"xmpmeta", b"2024"):

@@ -371,7 +371,9 @@ def test_a_processed_photo_answers_with_its_signed_rendition_urls(pet, owner, fr
     body = client_for(friend).get(f"/api/photos/{photo_id}").json()
     assert body["state"] == "ready"
     assert body["error"] == ""
+    # Not the full one, made for downloads: its key is never shown (issue 16).
     assert set(body["renditions"]) == {"thumb", "square", "medium", "large"}
+    assert set(body["images"]) == {"thumb", "square", "medium", "large"}
     for url in body["renditions"].values():
         assert url.startswith(f"/cdn/renditions/{pet.pk}/{photo_id}/")
         assert "?Policy=" in url

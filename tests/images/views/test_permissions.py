@@ -6,9 +6,10 @@ something they do see but may not do; anonymous visitors are sent to log in."""
 from html import unescape
 
 import pytest
+from django.utils import timezone
 
 from images.models import Photo
-from tests.factories import PetFactory, PhotoFactory, ready_photo
+from tests.factories import PetFactory, PhotoFactory, ready_photo, store_full
 
 pytestmark = pytest.mark.django_db
 
@@ -177,3 +178,50 @@ def test_a_photo_of_another_pet_posted_to_this_pets_actions_is_a_404(actors, pet
         )
         assert response.status_code == 404
     assert Photo.objects.filter(pk__in=[photo.pk, elsewhere.pk]).count() == 2
+
+
+# --- Downloads (issue 16) ------------------------------------------------------------------
+
+DOWNLOADS = {
+    ("GET", "/photos/{photo}/download/", ""): expect(200, 200, 200, 404),
+    ("POST", "/photos/download/", "photo={photo}"): expect(200, 200, 200, 404),
+    ("POST", "/photos/download/", "photo={photo}&kind=original"): expect(200, 403, 403, 404),
+}
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("download", DOWNLOADS)
+def test_every_download_answers_each_actor_as_it_must(actors, pet, photo, download, actor):
+    store_full(photo)
+    method, path, body = download
+    url, body = path.format(photo=photo.pk), body.format(photo=photo.pk)
+    if method == "GET":
+        response = actors[actor].get(url)
+    else:
+        form = "application/x-www-form-urlencoded"
+        response = actors[actor].post(url, body, content_type=form)
+    assert response.status_code == DOWNLOADS[download][actor]
+    if response.status_code == LOGIN:
+        assert response["Location"].startswith("/accounts/login/")
+
+
+# A link's holder (whoever they are, signed in or not) downloads only when its owner allowed it:
+# they see the gallery, so a refusal is a 403; a dead link answers as its gallery does.
+LINK_DOWNLOADS = ("/s/{token}/download/", "/s/{token}/photos/{photo}/download/")
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("path", LINK_DOWNLOADS)
+@pytest.mark.parametrize(
+    ("state", "status"), [("allowed", 200), ("not allowed", 403), ("revoked", 410)]
+)
+def test_link_downloads_answer_every_holder_as_the_link_says(
+    actors, pet, photo, link_token, path, actor, state, status
+):
+    store_full(photo)
+    pet.share_links.update(
+        allows_download=state != "not allowed",
+        revoked_at=timezone.now() if state == "revoked" else None,
+    )
+    response = actors[actor].get(path.format(token=link_token, photo=photo.pk))
+    assert response.status_code == status

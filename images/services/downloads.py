@@ -1,0 +1,97 @@
+"""Downloads (issue 16): which stored object stands for each photo in a ZIP, and under which
+name. Reads only: who may download what is decided by the callers, through the querysets
+(``Photo.objects.visible_to``, ``through_link``); the bytes are read from storage chunk by
+chunk only as the archive is sent (``images.pure.zips``)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from enum import StrEnum
+
+from django.core.files.storage import default_storage
+
+from cdn.objects import EXTENSIONS
+from images.models import Photo, Rendition, RenditionName
+from images.pure.zips import Entry, Member, member_names
+
+logger = logging.getLogger(__name__)
+
+# The most photos one ZIP holds: a request streams for as long as it takes to send them.
+MAX_PHOTOS = 1000
+
+
+class Kind(StrEnum):
+    FULL = "full"  # the full rendition: every pixel, no metadata (anyone who may download)
+    ORIGINAL = "original"  # the file as uploaded, GPS and all (the pet's owner only)
+
+
+# A ready photo made before the full rendition existed, until the backfill reaches it: the
+# largest rendition it has instead.
+_STAND_INS = (RenditionName.FULL, RenditionName.LARGE)
+
+
+def photos_zip_members(*, photos: Iterable[Photo], kind: Kind = Kind.FULL) -> list[Member]:
+    """The archive's members for ``photos`` (ready ones, with their pet selected), in their
+    order: each named ``<date taken> <caption or pet's name>.<ext>`` (in a folder per pet when
+    they are of several), dated when it was taken on the place's clock, read from storage only
+    when the archive reaches it."""
+    photos = list(photos)
+    objects = _originals(photos) if kind == Kind.ORIGINAL else _full_renditions(photos)
+    photos = [photo for photo in photos if photo.pk in objects]  # (ready: never without)
+    several_pets = len({photo.pet_id for photo in photos}) > 1
+    entries = []
+    for photo in photos:
+        _, _, content_type = objects[photo.pk]
+        entries.append(
+            Entry(
+                taken=photo.day_taken(),
+                caption=photo.caption or photo.pet.name,
+                extension=EXTENSIONS.get(content_type, "bin"),
+                folder=photo.pet.name if several_pets else "",
+            )
+        )
+    names = member_names(entries)
+    return [
+        Member(
+            name=name,
+            modified=photo.local_taken_at().replace(tzinfo=None),
+            size=objects[photo.pk][1],
+            chunks=_reader(objects[photo.pk][0]),
+        )
+        for name, photo in zip(names, photos, strict=True)
+    ]
+
+
+def photo_full_rendition(*, photo: Photo) -> tuple[str, int, str] | None:
+    """The key, size and type of the object a single download of ``photo`` sends."""
+    return _full_renditions([photo]).get(photo.pk)
+
+
+def _full_renditions(photos: list[Photo]) -> dict:
+    rows = Rendition.objects.filter(photo__in=[p.pk for p in photos], name__in=_STAND_INS)
+    found: dict = {}
+    for photo_id, name, key, size in rows.values_list("photo_id", "name", "key", "bytes"):
+        if photo_id not in found or name == RenditionName.FULL:
+            found[photo_id] = (key, size, _content_type(key))
+    return found
+
+
+def _originals(photos: list[Photo]) -> dict:
+    return {p.pk: (p.original_key, p.size, p.content_type) for p in photos}
+
+
+def _content_type(key: str) -> str:
+    extension = key.rsplit(".", 1)[-1]
+    return next((t for t, e in EXTENSIONS.items() if e == extension), "")
+
+
+def _reader(key: str):
+    def chunks() -> Iterator[bytes]:
+        try:
+            yield from default_storage.read_chunks(key)
+        except FileNotFoundError:
+            # Deleted after the archive began: its headers are sent, so it stays, empty.
+            logger.warning("download: %s was gone when the archive reached it", key)
+
+    return chunks

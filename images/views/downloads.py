@@ -1,0 +1,164 @@
+"""Downloads (issue 16): photos as a ZIP streamed while it is made, and one photo's full
+rendition, for those who see the photos and for a share link's holders when its owner allowed
+downloads.
+
+Everything goes through the application, never through a CDN URL: the ``full`` rendition
+lives under its pet's renditions (deleted, reconciled and revoked with them), where the pet's
+signed cookies would open it, so its key is told to nobody (pages, tiles and the API leave it
+out) and its bytes are sent only after the checks here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_POST, require_safe
+
+from images.models import Access, Photo, ShareLink
+from images.pure.zips import Entry, archive_name, member_names, zip_chunks
+from images.services.downloads import (
+    MAX_PHOTOS,
+    Kind,
+    photo_full_rendition,
+    photos_zip_members,
+)
+from images.views.sharing import usable_link
+
+NOT_ALLOWED_ON_LINK = "The owner of these photos has not allowed downloads through this link."
+
+
+@login_required
+@require_POST
+def photos_download(request: HttpRequest) -> HttpResponse:
+    """``POST /photos/download/``: the photos posted as ``photo`` (repeated) in one ZIP, as
+    their full renditions (``kind=full``, the default) or, for their owner only, as the files
+    uploaded (``kind=original``: they may carry GPS). Every id must be one the user sees (else
+    404, and nothing is sent); only ready photos (else 409 saying how many are not)."""
+    try:
+        kind = Kind(request.POST.get("kind") or Kind.FULL)
+    except ValueError:
+        return _refused(400, "Choose what to download: kind=full or kind=original.")
+    ids = _posted_ids(request)
+    if not ids:
+        return _refused(400, "Choose at least one photo to download.")
+    if len(ids) > MAX_PHOTOS:
+        return _refused(
+            400,
+            f"A download holds at most {MAX_PHOTOS:,} photos; you chose {len(ids):,}. "
+            "Choose fewer and download the rest separately.",
+        )
+    photos = list(
+        Photo.objects.visible_to(request.user)
+        .filter(pk__in=ids)
+        .select_related("pet")
+        .newest_taken_first()
+    )
+    if len(photos) != len(ids):
+        raise Http404("No such photo.")
+    if kind == Kind.ORIGINAL:
+        owned = Photo.objects.visible_to(request.user, Access.MANAGE).filter(pk__in=ids)
+        if owned.count() != len(ids):
+            raise PermissionDenied(
+                "Only a pet's owner downloads its original files (they may carry where they "
+                "were taken); download the full-size photos instead."
+            )
+    waiting = sum(photo.state != Photo.State.READY for photo in photos)
+    if waiting:
+        verb = "is" if waiting == 1 else "are"
+        return _refused(
+            409,
+            f"{waiting} of the {len(photos)} photos you chose {verb} not ready (still being "
+            "processed, or failed): choose only ready photos, or wait until they are.",
+        )
+    pets = {photo.pet.name for photo in photos}
+    title = f"{next(iter(pets))} photos" if len(pets) == 1 else "Pet photos"
+    return _zip_response(photos_zip_members(photos=photos, kind=kind), title)
+
+
+@login_required
+@require_safe
+def photo_download(request: HttpRequest, photo_id) -> HttpResponse:
+    """``GET /photos/<photo>/download/``: one ready photo's full rendition, as an attachment,
+    for anyone who sees it."""
+    photos = Photo.objects.visible_to(request.user).ready().select_related("pet")
+    return _single_download(get_object_or_404(photos, pk=photo_id))
+
+
+@require_GET  # not HEAD: a server would read every photo to send none of them
+def share_link_download(request: HttpRequest, token: str) -> HttpResponse:
+    """``GET /s/<token>/download/``: every ready photo the link shows, as their full
+    renditions in one ZIP, when its owner allowed downloads (403 otherwise: the holder sees
+    the gallery, not its files)."""
+    link = _downloadable_link(request, token)
+    if isinstance(link, HttpResponse):
+        return link
+    photos = (
+        Photo.objects.through_link(link).select_related("pet").newest_taken_first()[:MAX_PHOTOS]
+    )
+    return _zip_response(photos_zip_members(photos=photos), f"{link.pet.name} photos")
+
+
+@require_safe
+def share_link_photo_download(request: HttpRequest, token: str, photo_id) -> HttpResponse:
+    """``GET /s/<token>/photos/<photo>/download/``: one photo the link shows (404 for any
+    other), as its full rendition, when its owner allowed downloads."""
+    link = _downloadable_link(request, token)
+    if isinstance(link, HttpResponse):
+        return link
+    photos = Photo.objects.through_link(link).select_related("pet")
+    return _single_download(get_object_or_404(photos, pk=photo_id))
+
+
+def _downloadable_link(request: HttpRequest, token: str) -> ShareLink | HttpResponse:
+    link = usable_link(request, token)
+    if isinstance(link, ShareLink) and not link.allows_download:
+        raise PermissionDenied(NOT_ALLOWED_ON_LINK)
+    return link
+
+
+def _posted_ids(request: HttpRequest) -> list[uuid.UUID]:
+    """The posted ``photo`` ids, each once; a malformed one is just another unknown photo."""
+    try:
+        return list(dict.fromkeys(uuid.UUID(value) for value in request.POST.getlist("photo")))
+    except ValueError:
+        raise Http404("No such photo.") from None
+
+
+def _zip_response(members, title: str) -> StreamingHttpResponse:
+    # No Content-Length: the archive's size is known only once it is made.
+    response = StreamingHttpResponse(zip_chunks(members), content_type="application/zip")
+    response["Content-Disposition"] = content_disposition_header(True, archive_name(title))
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _single_download(photo: Photo) -> StreamingHttpResponse:
+    found = photo_full_rendition(photo=photo)
+    if found is None:
+        raise Http404("This photo has no file to download yet.")
+    key, size, content_type = found
+    extension = key.rsplit(".", 1)[-1]
+    entry = Entry(
+        taken=photo.day_taken(), caption=photo.caption or photo.pet.name, extension=extension
+    )
+    chunks = default_storage.read_chunks(key)
+    try:
+        first = next(chunks, b"")  # opens it: a file gone is a 404, not a broken download
+    except FileNotFoundError:
+        raise Http404("This photo's file is missing.") from None
+    response = StreamingHttpResponse(itertools.chain([first], chunks), content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, member_names([entry])[0])
+    response["Content-Length"] = str(size)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _refused(status: int, message: str) -> HttpResponse:
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
