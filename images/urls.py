@@ -1,7 +1,17 @@
 from django.urls import path
 
 from cdn.edge import edge
-from images.views import api, home, pets, photos, sharing, upload_endpoint
+from images.views import (
+    account,
+    api,
+    favourites,
+    home,
+    invitations,
+    pets,
+    photos,
+    sharing,
+    upload_endpoint,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -17,7 +27,12 @@ urlpatterns = [
     path("photos/<uuid:photo_id>/delete/", photos.photo_remove, name="photo_delete"),
     path("photos/<uuid:photo_id>/cover/", photos.photo_make_cover, name="photo_cover"),
     path("photos/<uuid:photo_id>/taken/", photos.photo_change_taken_at, name="photo_taken_at"),
+    path("photos/<uuid:photo_id>/favourite/", favourites.photo_favourite, name="photo_favourite"),
     path("shared/", sharing.shared_with_me, name="shared_with_me"),
+    path("favourites/", favourites.favourites_page, name="favourites"),
+    path("invitations/<str:token>/", invitations.invitation_page, name="invitation"),
+    # The account page, beside accounts/'s own pages (it shows what was uploaded: images').
+    path("accounts/", account.account_page, name="account"),
     path("s/<str:token>/", sharing.share_link, name="share_link"),
     path("api/pets/<uuid:pet_id>/uploads", api.upload_create, name="api_upload_create"),
     path("api/photos/<uuid:photo_id>/complete", api.upload_complete, name="api_upload_complete"),

@@ -474,6 +474,9 @@ if EMAIL_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PetTracker <noreply@localhost>")
+# How long an invitation mailed to an address without an account (or that the owner cannot
+# know has one) may be accepted: its signed link and its row both end then.
+SHARE_INVITATION_DAYS = env_int("SHARE_INVITATION_DAYS", 14, minimum=1, maximum=90)
 
 # --- Security ----------------------------------------------------------------------------
 

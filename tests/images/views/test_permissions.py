@@ -7,7 +7,8 @@ from html import unescape
 
 import pytest
 
-from images.models import Photo
+from images.models import Access, Pet, Photo, ShareInvitation
+from images.services.invitations import invitation_token, share_invitation_send
 from tests.factories import PhotoFactory, ready_photo
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +32,8 @@ PAGES = {
     "/pets/": expect(200, 200, 200, 200),
     "/pets/new/": expect(200, 200, 200, 200),
     "/shared/": expect(200, 200, 200, 200),
+    "/favourites/": expect(200, 200, 200, 200),
+    "/accounts/": expect(200, 200, 200, 200),
     "/": expect(200, 200, 200, 200, anonymous=200),
 }
 
@@ -50,6 +53,10 @@ ACTIONS = {
     ("/photos/{photo}/", "caption=Mine"): expect(302, 403, 403, 404),
     ("/photos/{photo}/delete/", ""): expect(302, 403, 403, 404),
     ("/pets/{pet}/delete/", ""): expect(302, 404, 404, 404),
+    ("/pets/{pet}/sharing/", "action=invite&who=new%40example.com&role=viewer"): expect(
+        302, 404, 404, 404
+    ),
+    ("/photos/{photo}/favourite/", "favourite=on"): expect(302, 302, 302, 404),
 }
 
 
@@ -134,3 +141,48 @@ def test_revoking_a_share_ends_access_at_once(actors, pet, friend, photo):
     assert actors["viewer"].get(f"/pets/{pet.pk}/").status_code == 404
     assert actors["viewer"].get(f"/photos/{photo.pk}/").status_code == 404
     assert actors["viewer"].get(f"/api/photos/{photo.pk}").status_code == 404
+
+
+INVITATION_ACTIONS = ("revoke_invitation", "resend_invitation")
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("action", INVITATION_ACTIONS)
+def test_only_the_owner_revokes_or_resends_an_invitation(actors, pet, owner, action, actor):
+    invitation = share_invitation_send(
+        pet=pet, email="new@example.com", role="viewer", invited_by=owner, base_url=""
+    )
+    response = actors[actor].post(
+        f"/pets/{pet.pk}/sharing/", {"action": action, "invitation": invitation.pk}
+    )
+    assert response.status_code == expect(302, 404, 404, 404)[actor]
+    still_pending = ShareInvitation.objects.pending().filter(pk=invitation.pk).exists()
+    assert still_pending == (action == "resend_invitation" or actor != "owner")
+
+
+# An invitation's link: anyone holding it reads it; accepting takes an account (the owner's
+# own pet excepted), and grants the share to the account that accepts.
+INVITATION_PAGE = expect(200, 200, 200, 200, anonymous=200)
+INVITATION_ACCEPT = expect(400, 302, 302, 302)
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_an_invitations_link_answers_each_actor_as_it_must(actors, pet, owner, actor):
+    invitation = share_invitation_send(
+        pet=pet, email="new@example.com", role="contributor", invited_by=owner, base_url=""
+    )
+    path = f"/invitations/{invitation_token(invitation)}/"
+    assert actors[actor].get(path).status_code == INVITATION_PAGE[actor]
+    response = actors[actor].post(path)
+    assert response.status_code == INVITATION_ACCEPT[actor]
+    invitation.refresh_from_db()
+    accepted = actor in ("viewer", "contributor", "stranger")
+    assert (invitation.accepted_at is not None) == accepted
+    if actor == "stranger":
+        assert (
+            Pet.objects.visible_to(invitation.accepted_by, Access.CONTRIBUTE)
+            .filter(pk=pet.pk)
+            .exists()
+        )
+    if actor == "anonymous":
+        assert response["Location"].startswith("/accounts/login/")
