@@ -430,6 +430,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "images.tasks.expire_share_links",
         "schedule": 60,
     },
+    "prune-share-invitations": {
+        "task": "images.tasks.prune_share_invitations",
+        "schedule": 24 * 3600,
+    },
     "delete-pending-objects": {
         "task": "images.tasks.delete_pending_objects",
         "schedule": env_int("OBJECT_DELETE_EVERY_SECONDS", 60, minimum=1),

@@ -10,6 +10,7 @@ from django.core import mail, signing
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from images import tasks
 from images.models import Pet, Share, ShareInvitation
 from images.services.invitations import (
     SALT,
@@ -212,3 +213,12 @@ def test_pruning_deletes_only_invitations_that_ended_a_lifetime_ago(pet):
     )
     assert share_invitations_prune() == 1
     assert list(ShareInvitation.objects.all()) == [recent]
+
+
+def test_the_daily_task_prunes_them(pet):
+    old = invite(pet, "old@example.com")
+    ShareInvitation.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=40),
+        expires_at=timezone.now() - datetime.timedelta(days=26),
+    )
+    assert tasks.prune_share_invitations.apply().result == 1
