@@ -113,3 +113,9 @@ def test_a_gallery_tells_the_viewer_which_photos_are_hearted(actors, friend, pet
     page = actors["viewer"].get(f"/pets/{pet.pk}/").content.decode()
     assert f'data-favourites="{photo.pk}"' in page
     assert "data-favourite-url=" in page
+
+
+def test_home_tells_the_viewer_which_recent_photos_are_hearted(actors, friend, photo):
+    favourite_set(user=friend, photo=photo, on=True)
+    page = actors["viewer"].get("/").content.decode()
+    assert f'data-favourites="{photo.pk}"' in page
