@@ -30,6 +30,14 @@ from images.services.sharing import share_grant
 
 SALT = "images.share-invitation"
 OWN_ADDRESS = "You can't share a pet with its owner."
+# One address gets at most one invitation mail this often, however often it is invited or
+# sent again; and one person starts at most SHARE_INVITATIONS_PER_DAY invitations a day: the
+# site must not become a way to flood someone's mailbox.
+MAIL_EVERY = datetime.timedelta(minutes=10)
+TOO_SOON = (
+    "We sent this invitation less than 10 minutes ago: give the message time to arrive "
+    "(and ask them to look in their spam folder) before sending it again."
+)
 
 
 class InvitationUnusable(Exception):
@@ -96,24 +104,56 @@ def share_invitation_send(
         raise ValidationError(f"Unknown role {role!r}.")
     # The pet's row, locked: two racing invitations to one address end in one pending row.
     Pet.objects.select_for_update().filter(pk=pet.pk).first()
-    expires_at = timezone.now() + invitation_lifetime()
+    now = timezone.now()
     invitation = pet.invitations.pending().filter(email__iexact=email).first()
     if invitation is None:
+        _refuse_past_the_daily_limit(invited_by, now=now)
         invitation = ShareInvitation.objects.create(
-            pet=pet, email=email, role=role, invited_by=invited_by, expires_at=expires_at
+            pet=pet,
+            email=email,
+            role=role,
+            invited_by=invited_by,
+            expires_at=now + invitation_lifetime(),
         )
-    else:
-        invitation.role, invitation.invited_by, invitation.expires_at = role, invited_by, expires_at
-        invitation.save(update_fields=["role", "invited_by", "expires_at"])
+        _mail(invitation, base_url=base_url)
+        return invitation
+    invitation.role, invitation.invited_by = role, invited_by
+    if _mailed_recently(invitation, now=now):  # the new role holds; the mail already went
+        invitation.save(update_fields=["role", "invited_by"])
+        return invitation
+    invitation.expires_at = now + invitation_lifetime()
+    invitation.save(update_fields=["role", "invited_by", "expires_at"])
     _mail(invitation, base_url=base_url)
     return invitation
 
 
+def _refuse_past_the_daily_limit(user: User, *, now: datetime.datetime) -> None:
+    limit = settings.SHARE_INVITATIONS_PER_DAY
+    started = ShareInvitation.objects.filter(
+        invited_by=user, created_at__gt=now - datetime.timedelta(days=1)
+    )
+    if started.count() >= limit:
+        raise ValidationError(
+            f"You've sent {limit} invitation{'' if limit == 1 else 's'} in the last day, as many "
+            "as we send for one person: try again tomorrow, or share with a username."
+        )
+
+
+def _mailed_recently(invitation: ShareInvitation, *, now: datetime.datetime) -> bool:
+    """Whether ``invitation`` was mailed less than MAIL_EVERY ago: each mail set its expiry
+    one lifetime ahead, so that is when it last went."""
+    return invitation.expires_at - invitation_lifetime() > now - MAIL_EVERY
+
+
 @transaction.atomic
 def share_invitation_resend(*, invitation: ShareInvitation, base_url: str) -> ShareInvitation:
-    """Mail a pending invitation again, with a new link; it lasts its full time again."""
+    """Mail a pending invitation again, with a new link; it lasts its full time again. A
+    ValidationError if it was mailed less than MAIL_EVERY ago."""
     _refuse_unless_pending(invitation)
-    invitation.expires_at = timezone.now() + invitation_lifetime()
+    now = timezone.now()
+    if _mailed_recently(invitation, now=now):
+        raise ValidationError(TOO_SOON)
+    invitation.expires_at = now + invitation_lifetime()
     invitation.save(update_fields=["expires_at"])
     _mail(invitation, base_url=base_url)
     return invitation

@@ -68,8 +68,12 @@ def _posted_invitation(request: HttpRequest, pet: Pet) -> ShareInvitation:
 
 def resend(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse:
     invitation = _posted_invitation(request, pet)
-    share_invitation_resend(invitation=invitation, base_url=_base_url(request))
-    messages.success(request, f"We've sent {invitation.email} the invitation again.")
+    try:
+        share_invitation_resend(invitation=invitation, base_url=_base_url(request))
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, f"We've sent {invitation.email} the invitation again.")
     return redirect("pet_sharing", pet_id=pet.pk)
 
 

@@ -222,3 +222,29 @@ def test_the_daily_task_prunes_them(pet):
         expires_at=timezone.now() - datetime.timedelta(days=26),
     )
     assert tasks.prune_share_invitations.apply().result == 1
+
+
+def test_inviting_an_address_again_within_ten_minutes_mails_it_once(
+    pet, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        invite(pet, role="viewer")
+        invite(pet, role="contributor")
+    assert len(mail.outbox) == 1
+    assert ShareInvitation.objects.get().role == "contributor"
+
+
+def test_resending_within_ten_minutes_is_refused_in_words(pet):
+    invitation = invite(pet)
+    with pytest.raises(ValidationError, match="less than 10 minutes ago"):
+        share_invitation_resend(invitation=invitation, base_url=BASE)
+
+
+def test_one_person_starts_at_most_the_daily_number_of_invitations(pet, settings):
+    settings.SHARE_INVITATIONS_PER_DAY = 2
+    invite(pet, "a@example.com")
+    invite(pet, "b@example.com")
+    invite(pet, "a@example.com")  # the same one again: not a new invitation
+    with pytest.raises(ValidationError, match="2 invitations in the last day"):
+        invite(pet, "c@example.com")
+    assert ShareInvitation.objects.count() == 2

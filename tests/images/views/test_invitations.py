@@ -107,6 +107,11 @@ def test_the_owner_resends_an_invitation(
     invitation = share_invitation_send(
         pet=pet, email="new@example.com", role="viewer", invited_by=pet.owner, base_url=""
     )
+    too_soon = owner_client.post(
+        sharing_url, {"action": "resend_invitation", "invitation": invitation.pk}, follow=True
+    )
+    assert "less than 10 minutes ago" in too_soon.content.decode()
+    ShareInvitation.objects.update(expires_at=timezone.now() + datetime.timedelta(days=13))
     with django_capture_on_commit_callbacks(execute=True):
         response = owner_client.post(
             sharing_url, {"action": "resend_invitation", "invitation": invitation.pk}
@@ -243,3 +248,16 @@ def test_the_owner_opening_their_own_invitation_is_told_why_it_grants_nothing(
     response = client.post(invited)
     assert response.status_code == 400
     assert "your own pet" in response.content.decode()
+
+
+def test_past_the_daily_number_the_form_says_so_and_sends_nothing(
+    owner_client, sharing_url, settings
+):
+    settings.SHARE_INVITATIONS_PER_DAY = 1
+    owner_client.post(sharing_url, {"action": "invite", "who": "a@example.com", "role": "viewer"})
+    response = owner_client.post(
+        sharing_url, {"action": "invite", "who": "b@example.com", "role": "viewer"}
+    )
+    assert response.status_code == 400
+    assert "1 invitation in the last day" in response.content.decode()
+    assert not ShareInvitation.objects.filter(email="b@example.com").exists()
