@@ -119,3 +119,17 @@ def test_home_tells_the_viewer_which_recent_photos_are_hearted(actors, friend, p
     favourite_set(user=friend, photo=photo, on=True)
     page = actors["viewer"].get("/").content.decode()
     assert f'data-favourites="{photo.pk}"' in page
+
+
+def test_the_favourites_pages_queries_do_not_grow_with_the_hearts(
+    client, friend, django_assert_max_num_queries
+):
+    for n in range(12):
+        pet = PetFactory(name=f"Pet {n}")
+        ShareFactory(pet=pet, grantee=friend, role="viewer")
+        favourite_set(user=friend, photo=ready_photo(pet=pet), on=True)
+    client.force_login(friend)
+    client.get("/favourites/")  # the first visit of the window also stores the grants
+    # session, user, count, the page's photos, their pets' names, renditions, access floors
+    with django_assert_max_num_queries(7):
+        assert client.get("/favourites/").status_code == 200
