@@ -39,9 +39,14 @@ def _sent(email: str) -> str:
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     """Create an account and log straight into it; its address follows once confirmed."""
+    # Where to go once signed up: a page of this site only (an invitation's link sends its
+    # page here, with the address it was mailed to filled in).
+    back = request.POST.get("next") or request.GET.get("next") or ""
+    back = back if _is_local(request, back) and back.startswith("/") else ""
     if request.user.is_authenticated:
-        return redirect("home")
-    form = SignupForm(request.POST or None)
+        return redirect(back or "home")
+    initial = {"email": request.GET.get("email", "")}
+    form = SignupForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
         try:
@@ -56,9 +61,10 @@ def signup(request: HttpRequest) -> HttpResponse:
         else:
             login(request, user, backend=MODEL_BACKEND)
             messages.success(request, f"Welcome to PetTracker! {_sent(email)} your address.")
-            return redirect("home")
+            return redirect(back or "home")
     status = 400 if form.is_bound else 200
-    return render(request, "registration/signup.html", {"form": form}, status=status)
+    context = {"form": form, "next": back}
+    return render(request, "registration/signup.html", context, status=status)
 
 
 @login_required

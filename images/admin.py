@@ -22,10 +22,12 @@ from images.models import (
     ReconciliationRun,
     Rendition,
     Share,
+    ShareInvitation,
     ShareLink,
 )
 from images.services.deletions import object_deletions_retry
 from images.services.errors import PhotoError
+from images.services.invitations import share_invitation_revoke
 from images.services.moves import photos_move
 from images.services.pets import pet_delete
 from images.services.photos import (
@@ -350,6 +352,56 @@ class ShareLinkAdmin(AuditedAdmin):
                 share_link_revoke(link=link)
                 audit_record(request=request, action="share_link.revoke", target=link)
         self.message_user(request, f"{len(links)} link(s) revoked.", messages.SUCCESS)
+
+
+class InvitationStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("pending", "Pending"), ("accepted", "Accepted"), ("revoked", "Revoked")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "pending":
+            return queryset.pending()
+        if self.value() == "accepted":
+            return queryset.filter(accepted_at__isnull=False)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
+@admin.register(ShareInvitation)
+class ShareInvitationAdmin(AuditedAdmin):
+    """Invitations are made and answered on the site (their link is mailed, never shown
+    here): the admin reads them and revokes them."""
+
+    list_display = ("pet", "email", "role", "invited_by", "created_at", "expires_at",
+                    "accepted_at", "accepted_by", "revoked_at")  # fmt: skip
+    list_filter = (InvitationStateFilter, "role", "created_at", "expires_at")
+    search_fields = ("email", "pet__name", "invited_by__username")
+    list_select_related = ("pet", "invited_by", "accepted_by")
+    readonly_fields = list_display
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # read-only; the revoke action asks for its own permission below
+
+    def has_revoke_permission(self, request) -> bool:
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
+    @admin.action(description="Revoke the selected invitations", permissions=["revoke"])
+    def revoke(self, request, queryset) -> None:
+        with transaction.atomic():
+            invitations = list(queryset.pending().select_related("pet"))
+            for invitation in invitations:
+                share_invitation_revoke(invitation=invitation)
+                audit_record(request=request, action="share_invitation.revoke", target=invitation)
+        self.message_user(request, f"{len(invitations)} invitation(s) revoked.", messages.SUCCESS)
 
 
 class SetAsideFilter(admin.SimpleListFilter):

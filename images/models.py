@@ -236,6 +236,19 @@ class PhotoQuerySet(UploadCounts, models.QuerySet):
         taken = ("taken_at", "taken_at_offset", "taken_on")
         return self.select_related("uploader").only(*fields, *taken, "uploader__username")
 
+    def favourited_by(self, user) -> PhotoQuerySet:
+        """The photos ``user`` marked with a heart, annotated ``favourited_at``, the newest
+        favourite first. Only a filter on the hearts: chain ``visible_to`` for those they may
+        still see (a heart outlives a revoked share, and counts again if it is restored)."""
+        if not _is_account(user):
+            return self.none()
+        # One join, used by the filter and the annotation: one heart per user and photo.
+        return (
+            self.filter(favourites__user=user)
+            .annotate(favourited_at=models.F("favourites__created_at"))
+            .order_by("-favourited_at", "-id")
+        )
+
     def uploaded_by(self, user) -> PhotoQuerySet:
         """The photos ``user`` uploaded, to whichever pet: what their upload quota counts."""
         return self.filter(uploader=user)

@@ -12,7 +12,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import InterfaceError, OperationalError
 
-from images.services import deletions, photos, sharing
+from images.services import deletions, invitations, photos, sharing
 from images.services.reconciliation import storage_reconcile
 from images.storage import OBJECT_STORE_ERRORS
 from pettracker.celery import TASK_MAX_RETRIES, retry_backoff
@@ -96,6 +96,12 @@ def expire_pending_photos() -> int:
 def expire_share_links() -> int:
     """Beat, every minute: a link that expired stops opening its pet's images at the CDN."""
     return sharing.share_links_expire()
+
+
+@shared_task
+def prune_share_invitations() -> int:
+    """Beat, daily: invitations that ended a lifetime ago go, with the addresses they hold."""
+    return invitations.share_invitations_prune()
 
 
 @shared_task(bind=True, max_retries=2, soft_time_limit=3000, time_limit=3300)

@@ -2,9 +2,12 @@ from django.urls import path
 
 from cdn.edge import edge
 from images.views import (
+    account,
     api,
     downloads,
+    favourites,
     home,
+    invitations,
     pets,
     photos,
     selection,
@@ -33,7 +36,12 @@ urlpatterns = [
     path("photos/<uuid:photo_id>/delete/", photos.photo_remove, name="photo_delete"),
     path("photos/<uuid:photo_id>/cover/", photos.photo_make_cover, name="photo_cover"),
     path("photos/<uuid:photo_id>/taken/", photos.photo_change_taken_at, name="photo_taken_at"),
+    path("photos/<uuid:photo_id>/favourite/", favourites.photo_favourite, name="photo_favourite"),
     path("shared/", sharing.shared_with_me, name="shared_with_me"),
+    path("favourites/", favourites.favourites_page, name="favourites"),
+    path("invitations/<str:token>/", invitations.invitation_page, name="invitation"),
+    # The account page, beside accounts/'s own pages (it shows what was uploaded: images').
+    path("accounts/", account.account_page, name="account"),
     path("s/<str:token>/", sharing.share_link, name="share_link"),
     path("s/<str:token>/download/", downloads.share_link_download, name="share_link_download"),
     path(

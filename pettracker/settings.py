@@ -434,6 +434,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "images.tasks.expire_share_links",
         "schedule": 60,
     },
+    "prune-share-invitations": {
+        "task": "images.tasks.prune_share_invitations",
+        "schedule": 24 * 3600,
+    },
     "delete-pending-objects": {
         "task": "images.tasks.delete_pending_objects",
         "schedule": env_int("OBJECT_DELETE_EVERY_SECONDS", 60, minimum=1),
@@ -478,6 +482,12 @@ if EMAIL_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PetTracker <noreply@localhost>")
+# How long an invitation mailed to an address without an account (or that the owner cannot
+# know has one) may be accepted: its signed link and its row both end then.
+SHARE_INVITATION_DAYS = env_int("SHARE_INVITATION_DAYS", 14, minimum=1, maximum=90)
+# Invitations one person may start in any 24 hours (each mails an address): enough to invite a
+# family, too few to use the site for flooding mailboxes.
+SHARE_INVITATIONS_PER_DAY = env_int("SHARE_INVITATIONS_PER_DAY", 30, minimum=1)
 
 # --- Security ----------------------------------------------------------------------------
 

@@ -39,13 +39,13 @@ def find_account(who: str) -> User | None:
 
 
 @transaction.atomic
-def share_invite(*, pet: Pet, who: str, role: str, granted_by: User) -> Share | None:
-    """Share ``pet`` with the account named by username or e-mail address. An address with
-    no active account shares nothing and returns None, without an error (see find_account);
-    inviting such addresses to join is for a later change."""
+def share_invite(*, pet: Pet, who: str, role: str, granted_by: User) -> Share:
+    """Share ``pet`` with the account named by its username. An e-mail address is invited
+    instead (``images.services.invitations.share_invitation_send``), whether or not an
+    account has it: sharing at once would show the owner that one does."""
+    if names_an_address(who):
+        raise ValueError("Addresses are invited: share_invitation_send.")
     grantee = find_account(who)
-    if grantee is None:
-        return None
     return share_grant(pet=pet, grantee=grantee, role=role, granted_by=granted_by)
 
 

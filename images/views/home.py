@@ -7,7 +7,7 @@ from django.views.decorators.http import require_safe
 
 from cdn.signer import get_signer
 from images.models import Pet, Photo
-from images.views.common import pet_cards, render_granting
+from images.views.common import favourite_ids, pet_cards, render_granting
 from images.views.tiles import grid_html, tiles, years_ago_html
 
 RECENT_PHOTOS = 12
@@ -38,6 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "recent_grid": grid_html(shown),
         "on_this_day": remembered,
         "on_this_day_grid": years_ago_html(remembered, today=today),
+        "favourites": favourite_ids(request.user, both),
     }
     # Only the pets whose images the page shows (a cover, a recent photo, a memory).
     shown_pets = [card.pet.pk for card in cards if card.cover]

@@ -17,7 +17,7 @@ from images.forms import PetForm
 from images.models import Access, Pet, Photo
 from images.pure.ages import age_in_words
 from images.services.pets import pet_create, pet_delete, pet_update
-from images.views.common import page_of, pet_cards, render_granting
+from images.views.common import favourite_ids, page_of, pet_cards, render_granting
 from images.views.tiles import Tile, gallery_html, tiles
 
 
@@ -106,6 +106,7 @@ def pet_gallery(request: HttpRequest, pet_id) -> HttpResponse:
         "can_upload": can_upload,
         "age": age_in_words(pet.birthday, timezone.localdate()),
         "cover": _cover_tile(pet, shown, first_page=page.number == 1),
+        "favourites": favourite_ids(request.user, shown),
     }
     # A page without images needs no cookies (nor a signing key); photos still processing get
     # theirs when they turn ready (gallery.js asks the page again for a refused image).

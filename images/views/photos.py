@@ -102,6 +102,7 @@ def _render_photo_page(
         "can_delete": Photo.objects.deletable_by(request.user).filter(pk=photo.pk).exists(),
         "newer": siblings.taken_after(photo).first(),
         "older": siblings.taken_before(photo).first(),
+        "is_favourite": Photo.objects.favourited_by(request.user).filter(pk=photo.pk).exists(),
     }
     invalid = any(f is not None and f.errors for f in (form, taken_form))
     return render_granting(

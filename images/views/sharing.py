@@ -26,6 +26,7 @@ from images.services.sharing import (
     share_link_revoke,
     share_revoke,
 )
+from images.views import invitations
 from images.views.common import page_of, pet_cards, render_granting
 from images.views.tiles import gallery_html, tiles
 
@@ -46,6 +47,7 @@ def sharing_page(request: HttpRequest, pet_id) -> HttpResponse:
         "pet": pet,
         "shares": pet.shares.select_related("grantee").order_by("grantee__username"),
         "links": pet.share_links.active().order_by("expires_at"),
+        "invitations": pet.invitations.pending().order_by("created_at"),
         "role_choices": RoleForm.base_fields["role"].choices,
         "new_link": request.session.pop(_new_link_key(pet), None),
         "revoked_seconds": EDGE_REVOCATION_SECONDS,
@@ -73,18 +75,15 @@ def _invite(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse | None:
     form = forms["invite"] = InviteForm(request.POST)
     if not form.is_valid():
         return None
+    if names_an_address(form.cleaned_data["who"]):
+        # Invited, whether or not an account has the address: the page must not tell.
+        return invitations.invite_address(request, pet, form)
     try:
         share = share_invite(pet=pet, granted_by=request.user, **form.cleaned_data)
     except ValidationError as exc:
         form.add_error("who", exc)
         return None
-    who = form.cleaned_data["who"]
-    if names_an_address(who):
-        # The same words whether or not the address has an account (then nothing is shared).
-        done = f"If {who} belongs to a PetTracker account, it can now see {pet.name}."
-    else:
-        done = f"{pet.name} is shared with {share.grantee.username}."
-    messages.success(request, done)
+    messages.success(request, f"{pet.name} is shared with {share.grantee.username}.")
     return redirect("pet_sharing", pet_id=pet.pk)
 
 
@@ -133,6 +132,7 @@ ACTIONS = {
     "revoke": _revoke,
     "link": _create_link,
     "revoke_link": _revoke_link,
+    **invitations.ACTIONS,
 }
 
 

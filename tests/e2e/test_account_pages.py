@@ -95,6 +95,9 @@ def test_inviting_an_address_says_the_same_either_way(person, output_dir, screen
     page.fill("#id_who", "nobody@example.com")
     page.click("form:has(#id_who) button[type=submit]")
     page.wait_for_load_state()
-    expected = "If nobody@example.com belongs to a PetTracker account, it can now see Biscuit."
+    expected = (
+        "We've sent nobody@example.com an invitation: Biscuit is shared with them once they "
+        "accept it."
+    )
     assert expected in page.inner_text("main")
     page.screenshot(path=str(output_dir / f"sharing-invite-{screen}.png"), full_page=True)

@@ -18,6 +18,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import Theme, User
+from images.services.favourites import favourite_set
+from images.services.invitations import invitation_token, share_invitation_send
 from images.services.sharing import share_link_create
 from tests.e2e.helpers import LAPTOP, PHONE, SCREENS, axe_violations, log_in
 from tests.factories import PetFactory, ShareFactory, UserFactory, ready_photo, store_renditions
@@ -68,12 +70,21 @@ def world(signing_key):
         pet=biscuit, created_by=ann, lifetime=datetime.timedelta(days=7)
     )
     type(downloads).objects.filter(pk=downloads.pk).update(allows_download=True)
+
+    # A pending invitation (listed on the sharing page; its link's page for a visitor), and
+    # Bob's hearts (his Favourites page).
+    invitation = share_invitation_send(
+        pet=biscuit, email="carol@example.com", role="viewer", invited_by=ann, base_url=""
+    )
+    for photo in photos[:2]:
+        favourite_set(user=bob, photo=photo, on=True)
     return {
         "ann": ann,
         "pet": biscuit,
         "photo": photos[0],
         "token": token,
         "downloads_token": downloads_token,
+        "invitation": invitation_token(invitation),
     }
 
 
@@ -148,6 +159,8 @@ def pages_of(world) -> dict[str, dict[str, object]]:
             "link-downloads": f"/s/{world['downloads_token']}/",  # downloads allowed
             "link-dead": "/s/no-such-link/",  # a link that opens nothing (a 404 of its own)
             "locked-out": locked_out,
+            "invitation": f"/invitations/{world['invitation']}/",
+            "invitation-dead": "/invitations/no-such-invitation/",
         },
         "owner": {
             "home": "/",
@@ -158,6 +171,7 @@ def pages_of(world) -> dict[str, dict[str, object]]:
             "pet-form": f"/pets/{pet.pk}/edit/",
             "pet-new": "/pets/new/",
             "password-change": "/accounts/password/change/",
+            "account": "/accounts/",
             "upload": uploading(f"/pets/{pet.pk}/upload/"),
             "gallery-select": selecting(f"/pets/{pet.pk}/"),
             "photos-delete": selecting(f"/pets/{pet.pk}/", then="Delete"),
@@ -168,6 +182,8 @@ def pages_of(world) -> dict[str, dict[str, object]]:
             "shared": "/shared/",
             "gallery-friend": f"/pets/{pet.pk}/",
             "photo-friend": f"/photos/{photo.pk}/",
+            "favourites": "/favourites/",
+            "invitation-friend": f"/invitations/{world['invitation']}/",
         },
     }
 

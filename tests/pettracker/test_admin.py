@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEntry
 from cdn.models import Invalidation
-from images.models import PendingObjectDeletion, Photo, ReconciliationRun
+from images.models import PendingObjectDeletion, Photo, ReconciliationRun, ShareInvitation
 from pettracker.admin import PetTrackerAdminSite, actions_without_permission
 from tests.factories import (
     PASSWORD,
@@ -59,6 +59,11 @@ TARGETS = {
     "images.Rendition": RenditionFactory,
     "images.Share": ShareFactory,
     "images.ShareLink": ShareLinkFactory,
+    "images.ShareInvitation": lambda: ShareInvitation.objects.create(
+        pet=PetFactory(),
+        email="invited@example.com",
+        expires_at=timezone.now() + datetime.timedelta(days=14),
+    ),
     "cdn.Invalidation": lambda: Invalidation.objects.create(paths=["/renditions/x/*"]),
     "images.PendingObjectDeletion": lambda: PendingObjectDeletion.objects.create(
         key="originals/1/2026/11/a.jpg",

@@ -8,7 +8,8 @@ from html import unescape
 import pytest
 from django.utils import timezone
 
-from images.models import Photo
+from images.models import Access, Pet, Photo, ShareInvitation
+from images.services.invitations import invitation_token, share_invitation_send
 from tests.factories import PetFactory, PhotoFactory, ready_photo, store_full
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +34,8 @@ PAGES = {
     "/pets/": expect(200, 200, 200, 200),
     "/pets/new/": expect(200, 200, 200, 200),
     "/shared/": expect(200, 200, 200, 200),
+    "/favourites/": expect(200, 200, 200, 200),
+    "/accounts/": expect(200, 200, 200, 200),
     "/": expect(200, 200, 200, 200, anonymous=200),
 }
 
@@ -60,6 +63,10 @@ ACTIONS = {
         302, 403, 403, 404
     ),
     ("/pets/{pet}/photos/cover/", "photo={photo}"): expect(302, 403, 403, 404),
+    ("/pets/{pet}/sharing/", "action=invite&who=new%40example.com&role=viewer"): expect(
+        302, 404, 404, 404
+    ),
+    ("/photos/{photo}/favourite/", "favourite=on"): expect(302, 302, 302, 404),
 }
 
 
@@ -225,3 +232,48 @@ def test_link_downloads_answer_every_holder_as_the_link_says(
     )
     response = actors[actor].get(path.format(token=link_token, photo=photo.pk))
     assert response.status_code == status
+
+
+INVITATION_ACTIONS = ("revoke_invitation", "resend_invitation")
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("action", INVITATION_ACTIONS)
+def test_only_the_owner_revokes_or_resends_an_invitation(actors, pet, owner, action, actor):
+    invitation = share_invitation_send(
+        pet=pet, email="new@example.com", role="viewer", invited_by=owner, base_url=""
+    )
+    response = actors[actor].post(
+        f"/pets/{pet.pk}/sharing/", {"action": action, "invitation": invitation.pk}
+    )
+    assert response.status_code == expect(302, 404, 404, 404)[actor]
+    still_pending = ShareInvitation.objects.pending().filter(pk=invitation.pk).exists()
+    assert still_pending == (action == "resend_invitation" or actor != "owner")
+
+
+# An invitation's link: anyone holding it reads it; accepting takes an account (the owner's
+# own pet excepted), and grants the share to the account that accepts.
+INVITATION_PAGE = expect(200, 200, 200, 200, anonymous=200)
+INVITATION_ACCEPT = expect(400, 302, 302, 302)
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_an_invitations_link_answers_each_actor_as_it_must(actors, pet, owner, actor):
+    invitation = share_invitation_send(
+        pet=pet, email="new@example.com", role="contributor", invited_by=owner, base_url=""
+    )
+    path = f"/invitations/{invitation_token(invitation)}/"
+    assert actors[actor].get(path).status_code == INVITATION_PAGE[actor]
+    response = actors[actor].post(path)
+    assert response.status_code == INVITATION_ACCEPT[actor]
+    invitation.refresh_from_db()
+    accepted = actor in ("viewer", "contributor", "stranger")
+    assert (invitation.accepted_at is not None) == accepted
+    if actor == "stranger":
+        assert (
+            Pet.objects.visible_to(invitation.accepted_by, Access.CONTRIBUTE)
+            .filter(pk=pet.pk)
+            .exists()
+        )
+    if actor == "anonymous":
+        assert response["Location"].startswith("/accounts/login/")

@@ -1,0 +1,250 @@
+"""Invitations: sent to any address (one mail, a signed link), accepted once by whoever holds
+the link, with exactly the share offered; revoked, expired, used or altered links grant
+nothing."""
+
+import datetime
+import re
+
+import pytest
+from django.core import mail, signing
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from images import tasks
+from images.models import Pet, Share, ShareInvitation
+from images.services.invitations import (
+    SALT,
+    InvitationUnusable,
+    invitation_for_token,
+    invitation_token,
+    share_invitation_accept,
+    share_invitation_resend,
+    share_invitation_revoke,
+    share_invitation_send,
+    share_invitations_prune,
+)
+from tests.factories import PetFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+BASE = "https://pets.example"
+LINK = re.compile(r"https://pets\.example/invitations/([^/\s]+)/")
+
+
+def invite(pet, email="new@example.com", role="viewer", **extra):
+    return share_invitation_send(
+        pet=pet, email=email, role=role, invited_by=pet.owner, base_url=BASE, **extra
+    )
+
+
+def token_in(message) -> str:
+    return LINK.search(message.body).group(1)
+
+
+def test_inviting_an_address_mails_it_a_link_that_names_the_invitation(
+    pet, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation = invite(pet, "New@Example.com", role="contributor")
+    assert invitation.expires_at > timezone.now() + datetime.timedelta(days=13)
+    [message] = mail.outbox
+    assert message.to == ["New@example.com"]
+    assert "owner shared Biscuit's photos with you" in message.subject
+    assert "see and add to the photos of Biscuit" in message.body
+    assert invitation_for_token(token_in(message)) == invitation
+
+
+def test_an_address_with_an_account_gets_an_invitation_and_the_same_mail_not_a_share(
+    pet, django_capture_on_commit_callbacks
+):
+    UserFactory(username="sam", email="sam@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        invite(pet, "sam@example.com")
+        invite(PetFactory(owner=pet.owner, name="Biscuit"), "nobody@example.com")
+    assert not Share.objects.filter(grantee__username="sam").exists()
+    sam_mail, nobody_mail = mail.outbox
+    assert sam_mail.subject == nobody_mail.subject
+    assert LINK.sub("", sam_mail.body) == LINK.sub("", nobody_mail.body).replace("nobody@", "sam@")
+
+
+def test_inviting_the_same_address_again_renews_the_pending_invitation(pet):
+    first = invite(pet, "new@example.com", role="viewer")
+    second = invite(pet, "NEW@example.com", role="contributor")
+    assert second.pk == first.pk
+    assert ShareInvitation.objects.get().role == "contributor"
+
+
+def test_the_owner_cannot_invite_their_own_address(pet):
+    with pytest.raises(ValidationError):
+        invite(pet, pet.owner.email.upper())
+    assert not ShareInvitation.objects.exists()
+
+
+def test_a_new_account_accepting_gets_exactly_the_share_offered(pet):
+    other_pet = PetFactory(owner=pet.owner, name="Rex")
+    invitation = invite(pet, role="contributor")
+    invite(other_pet, role="viewer")  # to the same address: not granted by the first link
+    newcomer = UserFactory(username="newcomer", email="")
+    share = share_invitation_accept(invitation=invitation, user=newcomer)
+    assert (share.pet, share.grantee, share.role) == (pet, newcomer, "contributor")
+    assert list(Pet.objects.visible_to(newcomer)) == [pet]
+    invitation.refresh_from_db()
+    assert invitation.accepted_by == newcomer
+    assert invitation.accepted_at is not None
+    assert ShareInvitation.objects.pending().get().pet == other_pet
+
+
+def test_accepting_twice_grants_once_and_the_second_is_refused(pet):
+    invitation = invite(pet)
+    newcomer = UserFactory(username="newcomer")
+    share_invitation_accept(invitation=invitation, user=newcomer)
+    with pytest.raises(InvitationUnusable) as refused:
+        share_invitation_accept(invitation=invitation, user=UserFactory(username="second"))
+    assert refused.value.reason == "used"
+    assert Share.objects.filter(pet=pet, grantee__username__in=["newcomer", "second"]).count() == 1
+
+
+def test_accepting_never_lowers_a_share_already_held(pet, contributor):
+    invitation = invite(pet, role="viewer")
+    share = share_invitation_accept(invitation=invitation, user=contributor)
+    assert share.role == "contributor"
+
+
+def test_the_owner_cannot_accept_an_invitation_to_their_own_pet(pet):
+    invitation = invite(pet)
+    with pytest.raises(ValidationError):
+        share_invitation_accept(invitation=invitation, user=pet.owner)
+    assert ShareInvitation.objects.pending().exists()
+
+
+def test_a_revoked_invitation_grants_nothing(pet):
+    invitation = invite(pet)
+    token = invitation_token(invitation)
+    assert share_invitation_revoke(invitation=invitation) is True
+    assert share_invitation_revoke(invitation=invitation) is False
+    with pytest.raises(InvitationUnusable) as refused:
+        invitation_for_token(token)
+    assert refused.value.reason == "revoked"
+    with pytest.raises(InvitationUnusable):
+        share_invitation_accept(invitation=invitation, user=UserFactory(username="late"))
+    assert not Share.objects.filter(grantee__username="late").exists()
+
+
+def test_an_expired_invitation_grants_nothing(pet):
+    invitation = invite(pet)
+    token = invitation_token(invitation)
+    ShareInvitation.objects.filter(pk=invitation.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=20),
+        expires_at=timezone.now() - datetime.timedelta(days=6),
+    )
+    with pytest.raises(InvitationUnusable) as refused:
+        invitation_for_token(token)
+    assert refused.value.reason == "expired"
+    with pytest.raises(InvitationUnusable):
+        share_invitation_accept(invitation=invitation, user=UserFactory(username="late"))
+
+
+def test_a_token_older_than_an_invitation_lives_is_expired_whatever_the_row(pet, settings):
+    invitation = invite(pet)
+    token = invitation_token(invitation)
+    settings.SHARE_INVITATION_DAYS = 1
+    later = timezone.now() + datetime.timedelta(days=2)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("django.core.signing.time.time", lambda: later.timestamp())
+        with pytest.raises(InvitationUnusable) as refused:
+            invitation_for_token(token)
+    assert refused.value.reason == "expired"
+
+
+@pytest.mark.parametrize(
+    "alter",
+    [
+        lambda token: token[:-2] + ("AA" if not token.endswith("AA") else "BB"),
+        lambda token: token[:20],
+        lambda token: "",
+    ],
+    ids=["altered", "cut short", "empty"],
+)
+def test_an_altered_token_is_unknown(pet, alter):
+    token = invitation_token(invite(pet))
+    with pytest.raises(InvitationUnusable) as refused:
+        invitation_for_token(alter(token))
+    assert refused.value.reason == "unknown"
+
+
+def test_a_token_signed_for_another_address_is_unknown(pet):
+    invitation = invite(pet)
+    forged = signing.dumps({"i": str(invitation.pk), "e": "mallory@example.com"}, salt=SALT)
+    with pytest.raises(InvitationUnusable) as refused:
+        invitation_for_token(forged)
+    assert refused.value.reason == "unknown"
+
+
+def test_resending_mails_a_new_link_and_renews_the_expiry(pet, django_capture_on_commit_callbacks):
+    invitation = invite(pet)
+    ShareInvitation.objects.filter(pk=invitation.pk).update(
+        expires_at=timezone.now() + datetime.timedelta(days=1)
+    )
+    invitation.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        share_invitation_resend(invitation=invitation, base_url=BASE)
+    invitation.refresh_from_db()
+    assert invitation.expires_at > timezone.now() + datetime.timedelta(days=13)
+    assert invitation_for_token(token_in(mail.outbox[-1])) == invitation
+
+
+def test_an_invitation_rolled_back_mails_nobody(pet, django_capture_on_commit_callbacks):
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(ValidationError),
+    ):
+        share_invitation_send(
+            pet=pet, email="new@example.com", role="admin", invited_by=pet.owner, base_url=BASE
+        )
+    assert callbacks == []
+    assert mail.outbox == []
+
+
+def test_pruning_deletes_only_invitations_that_ended_a_lifetime_ago(pet):
+    old, recent = invite(pet, "old@example.com"), invite(pet, "recent@example.com")
+    ShareInvitation.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=40),
+        expires_at=timezone.now() - datetime.timedelta(days=26),
+    )
+    assert share_invitations_prune() == 1
+    assert list(ShareInvitation.objects.all()) == [recent]
+
+
+def test_the_daily_task_prunes_them(pet):
+    old = invite(pet, "old@example.com")
+    ShareInvitation.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=40),
+        expires_at=timezone.now() - datetime.timedelta(days=26),
+    )
+    assert tasks.prune_share_invitations.apply().result == 1
+
+
+def test_inviting_an_address_again_within_ten_minutes_mails_it_once(
+    pet, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        invite(pet, role="viewer")
+        invite(pet, role="contributor")
+    assert len(mail.outbox) == 1
+    assert ShareInvitation.objects.get().role == "contributor"
+
+
+def test_resending_within_ten_minutes_is_refused_in_words(pet):
+    invitation = invite(pet)
+    with pytest.raises(ValidationError, match="less than 10 minutes ago"):
+        share_invitation_resend(invitation=invitation, base_url=BASE)
+
+
+def test_one_person_starts_at_most_the_daily_number_of_invitations(pet, settings):
+    settings.SHARE_INVITATIONS_PER_DAY = 2
+    invite(pet, "a@example.com")
+    invite(pet, "b@example.com")
+    invite(pet, "a@example.com")  # the same one again: not a new invitation
+    with pytest.raises(ValidationError, match="2 invitations in the last day"):
+        invite(pet, "c@example.com")
+    assert ShareInvitation.objects.count() == 2
