@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -321,9 +321,9 @@ def _preview_image(request: HttpRequest, link: ShareLink) -> dict | None:
     for the link's remaining life and at most the signer's (``Signer.url``): its policy
     carries the pet's access floor like every grant, so revoking the link (or any revocation
     of the pet) stops it at the edge as it stops the gallery's cookies."""
-    pets = Pet.objects.filter(pk=link.pet_id).with_cover()
-    cover_id = pets.values_list("cover_id", flat=True).first()
-    rendition = Rendition.objects.filter(photo_id=cover_id, name=PREVIEW_RENDITION).first()
+    cover = Pet.objects.filter(pk=link.pet_id).with_cover().values("cover_id")[:1]
+    renditions = Rendition.objects.filter(photo_id=Subquery(cover), name=PREVIEW_RENDITION)
+    rendition = renditions.only("key", "width", "height").first()  # one query
     if rendition is None:
         return None
     floor = access_floors([link.pet_id]).get(link.pet_id)
