@@ -74,6 +74,9 @@ LIFETIME_CHOICES = [
     (NEVER, "Never (until you revoke it)"),
 ]
 LINK_PASSWORD_MIN = 6
+LINK_PASSWORD_ERRORS = {
+    "min_length": f"Use at least {LINK_PASSWORD_MIN} characters, so that it can't be guessed.",
+}
 
 
 def _lifetime(choice: str) -> datetime.timedelta | None:
@@ -100,6 +103,7 @@ class ShareLinkForm(forms.Form):
         strip=False,
         help_text="Whoever opens the link must type it. Tell it to them apart from the link.",
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages=LINK_PASSWORD_ERRORS,
     )
     allows_download = forms.BooleanField(
         label="Allow full-size downloads", required=False, initial=False
@@ -134,6 +138,7 @@ class ShareLinkEditForm(forms.Form):
         strip=False,
         help_text="Blank keeps the current one. Whoever unlocked the link must type the new one.",
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages=LINK_PASSWORD_ERRORS,
     )
     remove_password = forms.BooleanField(label="Remove the password", required=False)
     allows_download = forms.BooleanField(label="Allow full-size downloads", required=False)

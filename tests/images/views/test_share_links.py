@@ -110,7 +110,7 @@ def test_a_link_that_never_expires_says_so_in_the_list(sharing, pet):
     [
         ({"lifetime": "366"}, "Select a valid choice."),
         ({"lifetime": ""}, "This field is required."),
-        ({"lifetime": "7", "password": "short"}, "at least 6 characters"),
+        ({"lifetime": "7", "password": "short"}, "Use at least 6 characters"),
         ({"lifetime": "7", "label": "x" * 61}, "at most 60 characters"),
     ],
 )
