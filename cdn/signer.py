@@ -153,14 +153,19 @@ class Signer:
         """The plain CDN URL of a stored object: what pages carry (their cookies open it)."""
         return f"{self.base_url}/{key}"
 
-    def url(self, key: str, *, floor: int | None = None, origin: str = "") -> str:
+    def url(
+        self, key: str, *, floor: int | None = None, origin: str = "", until: int | None = None
+    ) -> str:
         """A rendition's URL signed with its pet's policy in the query string (for API
         clients, which may hold no cookies); ``floor`` is the pet's access floor, ``origin``
-        the site's (``resource_base``)."""
+        the site's (``resource_base``). ``until`` (epoch seconds) ends it sooner than the
+        window's expiry: a share link's preview image lives no longer than the link."""
         if not key.startswith(RENDITIONS_PREFIX):
             raise ValueError("only renditions are signed per pet; originals: original_url()")
         prefix = key[: key.index("/", len(RENDITIONS_PREFIX)) + 1]
         credentials, expires = self._credentials(), self.expiry()
+        if until is not None:
+            expires = min(expires, int(until))
         start, base = grant_start(expires, self.window, floor), self.resource_base(origin)
         query = self._signed(
             ("query", credentials.key_pair_id, base, prefix, expires, start),

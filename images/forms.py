@@ -10,8 +10,6 @@ from django.core.validators import validate_email
 
 from images.models import Pet, Photo, Share
 
-LINK_LIFETIMES = {"1": 1, "7": 7, "30": 30}  # choice → days
-
 
 class PetForm(forms.ModelForm):
     class Meta:
@@ -65,15 +63,118 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Share.Role.choices)
 
 
+# How long a link lives, as its owner chooses: a day to a year, or never (only when chosen).
+NEVER = "never"
+LINK_LIFETIMES = {"1": 1, "7": 7, "30": 30, "90": 90, "365": 365}  # choice → days
+LIFETIME_CHOICES = [
+    ("1", "1 day"),
+    ("7", "7 days"),
+    ("30", "30 days"),
+    ("90", "90 days"),
+    ("365", "1 year"),
+    (NEVER, "Never (until you revoke it)"),
+]
+LINK_PASSWORD_MIN = 6
+LINK_PASSWORD_ERRORS = {
+    "min_length": f"Use at least {LINK_PASSWORD_MIN} characters, so that it can't be guessed.",
+}
+
+
+def _lifetime(choice: str) -> datetime.timedelta | None:
+    return None if choice == NEVER else datetime.timedelta(days=LINK_LIFETIMES[choice])
+
+
 class ShareLinkForm(forms.Form):
-    lifetime = forms.ChoiceField(
-        label="Expires after",
-        choices=[("1", "1 day"), ("7", "7 days"), ("30", "30 days")],
-        initial="7",
+    """A new share link: who it is for, how long it lives, an optional password, and whether
+    its holder may download full-size images."""
+
+    label = forms.CharField(
+        label="Label",
+        max_length=60,
+        required=False,
+        help_text="Who it's for, such as Grandma or Vet. Left blank: Link 1, Link 2…",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    lifetime = forms.ChoiceField(label="Expires after", choices=LIFETIME_CHOICES, initial="7")
+    password = forms.CharField(
+        label="Password (optional)",
+        required=False,
+        min_length=LINK_PASSWORD_MIN,
+        max_length=128,
+        strip=False,
+        help_text="Whoever opens the link must type it. Tell it to them apart from the link.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages=LINK_PASSWORD_ERRORS,
+    )
+    allows_download = forms.BooleanField(
+        label="Allow full-size downloads", required=False, initial=False
     )
 
-    def lifetime_delta(self) -> datetime.timedelta:
-        return datetime.timedelta(days=LINK_LIFETIMES[self.cleaned_data["lifetime"]])
+    def lifetime_delta(self) -> datetime.timedelta | None:
+        """The chosen lifetime; None for a link that never expires."""
+        return _lifetime(self.cleaned_data["lifetime"])
+
+
+KEEP_EXPIRY = ""
+
+
+class ShareLinkEditForm(forms.Form):
+    """Changes to an existing link; a blank field leaves that part as it is."""
+
+    label = forms.CharField(label="Label", max_length=60, required=False)
+    lifetime = forms.ChoiceField(
+        label="Expiry",
+        choices=[(KEEP_EXPIRY, "Keep as it is")]
+        + [
+            (value, f"{name} from now" if value != NEVER else name)
+            for value, name in LIFETIME_CHOICES
+        ],
+        required=False,
+    )
+    password = forms.CharField(
+        label="New password",
+        required=False,
+        min_length=LINK_PASSWORD_MIN,
+        max_length=128,
+        strip=False,
+        help_text="Blank keeps the current one. Whoever unlocked the link must type the new one.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages=LINK_PASSWORD_ERRORS,
+    )
+    remove_password = forms.BooleanField(label="Remove the password", required=False)
+    allows_download = forms.BooleanField(label="Allow full-size downloads", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("remove_password"):
+            raise forms.ValidationError("Either set a new password or remove it, not both.")
+        return data
+
+    def changes(self) -> dict:
+        """The keyword arguments of ``share_link_update`` for what this form changes."""
+        data = self.cleaned_data
+        changes: dict = {"allows_download": data["allows_download"]}
+        if data["label"].strip():
+            changes["label"] = data["label"]
+        if data["lifetime"] != KEEP_EXPIRY:
+            changes["lifetime"] = _lifetime(data["lifetime"])
+        if data["password"]:
+            changes["password"] = data["password"]
+        elif data["remove_password"]:
+            changes["password"] = None
+        return changes
+
+
+class LinkPasswordForm(forms.Form):
+    """The password a link's holder types to open it."""
+
+    password = forms.CharField(
+        label="Password",
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Type the password you were given with the link."},
+    )
 
 
 # The most photos one request acts on (a gallery's page is 24; the admin's list, 100).

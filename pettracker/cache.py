@@ -106,6 +106,12 @@ class ForgivingRedisCache(RedisCache):
         # What Django's set_many answers: the keys that were not set.
         return self._try("set_many", lambda: set_many(data, timeout, version), list(data))
 
+    def incr(self, key, delta=1, version=None):
+        # Counters (a share link's failed passwords): a failure is skipped, answered as if the
+        # count started now. A missing key still raises ValueError, as Django's does.
+        incr = super().incr
+        return self._try("incr", lambda: incr(key, delta, version), delta)
+
     def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
         touch = super().touch
         return self._try("touch", lambda: touch(key, timeout, version), False)

@@ -6,8 +6,10 @@ import datetime
 import secrets
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
@@ -79,21 +81,103 @@ def share_revoke(*, share: Share) -> None:
     Share.objects.filter(pk=share.pk).delete()
 
 
-def share_link_create(
-    *, pet: Pet, created_by: User, lifetime: datetime.timedelta
-) -> tuple[ShareLink, str]:
-    """A new link to ``pet``'s gallery. Returns the row and the token, which is shown once:
-    only its hash is stored."""
+# A link lives from a day to a year, or never expires when its owner says so (None).
+LINK_SHORTEST_LIFE = datetime.timedelta(days=1)
+LINK_LONGEST_LIFE = datetime.timedelta(days=365)
+LINK_LABEL_MAX = ShareLink._meta.get_field("label").max_length
+
+
+def _checked_expiry(lifetime: datetime.timedelta | None, now: datetime.datetime):
+    """When a link given ``lifetime`` from ``now`` expires (None: never)."""
+    if lifetime is None:
+        return None
     if lifetime <= datetime.timedelta(0):
         raise ValidationError("A share link must expire in the future.")
+    if lifetime > LINK_LONGEST_LIFE:
+        raise ValidationError("A share link lives a year at most, unless it never expires.")
+    return now + lifetime
+
+
+def _checked_label(label: str) -> str:
+    label = " ".join(label.split())
+    if len(label) > LINK_LABEL_MAX:
+        raise ValidationError(f"A link's label is {LINK_LABEL_MAX} characters at most.")
+    return label
+
+
+@transaction.atomic
+def share_link_create(
+    *,
+    pet: Pet,
+    created_by: User,
+    lifetime: datetime.timedelta | None,
+    label: str = "",
+    password: str = "",
+    allows_download: bool = False,
+) -> tuple[ShareLink, str]:
+    """A new link to ``pet``'s gallery, expiring after ``lifetime`` (None: never, which the
+    owner must choose explicitly), labelled ``label`` ("Link 3" when blank), opened only with
+    ``password`` when one is given (stored as Django's password hash). Returns the row and the
+    token, which is shown once: only its hash is stored."""
+    now = timezone.now()
+    expires_at = _checked_expiry(lifetime, now)
+    # Locking the pet makes "Link <n>" unique among racing creations.
+    Pet.objects.select_for_update().filter(pk=pet.pk).first()
+    label = _checked_label(label) or f"Link {pet.share_links.count() + 1}"
     token = secrets.token_urlsafe(SHARE_TOKEN_BYTES)
     link = ShareLink.objects.create(
         pet=pet,
         token_hash=hash_share_token(token),
         created_by=created_by,
-        expires_at=timezone.now() + lifetime,
+        expires_at=expires_at,
+        label=label,
+        password_hash=make_password(password) if password else "",
+        allows_download=allows_download,
     )
     return link, token
+
+
+KEEP = object()  # share_link_update: leave this as it is
+
+
+@transaction.atomic
+def share_link_update(
+    *,
+    link: ShareLink,
+    label: str | object = KEEP,
+    lifetime: datetime.timedelta | object | None = KEEP,
+    password: str | object | None = KEEP,
+    allows_download: bool | object = KEEP,
+) -> ShareLink:
+    """Change an active link: its label; its expiry (``lifetime`` from now, None: never);
+    its password (a new one, or None to remove it); whether it allows downloads. What is not
+    given stays. A change that lets fewer people in or for less long (an earlier expiry, a
+    new password, downloads turned off) raises the pet's access floor, as a revocation does:
+    grants already out stop at the CDN within a minute, and those still allowed get new ones
+    on their next page. Changing the password also locks out every browser that unlocked the
+    link with the old one (their unlock names the old hash)."""
+    link = ShareLink.objects.select_for_update().get(pk=link.pk)
+    if not link.is_active():
+        raise ValidationError("This link was revoked or has expired: make a new one.")
+    tightened = False
+    if label is not KEEP:
+        link.label = _checked_label(label) or link.label
+    if lifetime is not KEEP:
+        expires_at = _checked_expiry(lifetime, timezone.now())
+        tightened |= expires_at is not None and (
+            link.expires_at is None or expires_at < link.expires_at
+        )
+        link.expires_at = expires_at
+    if password is not KEEP:
+        tightened |= bool(password)
+        link.password_hash = make_password(password) if password else ""
+    if allows_download is not KEEP:
+        tightened |= link.allows_download and not allows_download
+        link.allows_download = bool(allows_download)
+    link.save(update_fields=["label", "expires_at", "password_hash", "allows_download"])
+    if tightened:
+        renditions_revoke([link.pet_id])
+    return link
 
 
 @transaction.atomic
@@ -105,6 +189,25 @@ def share_link_revoke(*, link: ShareLink) -> None:
         renditions_revoke([link.pet_id])
 
 
+@transaction.atomic
+def share_links_revoke_all(*, pet: Pet) -> int:
+    """Revoke every active link to ``pet`` at once, and raise its floor once. Returns how
+    many links were revoked (0: nothing changed, the floor stays)."""
+    now = timezone.now()
+    revoked = pet.share_links.active(now).update(revoked_at=now)
+    if revoked:
+        renditions_revoke([pet.pk])
+    return revoked
+
+
+def share_link_record_open(*, link: ShareLink, now: datetime.datetime | None = None) -> None:
+    """Count one opening of ``link``'s gallery: one UPDATE adding 1 in the database, so
+    openings at the same moment are all counted. Nothing of the visitor is kept."""
+    ShareLink.objects.filter(pk=link.pk).update(
+        opens=F("opens") + 1, last_opened_at=now or timezone.now()
+    )
+
+
 def share_links_expire(*, now: datetime.datetime | None = None) -> int:
     """A link that expired is revoked at the CDN too, within a minute: the floor of its pet is
     raised unless it already rose after the expiry (so running again changes nothing).
@@ -114,6 +217,7 @@ def share_links_expire(*, now: datetime.datetime | None = None) -> int:
     # before its expiry has expired too. (Looking further back would raise the floor again
     # once it was pruned.)
     lookback = longest_url_life(settings.CDN_SIGNING_WINDOW_SECONDS)
+    # Links that never expire (expires_at NULL) match neither bound: never counted here.
     expired = ShareLink.objects.filter(
         expires_at__lte=now, expires_at__gt=now - lookback, revoked_at__isnull=True
     )

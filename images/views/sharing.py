@@ -6,36 +6,48 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
-from cdn.revocation import EDGE_REVOCATION_SECONDS
-from cdn.signer import get_signer
-from images.forms import InviteForm, RoleForm, ShareLinkForm
-from images.models import Access, Pet, Photo, ShareLink
+from cdn.revocation import EDGE_REVOCATION_SECONDS, access_floors
+from cdn.signer import get_signer, revoked_during, site_origin
+from images.forms import (
+    InviteForm,
+    LinkPasswordForm,
+    RoleForm,
+    ShareLinkEditForm,
+    ShareLinkForm,
+)
+from images.models import Access, Pet, Photo, Rendition, RenditionName, ShareLink
+from images.pure.crawlers import is_link_previewer
 from images.services.downloads import MAX_PHOTOS
 from images.services.sharing import (
     names_an_address,
     share_grant,
     share_invite,
     share_link_create,
+    share_link_record_open,
     share_link_revoke,
+    share_link_update,
+    share_links_revoke_all,
     share_revoke,
 )
-from images.views import invitations
-from images.views.common import page_of, pet_cards, render_granting
+from images.views import invitations, link_access
+from images.views.common import REGRANT_HEADER, page_of, pet_cards, render_granting
 from images.views.tiles import gallery_html, tiles
+from pettracker.text import possessive
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def sharing_page(request: HttpRequest, pet_id) -> HttpResponse:
     pet = get_object_or_404(Pet.objects.visible_to(request.user, Access.MANAGE), pk=pet_id)
-    forms = {"invite": InviteForm(), "link": ShareLinkForm()}
+    forms = {"invite": InviteForm(), "link": ShareLinkForm(), "edits": {}}
     if request.method == "POST":
         action = ACTIONS.get(request.POST.get("action", ""))
         if action is None:
@@ -46,15 +58,31 @@ def sharing_page(request: HttpRequest, pet_id) -> HttpResponse:
     context = {
         "pet": pet,
         "shares": pet.shares.select_related("grantee").order_by("grantee__username"),
-        "links": pet.share_links.active().order_by("expires_at"),
+        "links": _links_with_forms(pet, forms["edits"]),
         "invitations": pet.invitations.pending().order_by("created_at"),
         "role_choices": RoleForm.base_fields["role"].choices,
         "new_link": request.session.pop(_new_link_key(pet), None),
         "revoked_seconds": EDGE_REVOCATION_SECONDS,
-        **{f"{name}_form": form for name, form in forms.items()},
+        "invite_form": forms["invite"],
+        "link_form": forms["link"],
     }
-    status = 400 if any(form.errors for form in forms.values()) else 200
+    bound = [forms["invite"], forms["link"], *forms["edits"].values()]
+    status = 400 if any(form.errors for form in bound) else 200
     return render(request, "pets/sharing.html", context, status=status)
+
+
+def _links_with_forms(pet: Pet, edits: dict) -> list[tuple[ShareLink, ShareLinkEditForm]]:
+    """The pet's active links, newest first, each with its form of changes (the one posted,
+    with its errors, for the link whose change was refused). Revoked and expired links are not
+    listed: nothing can be done with them (a link cannot be turned on again; its token is
+    gone), and the list stays about the links that work."""
+    links = pet.share_links.active().order_by("-created_at")
+    return [(link, edits.get(link.pk) or _edit_form(link)) for link in links]
+
+
+def _edit_form(link: ShareLink, data=None) -> ShareLinkEditForm:
+    initial = {"label": link.label, "allows_download": link.allows_download}
+    return ShareLinkEditForm(data, initial=initial, prefix=f"link-{link.pk}")
 
 
 def _new_link_key(pet: Pet) -> str:
@@ -110,19 +138,50 @@ def _create_link(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse | 
     form = forms["link"] = ShareLinkForm(request.POST)
     if not form.is_valid():
         return None
+    data = form.cleaned_data
     link, token = share_link_create(
-        pet=pet, created_by=request.user, lifetime=form.lifetime_delta()
+        pet=pet,
+        created_by=request.user,
+        lifetime=form.lifetime_delta(),
+        label=data["label"],
+        password=data["password"],
+        allows_download=data["allows_download"],
     )
     # Shown once, on the next page: only the token's hash is stored.
     url = request.build_absolute_uri(reverse("share_link", args=[token]))
-    request.session[_new_link_key(pet)] = {"url": url, "expires_at": link.expires_at.isoformat()}
+    request.session[_new_link_key(pet)] = {"url": url, "label": link.label}
+    return redirect("pet_sharing", pet_id=pet.pk)
+
+
+def _update_link(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse | None:
+    link = _posted_row(pet.share_links.active(), request, "link")
+    form = _edit_form(link, request.POST)
+    forms["edits"][link.pk] = form
+    if not form.is_valid():
+        return None
+    try:
+        link = share_link_update(link=link, **form.changes())
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return None
+    messages.success(request, f"{link.label} is changed.")
     return redirect("pet_sharing", pet_id=pet.pk)
 
 
 def _revoke_link(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse:
     link = _posted_row(pet.share_links, request, "link")
     share_link_revoke(link=link)
-    messages.success(request, "The link no longer opens the gallery.")
+    messages.success(request, f"{link.label or 'The link'} no longer opens the gallery.")
+    return redirect("pet_sharing", pet_id=pet.pk)
+
+
+def _revoke_all_links(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse:
+    revoked = share_links_revoke_all(pet=pet)
+    if revoked:
+        links = "link" if revoked == 1 else f"{revoked} links"
+        messages.success(request, f"Revoked {links}: none opens {pet.name}'s gallery now.")
+    else:
+        messages.info(request, "There was no link to revoke.")
     return redirect("pet_sharing", pet_id=pet.pk)
 
 
@@ -131,7 +190,9 @@ ACTIONS = {
     "role": _change_role,
     "revoke": _revoke,
     "link": _create_link,
+    "update_link": _update_link,
     "revoke_link": _revoke_link,
+    "revoke_all_links": _revoke_all_links,
     **invitations.ACTIONS,
 }
 
@@ -157,13 +218,23 @@ def _dead_link(request: HttpRequest, link: ShareLink | None) -> HttpResponse:
     return render(request, "links/dead.html", context, status=410)
 
 
-def usable_link(request: HttpRequest, token: str) -> ShareLink | HttpResponse:
-    """The link ``token`` opens for this request, or what to answer instead (the dead-link
-    page). The one place that decides whether a request may use a link: its gallery, its
-    downloads."""
+def _active_link(request: HttpRequest, token: str) -> ShareLink | HttpResponse:
+    """The link ``token`` names if it is active, else its dead-link page."""
     link = ShareLink.objects.for_token(token).select_related("pet", "pet__owner").first()
     if link is None or not link.is_active():
         return _dead_link(request, link)
+    return link
+
+
+def usable_link(request: HttpRequest, token: str) -> ShareLink | HttpResponse:
+    """The link ``token`` opens for this request, or what to answer instead: the dead-link
+    page, or for a link with a password this browser has not unlocked, the way to its
+    password form (the gallery's address asks for it). The one place that decides whether a
+    request may use a link's photos: its downloads (the gallery, which also takes the
+    password, asks ``_active_link`` and ``link_access`` itself)."""
+    link = _active_link(request, token)
+    if isinstance(link, ShareLink) and not link_access.is_unlocked(request, link):
+        return redirect("share_link", token=token)
     return link
 
 
@@ -182,14 +253,19 @@ def _link_downloads(token: str) -> dict[str, str]:
     }
 
 
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def share_link(request: HttpRequest, token: str) -> HttpResponse:
-    """A share link's gallery, for anyone holding it: ready photos only, no originals."""
-    link = usable_link(request, token)
+    """A share link's gallery, for anyone holding it: ready photos only, no originals. A link
+    with a password first asks for it (``_password_page``); POST is only for that."""
+    link = _active_link(request, token)
     if isinstance(link, HttpResponse):
         return link
+    if request.method == "POST" or not link_access.is_unlocked(request, link):
+        return _password_page(request, link)
     page = page_of(request, Photo.objects.through_link(link).for_tiles().newest_taken_first())
     shown = tiles(page.object_list, get_signer(), pet_name=link.pet.name)
+    if _is_an_opening(request):
+        share_link_record_open(link=link)
     context = {
         "link": link,
         "pet": link.pet,
@@ -200,6 +276,101 @@ def share_link(request: HttpRequest, token: str) -> HttpResponse:
         "grid": gallery_html(shown, link_to_large=True, shows_uploader=False),
         # Its holder downloads the full renditions when the owner allowed it (issue 16).
         "downloads": _link_downloads(token) if link.allows_download and shown else None,
+        "preview": _preview(request, link, photos=page.paginator.count),
     }
     pet_ids = [link.pet_id] if shown else []
     return render_granting(request, "links/gallery.html", context, pet_ids=pet_ids)
+
+
+def _is_an_opening(request: HttpRequest) -> bool:
+    """Whether this request counts as someone opening the link: a GET of its address (the
+    first page) by a browser. Not a HEAD, not the further pages nor gallery.js's regrant of
+    the same visit (one person paging through is one opening), not the password form, and
+    not a chat app's crawler reading the page for its preview."""
+    return (
+        request.method == "GET"
+        and request.GET.get("page", "1") == "1"
+        and REGRANT_HEADER not in request.headers
+        and not is_link_previewer(request.headers.get("User-Agent", ""))
+    )
+
+
+def _password_page(request: HttpRequest, link: ShareLink) -> HttpResponse:
+    """The form a password link shows first: nothing of the pet, nor the link's label (the
+    owner's name for whom it is). The right password unlocks the link for this browser's
+    session; a wrong one is 403 (a well-formed request refused: the password was wrong, not
+    the form), a blank one 400; five wrong ones from one address within ten minutes, 429."""
+    form = LinkPasswordForm(request.POST if request.method == "POST" else None)
+    context = {"form": form, "preview": _preview(request, link)}
+    if link_access.is_throttled(request, link):
+        return _password_throttled(request, context)
+    if request.method != "POST":
+        return render(request, "links/password.html", context)
+    if not form.is_valid():
+        return render(request, "links/password.html", context, status=400)
+    if link.has_password and not check_password(form.cleaned_data["password"], link.password_hash):
+        link_access.record_failure(request, link)
+        if link_access.is_throttled(request, link):
+            return _password_throttled(request, context)
+        form.add_error(
+            "password", "That password isn't right. Check it with whoever sent the link."
+        )
+        return render(request, "links/password.html", context, status=403)
+    link_access.forget_failures(request, link)
+    link_access.unlock(request, link)
+    return redirect(request.path)
+
+
+def _password_throttled(request: HttpRequest, context: dict) -> HttpResponse:
+    minutes = int(link_access.PASSWORD_WINDOW.total_seconds() // 60)
+    context = {**context, "throttled_minutes": minutes}
+    response = render(request, "links/password.html", context, status=429)
+    response["Retry-After"] = str(minutes * 60)
+    return response
+
+
+def _preview(request: HttpRequest, link: ShareLink, *, photos: int = 0) -> dict:
+    """What a chat app shows for the link (Open Graph and Twitter card tags). A link with a
+    password shows nothing of the pet: its preview would be read without the password."""
+    preview = {"url": request.build_absolute_uri(request.path)}
+    if link.has_password:
+        return preview | {
+            "title": "A shared gallery on PetTracker",
+            "description": "Photos shared with you. You need the password you were given.",
+        }
+    pet = link.pet
+    count = "1 photo" if photos == 1 else f"{photos} photos"
+    return preview | {
+        "title": f"{possessive(pet.name)} photos",
+        "description": f"{count} of {pet.name}, shared by {pet.owner.username} on PetTracker.",
+        "image": _preview_image(request, link),
+    }
+
+
+# The cover's rendition a preview shows: 1024 px on its long side, whole (Open Graph's large
+# cards want 1200 x 630 and crop to it; squares would be cut again, and ``large`` is four times
+# the bytes for no gain, above what some chat apps fetch).
+PREVIEW_RENDITION = RenditionName.MEDIUM
+
+
+def _preview_image(request: HttpRequest, link: ShareLink) -> dict | None:
+    """The pet's cover as a URL signed in its query, which a crawler without cookies opens,
+    for the link's remaining life and at most the signer's (``Signer.url``): its policy
+    carries the pet's access floor like every grant, so revoking the link (or any revocation
+    of the pet) stops it at the edge as it stops the gallery's cookies."""
+    cover = Pet.objects.filter(pk=link.pet_id).with_cover().values("cover_id")[:1]
+    renditions = Rendition.objects.filter(photo_id=Subquery(cover), name=PREVIEW_RENDITION)
+    rendition = renditions.only("key", "width", "height").first()  # one query
+    if rendition is None:
+        return None
+    floor = access_floors([link.pet_id]).get(link.pet_id)
+    if revoked_during(request, floor):
+        return None  # the link's check may predate a revocation: no grant on this page
+    until = int(link.expires_at.timestamp()) if link.expires_at else None
+    signed = get_signer().url(rendition.key, floor=floor, origin=site_origin(request), until=until)
+    return {
+        "url": request.build_absolute_uri(signed),
+        "width": rendition.width,
+        "height": rendition.height,
+        "alt": f"A photo of {link.pet.name}",
+    }

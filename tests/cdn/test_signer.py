@@ -1,5 +1,7 @@
 import datetime
+import json
 import uuid
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -274,3 +276,17 @@ def test_no_url_outlives_the_longest_url_life():
     for now in (1200, 1201, 1799):
         assert window_expiry(now, 600) - now <= longest_url_life(600).total_seconds()
     assert window_expiry(1200, 600) - 1200 == longest_url_life(600).total_seconds()
+
+
+def _expires_of(url: str) -> int:
+    policy = parse_qs(urlsplit(url).query)["Policy"][0]
+    (statement,) = json.loads(url_b64decode(policy))["Statement"]
+    return statement["Condition"]["DateLessThan"]["AWS:EpochTime"]
+
+
+def test_a_url_signed_until_a_moment_expires_then_but_never_later_than_the_window(signer, clock):
+    soon = int(clock.now) + 90
+    assert _expires_of(signer.url(key_of(PET), until=soon)) == soon
+    far = int(clock.now) + 10 * WINDOW
+    assert _expires_of(signer.url(key_of(PET), until=far)) == signer.expiry()
+    assert _expires_of(signer.url(key_of(PET))) == signer.expiry()

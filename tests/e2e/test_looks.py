@@ -65,6 +65,9 @@ def world(signing_key):
     PetFactory(owner=ann, name="Nibbles")  # a pet without photos: the empty cover
     ShareFactory(pet=biscuit, grantee=bob, role="viewer")
     _, token = share_link_create(pet=biscuit, created_by=ann, lifetime=datetime.timedelta(days=7))
+    _, locked = share_link_create(
+        pet=biscuit, created_by=ann, lifetime=None, label="Grandma", password="tea and biscuits"
+    )
     # A second link whose holder may download (issue 16): its Download all button.
     downloads, downloads_token = share_link_create(
         pet=biscuit, created_by=ann, lifetime=datetime.timedelta(days=7)
@@ -85,6 +88,7 @@ def world(signing_key):
         "token": token,
         "downloads_token": downloads_token,
         "invitation": invitation_token(invitation),
+        "locked": locked,
     }
 
 
@@ -110,6 +114,25 @@ def locked_out(page) -> None:
     page.fill("#id_password", "wrong password")
     page.click("main form button[type=submit]")
     page.wait_for_selector("text=Too many failed log-ins")
+
+
+def wrong_link_password(path: str):
+    def open_refused(page) -> None:
+        page.goto(path)
+        page.fill("#id_password", "not the password")
+        page.click("main form button[type=submit]")
+        page.wait_for_selector(".field.has-error")
+
+    return open_refused
+
+
+def changing_a_link(path: str):
+    def open_change(page) -> None:
+        page.goto(path)
+        page.click(".link-change summary")
+        page.click(".revoke-all summary")
+
+    return open_change
 
 
 def uploading(path: str):
@@ -158,6 +181,8 @@ def pages_of(world) -> dict[str, dict[str, object]]:
             "link": f"/s/{world['token']}/",  # the link holder: a visitor with the link
             "link-downloads": f"/s/{world['downloads_token']}/",  # downloads allowed
             "link-dead": "/s/no-such-link/",  # a link that opens nothing (a 404 of its own)
+            "link-password": f"/s/{world['locked']}/",
+            "link-password-wrong": wrong_link_password(f"/s/{world['locked']}/"),
             "locked-out": locked_out,
             "invitation": f"/invitations/{world['invitation']}/",
             "invitation-dead": "/invitations/no-such-invitation/",
@@ -168,6 +193,7 @@ def pages_of(world) -> dict[str, dict[str, object]]:
             "gallery": f"/pets/{pet.pk}/",
             "photo": f"/photos/{photo.pk}/",
             "sharing": f"/pets/{pet.pk}/sharing/",
+            "sharing-link-change": changing_a_link(f"/pets/{pet.pk}/sharing/"),
             "pet-form": f"/pets/{pet.pk}/edit/",
             "pet-new": "/pets/new/",
             "password-change": "/accounts/password/change/",

@@ -16,8 +16,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from images.services.sharing import share_link_create
 from pettracker.settings import _cache, _cache_url
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, PetFactory
 from tests.fixtures.redis import RedisServer
 from tests.fixtures.workers import another_database
 
@@ -161,3 +162,28 @@ def test_a_cache_url_that_is_no_redis_is_refused():
     with pytest.raises(ImproperlyConfigured, match="CACHE_URL must be a redis"):
         _cache("memcached://cache.internal:11211")
     assert _cache("locmem://")["BACKEND"].endswith("LocMemCache")
+
+
+@pytest.mark.slow  # a redis-server of its own
+def test_with_redis_down_a_wrong_link_password_is_still_refused_not_an_error(
+    client, owner, own_redis
+):
+    """A share link's failed passwords are counted in the cache (add, then INCR): with Redis
+    down the count is lost, but the holder still gets the password page's answer."""
+    _, token = share_link_create(
+        pet=PetFactory(owner=owner), created_by=owner, lifetime=None, password="right one"
+    )
+    own_redis.stop()
+    for _ in range(2):  # the first fails at Redis, the second finds the cache standing aside
+        assert client.post(f"/s/{token}/", {"password": "wrong one"}).status_code == 403
+
+
+def test_failed_link_passwords_are_counted_in_the_shared_redis(client, owner, redis_sessions):
+    """The throttle holds across processes: its count lives in Redis, not in a worker."""
+    _, token = share_link_create(
+        pet=PetFactory(owner=owner), created_by=owner, lifetime=None, password="right one"
+    )
+    statuses = [client.post(f"/s/{token}/", {"password": "wrong"}).status_code for _ in range(5)]
+    assert statuses == [403] * 4 + [429]
+    (key,) = redis_sessions.keys("pettracker:*share-link-password*")
+    assert 0 < redis_sessions.ttl(key) <= 600

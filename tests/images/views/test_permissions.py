@@ -3,6 +3,7 @@
 404, never 403, for what an actor may not see (no hint that it exists); 403 for an action on
 something they do see but may not do; anonymous visitors are sent to log in."""
 
+import datetime
 from html import unescape
 
 import pytest
@@ -10,12 +11,14 @@ from django.utils import timezone
 
 from images.models import Access, Pet, Photo, ShareInvitation
 from images.services.invitations import invitation_token, share_invitation_send
+from images.services.sharing import share_link_create
 from tests.factories import PetFactory, PhotoFactory, ready_photo, store_full
 
 pytestmark = pytest.mark.django_db
 
 LOGIN = 302
 ACTORS = ("owner", "viewer", "contributor", "stranger", "anonymous")
+DAY = datetime.timedelta(days=1)
 
 
 def expect(owner, viewer, contributor, stranger, anonymous=LOGIN):
@@ -52,6 +55,9 @@ def test_every_page_answers_each_actor_as_it_must(actors, pet, photo, page, acto
 ACTIONS = {
     ("/pets/{pet}/edit/", "name=Rex&species=dog"): expect(302, 404, 404, 404),
     ("/pets/{pet}/sharing/", "action=link&lifetime=7"): expect(302, 404, 404, 404),
+    ("/pets/{pet}/sharing/", "action=link&lifetime=never&label=Vet&password=secret!"): expect(
+        302, 404, 404, 404
+    ),
     ("/photos/{photo}/", "caption=Mine"): expect(302, 403, 403, 404),
     ("/photos/{photo}/delete/", ""): expect(302, 403, 403, 404),
     ("/pets/{pet}/delete/", ""): expect(302, 404, 404, 404),
@@ -94,6 +100,47 @@ def test_a_contributor_deletes_their_own_upload_but_not_others(actors, pet, cont
     assert not Photo.objects.filter(pk=theirs.pk).exists()
     assert actors["contributor"].post(f"/photos/{photo.pk}/delete/").status_code == 403
     assert Photo.objects.filter(pk=photo.pk).exists()
+
+
+# A share link's management: the owner only (Access.MANAGE); the others do not see the sharing
+# page, so each is a 404, and anonymous visitors are sent to log in.
+LINK_ACTIONS = {
+    "update_link": expect(302, 404, 404, 404),
+    "revoke_link": expect(302, 404, 404, 404),
+    "revoke_all_links": expect(302, 404, 404, 404),
+}
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("action", LINK_ACTIONS)
+def test_only_the_owner_labels_changes_or_revokes_links(actors, pet, owner, action, actor):
+    link, _ = share_link_create(pet=pet, created_by=owner, lifetime=DAY, label="Vet")
+    prefix = f"link-{link.pk}"
+    body = {
+        "action": action,
+        "link": link.pk,
+        f"{prefix}-label": "Mine now",
+        f"{prefix}-lifetime": "never",
+    }
+    response = actors[actor].post(f"/pets/{pet.pk}/sharing/", body)
+    assert response.status_code == LINK_ACTIONS[action][actor]
+    link.refresh_from_db()
+    if actor != "owner":
+        assert (link.label, link.revoked_at) == ("Vet", None)
+        assert link.expires_at is not None
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_a_password_link_asks_everyone_for_its_password_even_the_owner(
+    actors, pet, owner, photo, actor
+):
+    _, token = share_link_create(pet=pet, created_by=owner, lifetime=DAY, password="secret!")
+    response = actors[actor].get(f"/s/{token}/")
+    assert response.status_code == 200
+    assert photo.caption.encode() not in response.content
+    assert actors[actor].post(f"/s/{token}/", {"password": "wrong!"}).status_code == 403
+    assert actors[actor].post(f"/s/{token}/", {"password": "secret!"}).status_code == 302
+    assert photo.caption.encode() in actors[actor].get(f"/s/{token}/").content
 
 
 @pytest.mark.parametrize("actor", ACTORS)

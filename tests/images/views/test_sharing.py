@@ -107,7 +107,7 @@ def test_a_new_link_is_shown_once_then_only_its_expiry(sharing, pet):
 
 
 def test_an_unknown_lifetime_is_refused(sharing, pet):
-    assert sharing(action="link", lifetime="365").status_code == 400
+    assert sharing(action="link", lifetime="366").status_code == 400
     assert not ShareLink.objects.filter(pet=pet).exists()
 
 
