@@ -87,9 +87,14 @@ def pet_gallery(request: HttpRequest, pet_id) -> HttpResponse:
         own uploads. They carry checkboxes for the selection bar."""
         return is_owner or (can_upload and photo.uploader_id == request.user.pk)
 
+    def pickable(photo: Photo) -> bool:
+        """A tile with a checkbox in the select mode: every ready photo (to download), and
+        the ones the user may delete."""
+        return photo.state == Photo.State.READY or theirs(photo)
+
     # The select mode: with JavaScript it is turned on in place (static/js/selection.js makes
     # the checkboxes, keeping every page light); without, this address shows them.
-    can_select = any(theirs(t.photo) for t in shown if not t.api)
+    can_select = any(pickable(t.photo) for t in shown if not t.api)
     selecting = can_select and request.GET.get("select") == "1"
     context = {
         "pet": pet,
@@ -98,7 +103,7 @@ def pet_gallery(request: HttpRequest, pet_id) -> HttpResponse:
         "grid": gallery_html(
             shown,
             shows_error=lambda photo: is_owner or photo.uploader_id == request.user.pk,
-            selectable=theirs if selecting else lambda photo: False,
+            selectable=pickable if selecting else lambda photo: False,
         ),
         "can_select": can_select,
         "selecting": selecting,

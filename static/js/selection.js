@@ -1,7 +1,10 @@
 // Many photos of a gallery at once: the select mode. The selection bar's "Select" turns it on
 // and off in place (Esc leaves it too), giving each tile one may act on a checkbox of the bar's
-// form, as the server draws them without JavaScript (tiles.py _PICK, at ?select=1): the owner's
-// every tile, a contributor's own uploads (data-pick-all, data-pick-uploader). In the mode, a
+// form, as the server draws them without JavaScript (tiles.py _PICK, at ?select=1): every ready
+// photo (anyone who sees the gallery may download it), and the tiles of photos one may delete,
+// failed ones too: the owner's every tile, a contributor's own uploads (data-pick-all,
+// data-pick-uploader). Delete asks that every photo ticked be one's own (data-needs="theirs").
+// In the mode, a
 // click, a tap, or Space and Enter on a focused tile's link toggles it, and the link speaks as a
 // checkbox (role=checkbox, aria-checked, "Select <alt text>"); shift with any of these ticks the
 // range from the tile last toggled. The viewer (viewer.js) does not open in it: the click is
@@ -42,12 +45,16 @@
     return link.getAttribute("data-photo") || (match ? match[1] : "");
   }
 
-  function mayPick(link) {
+  function isTheirs(link) {
     if (bar.hasAttribute("data-pick-all")) {
       return true;
     }
     var uploader = bar.getAttribute("data-pick-uploader");
     return Boolean(uploader) && link.getAttribute("data-uploader") === uploader;
+  }
+
+  function mayPick(link) {
+    return link.closest(".tile").getAttribute("data-state") === "ready" || isTheirs(link);
   }
 
   // The checkbox the server draws at ?select=1 (tiles.py, _PICK).
@@ -100,11 +107,19 @@
   }
 
   function update() {
-    var ticked = pickable().filter(function (tile) { return boxOf(tile).checked; }).length;
+    var chosen = pickable().filter(function (tile) { return boxOf(tile).checked; });
+    var ticked = chosen.length;
+    var allTheirs = chosen.every(function (tile) { return isTheirs(linkOf(tile)); });
     count.textContent = selecting() ? ticked + " selected" : "";
     bar.querySelectorAll("[data-needs]").forEach(function (button) {
       var needs = button.getAttribute("data-needs");
-      button.disabled = needs === "one" ? ticked !== 1 : ticked === 0;
+      if (needs === "one") {
+        button.disabled = ticked !== 1;
+      } else if (needs === "theirs") {
+        button.disabled = ticked === 0 || !allTheirs;
+      } else {
+        button.disabled = ticked === 0;
+      }
     });
   }
 

@@ -115,3 +115,31 @@ def test_a_link_without_downloads_shows_no_download_button(person, world, signin
     page.locator("#gallery .tile a").first.click()
     expect(page.locator(".pswp")).to_be_visible()
     expect(page.get_by_role("link", name="Download this photo")).to_have_count(0)
+
+
+@pytest.mark.parametrize("width", SCREENS)
+def test_a_friend_selects_two_photos_in_the_gallery_and_saves_them_as_a_zip(
+    person, world, output_dir, console_errors, tmp_path, width
+):
+    page = person(**SCREENS[width])
+    log_in(page, "bob")
+    page.goto(f"/pets/{world['pet'].pk}/")
+    page.get_by_role("link", name="Select", exact=True).click()
+    expect(page.get_by_role("button", name="Delete…")).to_have_count(0)  # a viewer's bar
+    page.locator("#gallery .tile > a").nth(0).click()
+    page.locator("#gallery .tile > a").nth(2).click()
+    expect(page.locator(".selection-count")).to_have_text("2 selected")
+    assert serious_violations(page) == []
+    page.screenshot(path=str(output_dir / f"downloads-selection-{width}.png"))
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download", exact=True).click()
+    assert download.value.suggested_filename == "Biscuit photos.zip"
+    saved = tmp_path / "chosen.zip"
+    download.value.save_as(saved)
+    with zipfile.ZipFile(saved) as archive:
+        assert archive.testzip() is None
+        assert sorted(archive.namelist()) == [
+            "2024-06-01 Asleep on the radiator.jpg",
+            "2024-06-02 In the garden.jpg",
+        ]
+    assert console_errors == []

@@ -289,3 +289,25 @@ def test_tiles_and_the_viewers_slides_never_use_the_full_rendition(photos):
         for url in (tile.src, tile.srcset, tile.large, tile.whole_srcset):
             assert "/full-" not in url
         assert tile.large_width == 2048  # the large rendition, not the full one
+
+
+def test_a_password_links_downloads_ask_for_its_password_first(client, pet, photos):
+    """Downloads and passwords were built apart; without this, a password link allowing
+    downloads gave its photos to anyone holding the address."""
+    from images.services.sharing import share_link_create
+
+    _, token = share_link_create(
+        pet=pet,
+        created_by=pet.owner,
+        lifetime=datetime.timedelta(days=7),
+        password="tea and biscuits",
+        allows_download=True,
+    )
+    paths = (f"/s/{token}/download/", f"/s/{token}/photos/{photos[0].pk}/download/")
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response["Location"] == f"/s/{token}/"
+    assert client.post(f"/s/{token}/", {"password": "tea and biscuits"}).status_code == 302
+    for path in paths:
+        assert client.get(path).status_code == 200

@@ -54,19 +54,33 @@ def test_without_javascript_select_draws_a_checkbox_named_after_each_photo(actor
     assert "Select On the beach" in page
 
 
-def test_a_contributor_can_select_only_their_own_uploads(actors, pet, contributor, photo):
+def test_a_contributor_selects_any_ready_photo_to_download_and_deletes_only_their_own(
+    actors, pet, contributor, photo
+):
     theirs = ready_photo(pet=pet, uploader=contributor, caption="Mine")
+    failed = PhotoFactory(pet=pet, state=Photo.State.FAILED)  # the owner's
     page = actors["contributor"].get(f"/pets/{pet.pk}/?select=1").content.decode()
     assert f'value="{theirs.pk}"' in page
-    assert f'value="{photo.pk}"' not in page
+    assert f'value="{photo.pk}"' in page  # the owner's, ready: to download
+    assert f'value="{failed.pk}"' not in page  # nothing to download, not theirs to delete
     assert "/photos/move/" not in page
     assert 'data-pick-uploader="contributor"' in page
+    assert 'data-needs="theirs">Delete' in page
 
 
-def test_a_viewer_gets_no_selection_bar(actors, pet, photo):
+def test_a_viewer_selects_photos_to_download_and_nothing_else(actors, pet, photo):
     page = actors["viewer"].get(f"/pets/{pet.pk}/?select=1").content.decode()
-    assert 'id="selection"' not in page
-    assert 'name="photo"' not in page
+    assert 'id="selection"' in page
+    assert f'value="{photo.pk}"' in page
+    assert 'action="/photos/download/"' in page
+    for other in ("/photos/delete/", "/photos/move/", "/photos/cover/", 'value="original"'):
+        assert other not in page
+    assert "data-pick" not in page
+
+
+def test_the_owner_may_also_download_the_originals_of_a_selection(actors, pet, photo):
+    page = actors["owner"].get(f"/pets/{pet.pk}/?select=1").content.decode()
+    assert 'name="kind" value="original"' in page
 
 
 # --- Deleting ---------------------------------------------------------------------------------
