@@ -6,4 +6,8 @@ class CdnConfig(AppConfig):
     verbose_name = "CDN delivery"
 
     def ready(self) -> None:
-        from cdn import checks  # noqa: F401  (registers the app's checks)
+        # The checks register themselves. The tasks too: a revocation in a page queues the
+        # push by name (cdn.revocation.PUSH_TASK), so every process that may queue it, the
+        # web's included, must have it registered, not only the workers that autodiscover
+        # tasks (as images.apps does for its own).
+        from cdn import checks, tasks  # noqa: F401

@@ -3,6 +3,10 @@ commit, pushing them to the KeyValueStore with backoff, pruning them, and the lo
 cache."""
 
 import datetime
+import json
+import os
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -77,6 +81,35 @@ def sent(monkeypatch):
 def test_the_push_task_is_registered_under_its_name():
     assert PUSH_TASK in app.tasks
     assert app.tasks[PUSH_TASK].name == push_access_floors.name == PUSH_TASK
+
+
+# What a web process (gunicorn, runserver) has registered: it never autodiscovers tasks as a
+# worker does, so a task queued by name from a page must be imported by its app's ready().
+WEB_PROCESS_TASKS = """
+import json, django
+django.setup()
+from pettracker.celery import app
+print(json.dumps(sorted(app.tasks)))
+"""
+
+
+@pytest.mark.slow  # a process of its own
+def test_a_web_process_has_every_task_it_may_queue_registered():
+    """A revocation in a page queued the push by name and got NotRegistered: cdn.tasks was
+    imported only by the workers."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "pettracker.settings"}
+    done = subprocess.run(
+        [sys.executable, "-c", WEB_PROCESS_TASKS],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    registered = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    beat = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
+    assert PUSH_TASK in registered
+    assert beat <= registered
 
 
 def test_beat_pushes_floors_every_ten_seconds():
