@@ -179,7 +179,7 @@
   }
 
   function watchImages(root) {
-    root.querySelectorAll(".tile img, .photo img, .cover").forEach(function (image) {
+    root.querySelectorAll(".tile img, .photo img, img.cover, img.pet-cover").forEach(function (image) {
       if (image.complete && image.naturalWidth === 0 && image.getAttribute("src")) {
         onRefused(image); // failed before this script ran
       } else {

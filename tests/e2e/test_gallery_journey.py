@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 
 import pytest
 from django.core.files.base import ContentFile
@@ -250,6 +251,32 @@ def test_a_processing_photo_turns_into_its_thumbnail_when_ready(person, signing_
     link.click()
     page.wait_for_selector(".pswp--open .pswp__img:not(.pswp__img--placeholder)")
     assert page.evaluate("location.hash") == f"#photo={photo.pk}"  # the viewer, not a new page
+
+
+def test_the_pets_cover_in_the_header_loads_again_once_the_cookies_are_renewed(person, signing_key):
+    owner = UserFactory(username="gus")
+    pet = PetFactory(owner=owner, name="Pip")
+    store_renditions(ready_photo(pet=pet))
+    page = person()
+    log_in(page, "gus")
+    page.goto(f"/pets/{pet.pk}/")
+    page.wait_for_function("() => document.querySelector('img.pet-cover').naturalWidth > 0")
+    # A newer photo (the new cover, not in the browser's cache), and the CDN's cookies lost
+    # (the page stayed open past their life, say) while the session stays, so the page does
+    # not set them again: its images are refused, then gallery.js asks for the page's cookies
+    # (X-Regrant) and loads them again, the header's cover too.
+    newer = ready_photo(pet=pet, taken_at=datetime.datetime.now(datetime.UTC))
+    store_renditions(newer, colour="#1971c2")
+    page.context.clear_cookies(name=re.compile("^CloudFront-"))
+    with page.expect_request(lambda r: r.headers.get("x-regrant") == "1"):
+        page.reload()
+    assert f"/{newer.pk}/" in page.get_attribute("img.pet-cover", "src")
+    page.wait_for_function(
+        "() => document.querySelector('#gallery img').naturalWidth > 0", timeout=15_000
+    )
+    page.wait_for_function(
+        "() => document.querySelector('img.pet-cover').naturalWidth > 0", timeout=15_000
+    )
 
 
 def test_a_share_link_made_on_the_page_shows_the_gallery_to_a_visitor(person, signing_key):
