@@ -150,7 +150,8 @@ def _create_link(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse | 
     # Shown once, on the next page: only the token's hash is stored.
     url = request.build_absolute_uri(reverse("share_link", args=[token]))
     request.session[_new_link_key(pet)] = {"url": url, "label": link.label}
-    return redirect("pet_sharing", pet_id=pet.pk)
+    # To the box with the link (shown only now), far down a phone's page.
+    return redirect(reverse("pet_sharing", args=[pet.pk]) + "#new-link")
 
 
 def _update_link(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse | None:

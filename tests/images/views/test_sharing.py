@@ -106,6 +106,27 @@ def test_a_new_link_is_shown_once_then_only_its_expiry(sharing, pet):
     assert 'id="new-link-url"' not in sharing().content.decode()
 
 
+def test_a_new_link_brings_the_browser_to_it(sharing, pet):
+    """The box with the link, shown only once, was far down a phone's page with nothing at
+    the top saying the link was made."""
+    response = sharing(action="link", lifetime="7", label="Grandma")
+    assert response["Location"] == f"/pets/{pet.pk}/sharing/#new-link"
+    page = sharing().content.decode()
+    assert '<div class="new-link" id="new-link" tabindex="-1" role="status">' in page
+
+
+def test_a_refused_form_is_named_at_the_top_of_the_page(sharing, pet):
+    page = sharing(action="link", lifetime="7", password="short").content.decode()
+    top = page[page.index("<h1>") : page.index("<h2>")]
+    assert 'role="alert"' in top
+    assert 'href="#new-link-form"' in top
+    assert 'id="new-link-form"' in page
+    page = sharing(action="invite", who="", role="viewer").content.decode()
+    top = page[page.index("<h1>") : page.index("<h2>")]
+    assert 'href="#share-form"' in top
+    assert 'id="share-form"' in page
+
+
 def test_an_unknown_lifetime_is_refused(sharing, pet):
     assert sharing(action="link", lifetime="366").status_code == 400
     assert not ShareLink.objects.filter(pet=pet).exists()
