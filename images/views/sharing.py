@@ -286,10 +286,12 @@ def share_link(request: HttpRequest, token: str) -> HttpResponse:
 def _is_an_opening(request: HttpRequest) -> bool:
     """Whether this request counts as someone opening the link: a GET of its address (the
     first page) by a browser. Not a HEAD, not the further pages nor gallery.js's regrant of
-    the same visit (one person paging through is one opening), not the password form, and
-    not a chat app's crawler reading the page for its preview."""
+    the same visit (one person paging through is one opening), not the password form, not a
+    script (curl and the like ask for ``*/*``, a browser for ``text/html``), and not a chat
+    app's crawler reading the page for its preview."""
     return (
         request.method == "GET"
+        and "text/html" in request.headers.get("Accept", "")  # a browser opening a page
         and request.GET.get("page", "1") == "1"
         and REGRANT_HEADER not in request.headers
         and not is_link_previewer(request.headers.get("User-Agent", ""))

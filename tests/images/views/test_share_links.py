@@ -29,6 +29,8 @@ pytestmark = pytest.mark.django_db
 DAY = datetime.timedelta(days=1)
 SLACK = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120 Safari/537.36"
+# What a browser asks for when it opens a page.
+PAGE_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
 @pytest.fixture(autouse=True)
@@ -363,7 +365,7 @@ def opens_of(token: str) -> tuple[int, datetime.datetime | None]:
 
 def test_opening_the_gallery_counts_once_per_first_page(pet, owner, photo):
     _link, token = share_link_create(pet=pet, created_by=owner, lifetime=DAY)
-    holder = Client(HTTP_USER_AGENT=BROWSER)
+    holder = Client(HTTP_USER_AGENT=BROWSER, HTTP_ACCEPT=PAGE_ACCEPT)
     before = timezone.now()
     holder.get(f"/s/{token}/")
     holder.get(f"/s/{token}/")
@@ -374,7 +376,7 @@ def test_opening_the_gallery_counts_once_per_first_page(pet, owner, photo):
 
 @pytest.mark.parametrize(
     "visit",
-    ["head", "later-page", "regrant", "crawler", "password-form", "wrong-password"],
+    ["head", "later-page", "regrant", "crawler", "script", "password-form", "wrong-password"],
 )
 def test_what_is_not_someone_opening_the_link_is_not_counted(pet, owner, photo, visit):
     protected = visit in ("password-form", "wrong-password")
@@ -383,7 +385,7 @@ def test_what_is_not_someone_opening_the_link_is_not_counted(pet, owner, photo, 
         if protected
         else share_link_create(pet=pet, created_by=owner, lifetime=DAY)
     )
-    holder, url = Client(HTTP_USER_AGENT=BROWSER), f"/s/{token}/"
+    holder, url = Client(HTTP_USER_AGENT=BROWSER, HTTP_ACCEPT=PAGE_ACCEPT), f"/s/{token}/"
     if visit == "head":
         holder.head(url)
     elif visit == "later-page":
@@ -392,6 +394,8 @@ def test_what_is_not_someone_opening_the_link_is_not_counted(pet, owner, photo, 
         holder.get(url, headers={REGRANT_HEADER: "1"})
     elif visit == "crawler":
         Client(HTTP_USER_AGENT=SLACK).get(url)
+    elif visit == "script":  # curl and the like: no browser asks for a page with */* alone
+        Client(HTTP_USER_AGENT="curl/8.5.0", HTTP_ACCEPT="*/*").get(url)
     elif visit == "password-form":
         holder.get(url)
     else:
@@ -401,7 +405,7 @@ def test_what_is_not_someone_opening_the_link_is_not_counted(pet, owner, photo, 
 
 def test_a_password_link_counts_the_gallery_once_unlocked(pet, owner, photo):
     _, token = password_link(pet, owner)
-    holder = Client(HTTP_USER_AGENT=BROWSER)
+    holder = Client(HTTP_USER_AGENT=BROWSER, HTTP_ACCEPT=PAGE_ACCEPT)
     holder.post(f"/s/{token}/", {"password": "open sesame"})
     holder.get(f"/s/{token}/")
     assert opens_of(token)[0] == 1
