@@ -139,12 +139,16 @@ function fullScreenButton(pswp) {
   };
 }
 
+// Stands for the slide's photo id in addresses the page gives.
+const NO_ID = "00000000-0000-0000-0000-000000000000";
+
 const DOWNLOAD_ICON =
   '<svg aria-hidden="true" class="pswp__icn" viewBox="0 0 32 32" width="32" height="32">' +
   '<path d="M15 7h2v10.6l3.8-3.8 1.4 1.4-6.2 6.2-6.2-6.2 1.4-1.4 3.8 3.8zM9 23h14v2H9z"/></svg>';
 
-// The photo shown, full size, as a download: on a share link whose owner allowed downloads
-// (data-photo-download on the page: the address, with {id} for the photo's).
+// The photo shown, full size, as a download: on a share link whose owner allowed downloads,
+// and on signed-in viewers' galleries (data-photo-download on the page: the address, with
+// {id} or the zero id, NO_ID, for the photo's).
 function downloadButton(pswp, address) {
   return {
     name: "viewer-download",
@@ -157,7 +161,8 @@ function downloadButton(pswp, address) {
       link.setAttribute("download", "");
       link.setAttribute("aria-label", "Download this photo");
       const update = () => {
-        link.href = address.replace("{id}", encodeURIComponent(pswp.currSlide.data.photo));
+        const id = encodeURIComponent(pswp.currSlide.data.photo);
+        link.href = address.replace("{id}", id).replace(NO_ID, id);
       };
       pswp.on("change", update);
       if (pswp.currSlide) {
@@ -176,8 +181,6 @@ const HEART_ICON =
 // that says where to post it (data-favourite-url, with a placeholder id; data-favourites: the
 // page's photos already hearted). Posted with the page's CSRF token; the server's answer sets
 // the state, so a refused request leaves the button as it was.
-const NO_ID = "00000000-0000-0000-0000-000000000000";
-
 function favouriteButton(pswp, gallery) {
   const hearted = new Set((gallery.dataset.favourites || "").split(/\s+/).filter(Boolean));
   const token = document.querySelector("input[name=csrfmiddlewaretoken]");

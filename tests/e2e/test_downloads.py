@@ -143,3 +143,23 @@ def test_a_friend_selects_two_photos_in_the_gallery_and_saves_them_as_a_zip(
             "2024-06-02 In the garden.jpg",
         ]
     assert console_errors == []
+
+
+def test_a_friend_downloads_the_photo_shown_in_the_gallerys_viewer(
+    person, world, console_errors, tmp_path
+):
+    page = person(**SCREENS[1280])
+    log_in(page, "bob")
+    page.goto(f"/pets/{world['pet'].pk}/")
+    page.locator("#gallery .tile a").first.click()
+    page.wait_for_selector(".pswp--open .pswp__img:not(.pswp__img--placeholder)")
+    button = page.get_by_role("link", name="Download this photo")
+    expect(button).to_be_visible()
+    with page.expect_download() as download:
+        button.click()
+    assert download.value.suggested_filename == "2024-06-02 In the garden.jpg"
+    page.keyboard.press("ArrowRight")
+    with page.expect_download() as download:
+        button.click()
+    assert download.value.suggested_filename.startswith("2024-06-01 Asleep on the radiator")
+    assert console_errors == []
