@@ -11,7 +11,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import themes
-from accounts.confirmation import read_confirmation_token
+from accounts.confirmation import read_confirmation_token, remember_unconfirmed_email
 from accounts.forms import EmailForm, SignupForm
 from accounts.models import Theme
 from accounts.services import (
@@ -60,6 +60,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc)
         else:
             login(request, user, backend=MODEL_BACKEND)
+            remember_unconfirmed_email(request.session, email)
             messages.success(request, f"Welcome to PetTracker! {_sent(email)} your address.")
             return redirect(back or "home")
     status = 400 if form.is_bound else 200

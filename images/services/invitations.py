@@ -27,6 +27,7 @@ from django.utils import timezone
 from accounts.models import User
 from images.models import Pet, Share, ShareInvitation
 from images.services.sharing import share_grant
+from pettracker.text import masked_address
 
 SALT = "images.share-invitation"
 OWN_ADDRESS = "You can't share a pet with its owner."
@@ -38,6 +39,18 @@ TOO_SOON = (
     "We sent this invitation less than 10 minutes ago: give the message time to arrive "
     "(and ask them to look in their spam folder) before sending it again."
 )
+
+
+class InvitationForSomeoneElse(Exception):
+    """An account whose address is not the one an invitation was mailed to tried to accept
+    it. ``message`` says to whom it went, masked, and what to do."""
+
+    def __init__(self, invitation: ShareInvitation):
+        self.message = (
+            f"This invitation was sent to {masked_address(invitation.email)}. Log in with the "
+            "account that uses that address, or sign up with it."
+        )
+        super().__init__(self.message)
 
 
 class InvitationUnusable(Exception):
@@ -183,18 +196,35 @@ def share_invitation_revoke(*, invitation: ShareInvitation) -> bool:
     return bool(pending.update(revoked_at=timezone.now()))
 
 
+def invited_account(
+    invitation: ShareInvitation, user: User, *, unconfirmed_email: str = ""
+) -> bool:
+    """Whether ``user`` is the account ``invitation`` was mailed to: its address is the
+    invitation's (in any case), or, for a new account whose address awaits confirmation, the
+    one it signed up with (``unconfirmed_email``). Unconfirmed is enough here: holding the
+    link proves the mailbox, and this only keeps a link opened by the wrong account (a
+    forwarded mail, a shared computer) from granting the share to it."""
+    addresses = {user.email.casefold(), unconfirmed_email.casefold()} - {""}
+    return invitation.email.casefold() in addresses
+
+
 @transaction.atomic
-def share_invitation_accept(*, invitation: ShareInvitation, user: User) -> Share:
-    """Grant ``user`` the share ``invitation`` offers, and mark it accepted by them: holding
-    its link is proof enough of the address it was mailed to. Exactly that share, once: the
-    row is locked and must still be pending. A share ``user`` already has is never lowered
-    (a contributor invited as a viewer stays a contributor)."""
+def share_invitation_accept(
+    *, invitation: ShareInvitation, user: User, unconfirmed_email: str = ""
+) -> Share:
+    """Grant ``user`` the share ``invitation`` offers, and mark it accepted by them, if
+    ``user`` is the account it was mailed to (``invited_account``; InvitationForSomeoneElse
+    otherwise). Exactly that share, once: the row is locked and must still be pending. A
+    share ``user`` already has is never lowered (a contributor invited as a viewer stays a
+    contributor)."""
     locked = ShareInvitation.objects.select_for_update().select_related("pet")
     invitation = locked.get(pk=invitation.pk)
     _refuse_unless_pending(invitation)
     pet = invitation.pet
     if user.pk == pet.owner_id:
         raise ValidationError("This is your own pet: you already see it.")
+    if not invited_account(invitation, user, unconfirmed_email=unconfirmed_email):
+        raise InvitationForSomeoneElse(invitation)
     held = Share.objects.filter(pet=pet, grantee=user).values_list("role", flat=True).first()
     role = Share.Role.CONTRIBUTOR if held == Share.Role.CONTRIBUTOR else invitation.role
     share = share_grant(pet=pet, grantee=user, role=role, granted_by=invitation.invited_by)

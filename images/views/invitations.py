@@ -14,16 +14,20 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from accounts.confirmation import unconfirmed_email
 from images.forms import InviteForm
 from images.models import Pet, ShareInvitation
 from images.services.invitations import (
+    InvitationForSomeoneElse,
     InvitationUnusable,
     invitation_for_token,
+    invited_account,
     share_invitation_accept,
     share_invitation_resend,
     share_invitation_revoke,
     share_invitation_send,
 )
+from pettracker.text import masked_address
 
 
 def _base_url(request: HttpRequest) -> str:
@@ -106,9 +110,15 @@ def invitation_page(request: HttpRequest, token: str) -> HttpResponse:
 
 def _accept(request: HttpRequest, invitation: ShareInvitation) -> HttpResponse:
     try:
-        share_invitation_accept(invitation=invitation, user=request.user)
+        share_invitation_accept(
+            invitation=invitation,
+            user=request.user,
+            unconfirmed_email=unconfirmed_email(request.session),
+        )
     except InvitationUnusable as unusable:  # accepted or revoked since the page was read
         return _unusable(request, unusable)
+    except InvitationForSomeoneElse as refused:
+        return _render(request, invitation, error=refused.message, status=403)
     except ValidationError as exc:
         return _render(request, invitation, error=exc.messages[0], status=400)
     messages.success(request, f"You can now see {invitation.pet.name}.")
@@ -120,8 +130,15 @@ def _render(
 ) -> HttpResponse:
     back = {"next": request.path}
     signup = {"email": invitation.email, **back}  # the address the invitation was mailed to
+    someone_else = request.user.is_authenticated and not invited_account(
+        invitation, request.user, unconfirmed_email=unconfirmed_email(request.session)
+    )
+    if someone_else and not error:  # said before Accept is pressed, and Accept not offered
+        error, status = InvitationForSomeoneElse(invitation).message, 403
     context = {
         "invitation": invitation,
+        "for_someone_else": someone_else,
+        "address": masked_address(invitation.email) if someone_else else invitation.email,
         "pet": invitation.pet,
         "inviter": invitation.invited_by.username if invitation.invited_by else "Someone",
         "error": error,

@@ -14,6 +14,7 @@ from images import tasks
 from images.models import Pet, Share, ShareInvitation
 from images.services.invitations import (
     SALT,
+    InvitationForSomeoneElse,
     InvitationUnusable,
     invitation_for_token,
     invitation_token,
@@ -84,8 +85,10 @@ def test_a_new_account_accepting_gets_exactly_the_share_offered(pet):
     other_pet = PetFactory(owner=pet.owner, name="Rex")
     invitation = invite(pet, role="contributor")
     invite(other_pet, role="viewer")  # to the same address: not granted by the first link
-    newcomer = UserFactory(username="newcomer", email="")
-    share = share_invitation_accept(invitation=invitation, user=newcomer)
+    newcomer = UserFactory(username="newcomer", email="")  # new@example.com awaits confirmation
+    share = share_invitation_accept(
+        invitation=invitation, user=newcomer, unconfirmed_email="new@example.com"
+    )
     assert (share.pet, share.grantee, share.role) == (pet, newcomer, "contributor")
     assert list(Pet.objects.visible_to(newcomer)) == [pet]
     invitation.refresh_from_db()
@@ -96,7 +99,7 @@ def test_a_new_account_accepting_gets_exactly_the_share_offered(pet):
 
 def test_accepting_twice_grants_once_and_the_second_is_refused(pet):
     invitation = invite(pet)
-    newcomer = UserFactory(username="newcomer")
+    newcomer = UserFactory(username="newcomer", email="new@example.com")
     share_invitation_accept(invitation=invitation, user=newcomer)
     with pytest.raises(InvitationUnusable) as refused:
         share_invitation_accept(invitation=invitation, user=UserFactory(username="second"))
@@ -105,9 +108,28 @@ def test_accepting_twice_grants_once_and_the_second_is_refused(pet):
 
 
 def test_accepting_never_lowers_a_share_already_held(pet, contributor):
-    invitation = invite(pet, role="viewer")
+    invitation = invite(pet, contributor.email, role="viewer")
     share = share_invitation_accept(invitation=invitation, user=contributor)
     assert share.role == "contributor"
+
+
+@pytest.mark.parametrize(
+    ("email", "unconfirmed"),
+    [("bob@example.com", ""), ("", "bob@example.com"), ("", ""), ("bob@example.com", "new@ex.com")],
+)
+def test_an_account_that_does_not_use_the_invited_address_is_refused(pet, email, unconfirmed):
+    invitation = invite(pet, "new@example.com", role="contributor")
+    bob = UserFactory(username="bob", email=email)
+    with pytest.raises(InvitationForSomeoneElse, match=r"sent to n•••@example\.com"):
+        share_invitation_accept(invitation=invitation, user=bob, unconfirmed_email=unconfirmed)
+    assert not Share.objects.filter(pet=pet, grantee=bob).exists()
+    assert ShareInvitation.objects.pending().exists()
+
+
+def test_the_invited_address_accepts_whatever_its_case(pet):
+    invitation = invite(pet, "New@Example.com")
+    sam = UserFactory(username="sam", email="new@EXAMPLE.com")
+    assert share_invitation_accept(invitation=invitation, user=sam).grantee == sam
 
 
 def test_the_owner_cannot_accept_an_invitation_to_their_own_pet(pet):
