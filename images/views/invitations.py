@@ -73,7 +73,9 @@ def _posted_invitation(request: HttpRequest, pet: Pet) -> ShareInvitation:
 def resend(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse:
     invitation = _posted_invitation(request, pet)
     try:
-        share_invitation_resend(invitation=invitation, base_url=_base_url(request))
+        share_invitation_resend(
+            invitation=invitation, base_url=_base_url(request), sent_by=request.user
+        )
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:

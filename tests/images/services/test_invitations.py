@@ -4,10 +4,12 @@ nothing."""
 
 import datetime
 import re
+from unittest import mock
 
 import pytest
 from django.core import mail, signing
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
 from django.utils import timezone
 
 from images import tasks
@@ -35,6 +37,13 @@ LINK = re.compile(r"https://pets\.example/invitations/([^/\s]+)/")
 def invite(pet, email="new@example.com", role="viewer", **extra):
     return share_invitation_send(
         pet=pet, email=email, role=role, invited_by=pet.owner, base_url=BASE, **extra
+    )
+
+
+def later(minutes: int):
+    return mock.patch(
+        "django.utils.timezone.now",
+        return_value=timezone.now() + datetime.timedelta(minutes=minutes),
     )
 
 
@@ -84,7 +93,8 @@ def test_the_owner_cannot_invite_their_own_address(pet):
 def test_a_new_account_accepting_gets_exactly_the_share_offered(pet):
     other_pet = PetFactory(owner=pet.owner, name="Rex")
     invitation = invite(pet, role="contributor")
-    invite(other_pet, role="viewer")  # to the same address: not granted by the first link
+    with later(11):
+        invite(other_pet, role="viewer")  # to the same address: not granted by the first link
     newcomer = UserFactory(username="newcomer", email="")  # new@example.com awaits confirmation
     share = share_invitation_accept(
         invitation=invitation, user=newcomer, unconfirmed_email="new@example.com"
@@ -208,7 +218,7 @@ def test_resending_mails_a_new_link_and_renews_the_expiry(pet, django_capture_on
         expires_at=timezone.now() + datetime.timedelta(days=1)
     )
     invitation.refresh_from_db()
-    with django_capture_on_commit_callbacks(execute=True):
+    with later(11), django_capture_on_commit_callbacks(execute=True):
         share_invitation_resend(invitation=invitation, base_url=BASE)
     invitation.refresh_from_db()
     assert invitation.expires_at > timezone.now() + datetime.timedelta(days=13)
@@ -270,3 +280,102 @@ def test_one_person_starts_at_most_the_daily_number_of_invitations(pet, settings
     with pytest.raises(ValidationError, match="2 invitations in the last day"):
         invite(pet, "c@example.com")
     assert ShareInvitation.objects.count() == 2
+
+
+# --- One mailbox is not flooded ------------------------------------------------------------
+
+
+def test_one_address_is_mailed_once_in_ten_minutes_whichever_pet_invites_it(
+    owner, django_capture_on_commit_callbacks
+):
+    pets = [PetFactory(owner=owner, name=f"Pet {n}") for n in range(3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        invite(pets[0], "victim@example.com")
+        for pet in pets[1:]:
+            with pytest.raises(ValidationError, match="less than 10 minutes ago"):
+                invite(pet, "Victim@example.com")
+    assert len(mail.outbox) == 1
+    assert ShareInvitation.objects.count() == 1
+
+
+def test_revoking_and_inviting_again_does_not_mail_again_within_ten_minutes(
+    pet, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        share_invitation_revoke(invitation=invite(pet, "victim@example.com"))
+        with pytest.raises(ValidationError, match="less than 10 minutes ago"):
+            invite(pet, "victim@example.com")
+    assert len(mail.outbox) == 1
+
+
+def test_resends_count_in_the_inviters_daily_number(
+    pet, settings, django_capture_on_commit_callbacks
+):
+    settings.SHARE_INVITATIONS_PER_DAY = 2
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation = invite(pet, "a@example.com")
+    with later(11), django_capture_on_commit_callbacks(execute=True):
+        share_invitation_resend(invitation=invitation, base_url=BASE)
+    with later(22), pytest.raises(ValidationError, match="2 invitations in the last day"):
+        invite(pet, "b@example.com")
+    assert len(mail.outbox) == 2
+
+
+def test_one_address_gets_at_most_the_daily_number_of_mails_from_anyone(
+    pet, settings, django_capture_on_commit_callbacks
+):
+    settings.SHARE_INVITATION_MAILS_PER_ADDRESS = 2
+    others = [PetFactory(owner=UserFactory(username=f"sender{n}")) for n in range(3)]
+    for minutes, other in zip([0, 11, 22], others, strict=True):
+        with later(minutes), django_capture_on_commit_callbacks(execute=True):
+            if minutes < 22:
+                invite(other, "victim@example.com")
+            else:
+                with pytest.raises(
+                    ValidationError,
+                    match="as many invitations in the last day as we send to one address",
+                ):
+                    invite(other, "victim@example.com")
+    assert len(mail.outbox) == 2
+
+
+def test_a_day_later_the_address_may_be_mailed_again(
+    pet, settings, django_capture_on_commit_callbacks
+):
+    settings.SHARE_INVITATION_MAILS_PER_ADDRESS = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation = invite(pet, "a@example.com")
+    with later(24 * 60 + 1), django_capture_on_commit_callbacks(execute=True):
+        share_invitation_resend(invitation=invitation, base_url=BASE)
+    assert len(mail.outbox) == 2
+
+
+# --- A pet's name on one line ----------------------------------------------------------------
+
+
+def test_a_pet_name_with_a_line_break_is_mailed_on_one_line(
+    pet, django_capture_on_commit_callbacks
+):
+    Pet.objects.filter(pk=pet.pk).update(name="Rex\nthe  dog")
+    pet.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        invite(pet)
+    [message] = mail.outbox
+    assert "Rex the dog" in message.subject
+    assert "\n" not in message.subject
+
+
+def mail_server_down(message, fail_silently=False):
+    raise OSError("the mail server is down")
+
+
+def test_a_mail_that_failed_may_be_sent_again_at_once(pet, django_capture_on_commit_callbacks):
+    with (
+        mock.patch.object(EmailMessage, "send", mail_server_down),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        invitation = invite(pet)
+    assert mail.outbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        share_invitation_resend(invitation=invitation, base_url=BASE)
+    assert len(mail.outbox) == 1

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from images.models import Pet, ShareInvitation
+from images.models import InvitationMail, Pet, ShareInvitation
 from images.services.invitations import invitation_token, share_invitation_send
 from tests.factories import PASSWORD, UserFactory
 
@@ -111,7 +111,7 @@ def test_the_owner_resends_an_invitation(
         sharing_url, {"action": "resend_invitation", "invitation": invitation.pk}, follow=True
     )
     assert "less than 10 minutes ago" in too_soon.content.decode()
-    ShareInvitation.objects.update(expires_at=timezone.now() + datetime.timedelta(days=13))
+    InvitationMail.objects.update(sent_at=timezone.now() - datetime.timedelta(minutes=11))
     with django_capture_on_commit_callbacks(execute=True):
         response = owner_client.post(
             sharing_url, {"action": "resend_invitation", "invitation": invitation.pk}
