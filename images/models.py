@@ -291,6 +291,14 @@ class UploadTicketQuerySet(UploadCounts, models.QuerySet):
         return self.filter(expires_at__gt=now).exclude(photo_id__in=Photo.objects.values("pk"))
 
 
+def upload_usage(user, now: datetime.datetime | None = None) -> Usage:
+    """What ``user``'s upload quota counts at ``now``: the photos they uploaded, to whichever
+    pet (pending ones too), and the valid tickets of those they deleted, whose uploads may
+    still land. The quota's check and every page that shows usage read this one sum."""
+    tickets_of_deleted = UploadTicket.objects.filter(uploader=user).of_deleted_photos(now)
+    return Photo.objects.uploaded_by(user).usage().plus(tickets_of_deleted.usage())
+
+
 class PendingObjectDeletionQuerySet(models.QuerySet):
     def due(self, now=None) -> PendingObjectDeletionQuerySet:
         """Deletions to try now: not set aside, and past their ``not_before``."""
