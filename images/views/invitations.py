@@ -27,12 +27,8 @@ from images.services.invitations import (
     share_invitation_revoke,
     share_invitation_send,
 )
+from pettracker.net import site_url
 from pettracker.text import masked_address
-
-
-def _base_url(request: HttpRequest) -> str:
-    """Scheme and host of this site, to start the links in mails."""
-    return request.build_absolute_uri("/").removesuffix("/")
 
 
 def invited(address: str, pet: Pet) -> str:
@@ -52,7 +48,7 @@ def invite_address(request: HttpRequest, pet: Pet, form: InviteForm) -> HttpResp
             email=address,
             role=form.cleaned_data["role"],
             invited_by=request.user,
-            base_url=_base_url(request),
+            base_url=site_url(request),
         )
     except ValidationError as exc:
         form.add_error("who", exc)
@@ -74,7 +70,7 @@ def resend(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse:
     invitation = _posted_invitation(request, pet)
     try:
         share_invitation_resend(
-            invitation=invitation, base_url=_base_url(request), sent_by=request.user
+            invitation=invitation, base_url=site_url(request), sent_by=request.user
         )
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
