@@ -128,8 +128,13 @@ def _render(
 ) -> HttpResponse:
     back = {"next": request.path}
     signup = {"email": invitation.email, **back}  # the address the invitation was mailed to
-    someone_else = request.user.is_authenticated and not invited_account(
-        invitation, request.user, unconfirmed_email=unconfirmed_email(request.session)
+    user = request.user
+    someone_else = (
+        user.is_authenticated
+        and user.pk != invitation.pet.owner_id  # told on Accept that it is their own pet
+        and not invited_account(
+            invitation, user, unconfirmed_email=unconfirmed_email(request.session)
+        )
     )
     if someone_else and not error:  # said before Accept is pressed, and Accept not offered
         error, status = InvitationForSomeoneElse(invitation).message, 403
