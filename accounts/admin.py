@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from accounts.audit import AuditedAdmin, audit_record
 from accounts.models import AuditEntry, User
 from accounts.services import user_deactivate, user_reactivate
-from images.models import Pet, Photo, Rendition
+from images.models import Pet, Photo, Rendition, upload_usage
 
 
 def _per_owner(queryset, aggregate) -> models.Subquery:
@@ -126,7 +126,7 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
 
     @admin.display(description="Uploads")
     def upload_usage(self, user: User) -> str:
-        used, quota = Photo.objects.uploaded_by(user).usage(), user.upload_quota()
+        used, quota = upload_usage(user), user.upload_quota()
         return (
             f"{used.photos:,} of {quota.photos:,} photos, "
             f"{filesizeformat(used.bytes)} of {filesizeformat(quota.bytes)}"

@@ -47,3 +47,18 @@ def read_confirmation_token(token: str, *, max_age: datetime.timedelta = MAX_AGE
     except signing.BadSignature:
         raise ValidationError(INVALID, code="invalid") from None
     return Confirmation(user_id=data["user"], email=data["email"], was=data["was"])
+
+
+# The address typed at sign-up, kept in that session until it is confirmed: a page that
+# needs to know the address a new account is waiting for (an invitation's, which proves the
+# mailbox itself) reads it with ``unconfirmed_email``.
+UNCONFIRMED_SESSION_KEY = "accounts.unconfirmed-email"
+
+
+def remember_unconfirmed_email(session, email: str) -> None:
+    session[UNCONFIRMED_SESSION_KEY] = email
+
+
+def unconfirmed_email(session) -> str:
+    """The address this session's account signed up with, awaiting confirmation; or ""."""
+    return session.get(UNCONFIRMED_SESSION_KEY, "")

@@ -6,12 +6,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import themes
-from accounts.confirmation import read_confirmation_token
+from accounts.confirmation import read_confirmation_token, remember_unconfirmed_email
 from accounts.forms import EmailForm, SignupForm
 from accounts.models import Theme
 from accounts.services import (
@@ -21,13 +20,9 @@ from accounts.services import (
     user_set_theme,
     user_sign_up,
 )
+from pettracker.net import is_local_path, site_url
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-
-def _base_url(request: HttpRequest) -> str:
-    """Scheme and host of this site, to start the links in mails."""
-    return request.build_absolute_uri("/").removesuffix("/")
 
 
 def _sent(email: str) -> str:
@@ -42,7 +37,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     # Where to go once signed up: a page of this site only (an invitation's link sends its
     # page here, with the address it was mailed to filled in).
     back = request.POST.get("next") or request.GET.get("next") or ""
-    back = back if _is_local(request, back) and back.startswith("/") else ""
+    back = back if is_local_path(request, back) else ""
     if request.user.is_authenticated:
         return redirect(back or "home")
     initial = {"email": request.GET.get("email", "")}
@@ -54,12 +49,13 @@ def signup(request: HttpRequest) -> HttpResponse:
                 username=form.cleaned_data["username"],
                 email=email,
                 password=form.cleaned_data["password1"],
-                base_url=_base_url(request),
+                base_url=site_url(request),
             )
         except ValidationError as exc:  # a racing sign-up took the name since the form's check
             form.add_error(None, exc)
         else:
             login(request, user, backend=MODEL_BACKEND)
+            remember_unconfirmed_email(request.session, email)
             messages.success(request, f"Welcome to PetTracker! {_sent(email)} your address.")
             return redirect(back or "home")
     status = 400 if form.is_bound else 200
@@ -74,7 +70,7 @@ def change_email(request: HttpRequest) -> HttpResponse:
     form = EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
-        email_confirmation_send(user=request.user, email=email, base_url=_base_url(request))
+        email_confirmation_send(user=request.user, email=email, base_url=site_url(request))
         messages.success(request, f"{_sent(email)} the address.")
         return redirect("email_change")
     status = 400 if form.is_bound else 200
@@ -106,7 +102,7 @@ def set_theme(request: HttpRequest) -> HttpResponse:
     back = request.POST.get("next") or reverse("home")
     if theme not in Theme.values:
         return _bad_request(UNKNOWN_THEME)
-    if not _is_local(request, back):
+    if not is_local_path(request, back):
         return _bad_request("The page to return to must be on this site.")
     response = HttpResponseRedirect(back)  # a path: never a view's name to look up
     if request.user.is_authenticated:
@@ -123,15 +119,6 @@ def set_theme(request: HttpRequest) -> HttpResponse:
             samesite="Lax",
         )
     return response
-
-
-def _is_local(request: HttpRequest, url: str) -> bool:
-    """A path of this site (``/...``), or a URL of its own host."""
-    if not url.startswith("/") and "://" not in url:
-        return False
-    return url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
 
 
 def _bad_request(message: str) -> HttpResponse:

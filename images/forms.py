@@ -9,6 +9,7 @@ from django import forms
 from django.core.validators import validate_email
 
 from images.models import Pet, Photo, Share
+from pettracker.text import has_control_characters
 
 
 class PetForm(forms.ModelForm):
@@ -16,6 +17,14 @@ class PetForm(forms.ModelForm):
         model = Pet
         fields = ("name", "species", "birthday")
         widgets = {"birthday": forms.DateInput(attrs={"type": "date"})}
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if has_control_characters(name):  # it heads pages and mails' subjects: one line
+            raise forms.ValidationError(
+                "Write the name on one line: no line breaks, tabs or other control characters."
+            )
+        return name
 
     def clean_birthday(self) -> datetime.date | None:
         birthday = self.cleaned_data.get("birthday")

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -288,6 +289,14 @@ class UploadTicketQuerySet(UploadCounts, models.QuerySet):
 
         now = now or timezone.now()
         return self.filter(expires_at__gt=now).exclude(photo_id__in=Photo.objects.values("pk"))
+
+
+def upload_usage(user, now: datetime.datetime | None = None) -> Usage:
+    """What ``user``'s upload quota counts at ``now``: the photos they uploaded, to whichever
+    pet (pending ones too), and the valid tickets of those they deleted, whose uploads may
+    still land. The quota's check and every page that shows usage read this one sum."""
+    tickets_of_deleted = UploadTicket.objects.filter(uploader=user).of_deleted_photos(now)
+    return Photo.objects.uploaded_by(user).usage().plus(tickets_of_deleted.usage())
 
 
 class PendingObjectDeletionQuerySet(models.QuerySet):
@@ -733,6 +742,48 @@ class ShareInvitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pet} → {self.email} ({self.role})"
+
+
+class InvitationMailQuerySet(models.QuerySet):
+    def since(self, moment: datetime.datetime) -> InvitationMailQuerySet:
+        return self.filter(sent_at__gt=moment)
+
+    def to(self, email: str) -> InvitationMailQuerySet:
+        return self.filter(recipient=InvitationMail.recipient_of(email))
+
+
+class InvitationMail(models.Model):
+    """One invitation mail sent (or being sent): to whom (a keyed hash of the address, so the
+    log keeps no address), by whom and when. The limits that keep the site from flooding a
+    mailbox count these rows, whichever pet, invitation or resend the mail was for; a mail
+    that failed leaves none. Pruned a day after, when no limit counts them any more."""
+
+    recipient = models.CharField(max_length=64)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    invitation = models.ForeignKey(
+        ShareInvitation, null=True, on_delete=models.SET_NULL, related_name="mails"
+    )
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    objects = InvitationMailQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["recipient", "-sent_at"], name="invitation_mail_to_idx"),
+            models.Index(fields=["sent_by", "-sent_at"], name="invitation_mail_by_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation mail {self.recipient[:8]}… at {self.sent_at:%Y-%m-%d %H:%M}"
+
+    @staticmethod
+    def recipient_of(email: str) -> str:
+        """The keyed hash the log stores for ``email`` (any case)."""
+        return salted_hmac(
+            "images.invitation-mail", email.casefold(), algorithm="sha256"
+        ).hexdigest()
 
 
 class Favourite(models.Model):

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
+from django.utils.http import url_has_allowed_host_and_scheme
 
 # Added by CloudFront to every request it forwards to the app (the stack's origin headers).
 ORIGIN_SECRET_HEADER = "X-Origin-Secret"  # noqa: S105  (a header's name)
@@ -22,6 +23,20 @@ def client_ip(request: HttpRequest) -> str:
     if hops and len(forwarded) >= hops and forwarded[-hops]:
         return forwarded[-hops]
     return request.META.get("REMOTE_ADDR", "")
+
+
+def site_url(request: HttpRequest) -> str:
+    """Scheme and host of this site (no trailing slash), to start the links in mails."""
+    return request.build_absolute_uri("/").removesuffix("/")
+
+
+def is_local_path(request: HttpRequest, url: str) -> bool:
+    """Whether ``url`` is a path of this site (``/...``), safe to redirect to: the pages that
+    come back where they were pressed (``next``) send ``request.get_full_path``. Anything else,
+    a URL of another site or one Django would not trust, is not."""
+    return url.startswith("/") and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
 
 
 @functools.cache

@@ -485,9 +485,11 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PetTracker <noreply@localhos
 # How long an invitation mailed to an address without an account (or that the owner cannot
 # know has one) may be accepted: its signed link and its row both end then.
 SHARE_INVITATION_DAYS = env_int("SHARE_INVITATION_DAYS", 14, minimum=1, maximum=90)
-# Invitations one person may start in any 24 hours (each mails an address): enough to invite a
-# family, too few to use the site for flooding mailboxes.
+# Invitation mails one person may send in any 24 hours (invitations, re-invitations and
+# resends): enough to invite a family, too few to use the site for flooding mailboxes. One
+# address gets at most SHARE_INVITATION_MAILS_PER_ADDRESS a day from everyone together.
 SHARE_INVITATIONS_PER_DAY = env_int("SHARE_INVITATIONS_PER_DAY", 30, minimum=1)
+SHARE_INVITATION_MAILS_PER_ADDRESS = env_int("SHARE_INVITATION_MAILS_PER_ADDRESS", 5, minimum=1)
 
 # --- Security ----------------------------------------------------------------------------
 

@@ -21,7 +21,13 @@ def favourite_set(*, user: User, photo: Photo, on: bool) -> bool:
     return on
 
 
+@transaction.atomic
 def favourite_toggle(*, user: User, photo: Photo) -> bool:
-    """Flip ``photo``'s heart for ``user``. Returns the state now."""
-    on = not Favourite.objects.filter(user=user, photo=photo).exists()
-    return favourite_set(user=user, photo=photo, on=on)
+    """Flip ``photo``'s heart for ``user``. Returns the state now. Two switches at once are
+    one after the other (on, then off), never both reading "off" and both putting it on."""
+    # The user's row, locked: their switches queue here (only theirs; hearts are per user).
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+    taken_off, _ = Favourite.objects.filter(user=user, photo=photo).delete()
+    if taken_off:
+        return False
+    return favourite_set(user=user, photo=photo, on=True)

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from cdn.objects import EXTENSIONS
-from images.models import Pet, Photo, UploadTicket
+from images.models import Pet, Photo, UploadTicket, upload_usage
 from images.pure.object_keys import (
     original_key,
 )
@@ -195,8 +195,7 @@ def _refuse_if_over_quota(uploader: User, size: int, now: datetime.datetime) -> 
     """``OverQuota`` when one more photo of ``size`` bytes would take ``uploader`` over their
     quota. Photos deleted while their tickets are valid still count: their uploads may land."""
     quota = uploader.upload_quota()
-    tickets_of_deleted = UploadTicket.objects.filter(uploader=uploader).of_deleted_photos(now)
-    used = Photo.objects.uploaded_by(uploader).usage().plus(tickets_of_deleted.usage())
+    used = upload_usage(uploader, now)
     if used.photos + 1 > quota.photos:
         raise OverQuota(
             f"You have used {used.photos:,} of your {quota.photos:,} photos (uploads not yet "

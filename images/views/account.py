@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from images.models import Photo
+from images.models import upload_usage
 
 
 def percent(used: int, allowed: int) -> int:
@@ -22,7 +22,7 @@ def percent(used: int, allowed: int) -> int:
 @login_required
 @require_safe
 def account_page(request: HttpRequest) -> HttpResponse:
-    used = Photo.objects.uploaded_by(request.user).usage()
+    used = upload_usage(request.user)
     quota = request.user.upload_quota()
     context = {
         "used": used,

@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from cdn.signer import get_signer
@@ -14,6 +13,7 @@ from images.models import Pet, Photo
 from images.services.favourites import favourite_set, favourite_toggle
 from images.views.common import page_of, render_granting
 from images.views.tiles import grid_html, tiles
+from pettracker.net import is_local_path
 
 STATES = {"on": True, "off": False}
 BAD_STATE = "Send favourite=on or favourite=off (or nothing, to switch it)."
@@ -36,9 +36,7 @@ def photo_favourite(request: HttpRequest, photo_id) -> HttpResponse:
     if "application/json" in request.headers.get("Accept", ""):
         return JsonResponse({"photo": str(photo.pk), "favourite": on})
     back = request.POST.get("next", "")
-    if back.startswith("/") and url_has_allowed_host_and_scheme(
-        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
+    if is_local_path(request, back):
         return redirect(back)
     return redirect("photo_page", photo_id=photo.pk)
 

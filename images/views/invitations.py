@@ -14,21 +14,21 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from accounts.confirmation import unconfirmed_email
 from images.forms import InviteForm
 from images.models import Pet, ShareInvitation
 from images.services.invitations import (
+    InvitationForSomeoneElse,
     InvitationUnusable,
     invitation_for_token,
+    invited_account,
     share_invitation_accept,
     share_invitation_resend,
     share_invitation_revoke,
     share_invitation_send,
 )
-
-
-def _base_url(request: HttpRequest) -> str:
-    """Scheme and host of this site, to start the links in mails."""
-    return request.build_absolute_uri("/").removesuffix("/")
+from pettracker.net import site_url
+from pettracker.text import masked_address
 
 
 def invited(address: str, pet: Pet) -> str:
@@ -48,7 +48,7 @@ def invite_address(request: HttpRequest, pet: Pet, form: InviteForm) -> HttpResp
             email=address,
             role=form.cleaned_data["role"],
             invited_by=request.user,
-            base_url=_base_url(request),
+            base_url=site_url(request),
         )
     except ValidationError as exc:
         form.add_error("who", exc)
@@ -69,7 +69,9 @@ def _posted_invitation(request: HttpRequest, pet: Pet) -> ShareInvitation:
 def resend(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse:
     invitation = _posted_invitation(request, pet)
     try:
-        share_invitation_resend(invitation=invitation, base_url=_base_url(request))
+        share_invitation_resend(
+            invitation=invitation, base_url=site_url(request), sent_by=request.user
+        )
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:
@@ -106,9 +108,15 @@ def invitation_page(request: HttpRequest, token: str) -> HttpResponse:
 
 def _accept(request: HttpRequest, invitation: ShareInvitation) -> HttpResponse:
     try:
-        share_invitation_accept(invitation=invitation, user=request.user)
+        share_invitation_accept(
+            invitation=invitation,
+            user=request.user,
+            unconfirmed_email=unconfirmed_email(request.session),
+        )
     except InvitationUnusable as unusable:  # accepted or revoked since the page was read
         return _unusable(request, unusable)
+    except InvitationForSomeoneElse as refused:
+        return _render(request, invitation, error=refused.message, status=403)
     except ValidationError as exc:
         return _render(request, invitation, error=exc.messages[0], status=400)
     messages.success(request, f"You can now see {invitation.pet.name}.")
@@ -120,8 +128,20 @@ def _render(
 ) -> HttpResponse:
     back = {"next": request.path}
     signup = {"email": invitation.email, **back}  # the address the invitation was mailed to
+    user = request.user
+    someone_else = (
+        user.is_authenticated
+        and user.pk != invitation.pet.owner_id  # told on Accept that it is their own pet
+        and not invited_account(
+            invitation, user, unconfirmed_email=unconfirmed_email(request.session)
+        )
+    )
+    if someone_else and not error:  # said before Accept is pressed, and Accept not offered
+        error, status = InvitationForSomeoneElse(invitation).message, 403
     context = {
         "invitation": invitation,
+        "for_someone_else": someone_else,
+        "address": masked_address(invitation.email) if someone_else else invitation.email,
         "pet": invitation.pet,
         "inviter": invitation.invited_by.username if invitation.invited_by else "Someone",
         "error": error,

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from cdn.objects import EXTENSIONS
 from cdn.signer import get_signer
 from images.forms import PetForm
-from images.models import Access, Pet, Photo
+from images.models import Access, Pet, Photo, upload_usage
 from images.pure.ages import age_in_words
 from images.services.pets import pet_create, pet_delete, pet_update
 from images.views.common import favourite_ids, page_of, pet_cards, render_granting
@@ -148,7 +148,7 @@ def pet_upload(request: HttpRequest, pet_id) -> HttpResponse:
     """The upload page, with what the user has used of their quota (counted over everything
     they uploaded, to any pet)."""
     pet = get_object_or_404(Pet.objects.visible_to(request.user, Access.CONTRIBUTE), pk=pet_id)
-    used = Photo.objects.uploaded_by(request.user).usage()
+    used = upload_usage(request.user)
     quota = request.user.upload_quota()
     context = {
         "pet": pet,

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client, RequestFactory
 
 from accounts.models import AuditEntry
-from pettracker.net import OriginGuardMiddleware, client_ip
+from pettracker.net import OriginGuardMiddleware, client_ip, is_local_path, site_url
 from tests.factories import PASSWORD, UserFactory
 
 LOGIN = "/accounts/login/"
@@ -139,3 +139,29 @@ def test_the_metrics_scraper_needs_its_token_not_the_origin_secret(behind_cloudf
     assert scraper.get("/metrics", REMOTE_ADDR="10.0.3.7").status_code == 403  # no token
     authorised = scraper.get("/metrics", HTTP_AUTHORIZATION="Bearer " + "t" * 32)
     assert authorised.status_code == 200
+
+
+# --- Links in mails and pages to return to --------------------------------------------------
+
+
+def test_the_sites_url_is_its_scheme_and_host_without_a_slash():
+    assert site_url(RequestFactory().get("/any/page/")) == "http://testserver"
+    assert site_url(RequestFactory().get("/", secure=True)) == "https://testserver"
+
+
+@pytest.mark.parametrize(
+    ("url", "local"),
+    [
+        ("/pets/1/?page=2", True),
+        ("/", True),
+        ("", False),
+        ("pets/1/", False),
+        ("//evil.example/", False),
+        ("/\\evil.example/", False),
+        ("https://evil.example/", False),
+        ("http://testserver/pets/", False),  # a path, not a URL, is what this site sends
+        ("javascript:alert(1)", False),
+    ],
+)
+def test_only_a_path_of_this_site_is_a_page_to_return_to(url, local):
+    assert is_local_path(RequestFactory().get("/"), url) is local

@@ -4,16 +4,19 @@ nothing."""
 
 import datetime
 import re
+from unittest import mock
 
 import pytest
 from django.core import mail, signing
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
 from django.utils import timezone
 
 from images import tasks
 from images.models import Pet, Share, ShareInvitation
 from images.services.invitations import (
     SALT,
+    InvitationForSomeoneElse,
     InvitationUnusable,
     invitation_for_token,
     invitation_token,
@@ -34,6 +37,13 @@ LINK = re.compile(r"https://pets\.example/invitations/([^/\s]+)/")
 def invite(pet, email="new@example.com", role="viewer", **extra):
     return share_invitation_send(
         pet=pet, email=email, role=role, invited_by=pet.owner, base_url=BASE, **extra
+    )
+
+
+def later(minutes: int):
+    return mock.patch(
+        "django.utils.timezone.now",
+        return_value=timezone.now() + datetime.timedelta(minutes=minutes),
     )
 
 
@@ -83,9 +93,12 @@ def test_the_owner_cannot_invite_their_own_address(pet):
 def test_a_new_account_accepting_gets_exactly_the_share_offered(pet):
     other_pet = PetFactory(owner=pet.owner, name="Rex")
     invitation = invite(pet, role="contributor")
-    invite(other_pet, role="viewer")  # to the same address: not granted by the first link
-    newcomer = UserFactory(username="newcomer", email="")
-    share = share_invitation_accept(invitation=invitation, user=newcomer)
+    with later(11):
+        invite(other_pet, role="viewer")  # to the same address: not granted by the first link
+    newcomer = UserFactory(username="newcomer", email="")  # new@example.com awaits confirmation
+    share = share_invitation_accept(
+        invitation=invitation, user=newcomer, unconfirmed_email="new@example.com"
+    )
     assert (share.pet, share.grantee, share.role) == (pet, newcomer, "contributor")
     assert list(Pet.objects.visible_to(newcomer)) == [pet]
     invitation.refresh_from_db()
@@ -96,7 +109,7 @@ def test_a_new_account_accepting_gets_exactly_the_share_offered(pet):
 
 def test_accepting_twice_grants_once_and_the_second_is_refused(pet):
     invitation = invite(pet)
-    newcomer = UserFactory(username="newcomer")
+    newcomer = UserFactory(username="newcomer", email="new@example.com")
     share_invitation_accept(invitation=invitation, user=newcomer)
     with pytest.raises(InvitationUnusable) as refused:
         share_invitation_accept(invitation=invitation, user=UserFactory(username="second"))
@@ -105,9 +118,28 @@ def test_accepting_twice_grants_once_and_the_second_is_refused(pet):
 
 
 def test_accepting_never_lowers_a_share_already_held(pet, contributor):
-    invitation = invite(pet, role="viewer")
+    invitation = invite(pet, contributor.email, role="viewer")
     share = share_invitation_accept(invitation=invitation, user=contributor)
     assert share.role == "contributor"
+
+
+@pytest.mark.parametrize(
+    ("email", "unconfirmed"),
+    [("bob@example.com", ""), ("", "bob@example.com"), ("", ""), ("bob@example.com", "new@ex.com")],
+)
+def test_an_account_that_does_not_use_the_invited_address_is_refused(pet, email, unconfirmed):
+    invitation = invite(pet, "new@example.com", role="contributor")
+    bob = UserFactory(username="bob", email=email)
+    with pytest.raises(InvitationForSomeoneElse, match=r"sent to n•••@example\.com"):
+        share_invitation_accept(invitation=invitation, user=bob, unconfirmed_email=unconfirmed)
+    assert not Share.objects.filter(pet=pet, grantee=bob).exists()
+    assert ShareInvitation.objects.pending().exists()
+
+
+def test_the_invited_address_accepts_whatever_its_case(pet):
+    invitation = invite(pet, "New@Example.com")
+    sam = UserFactory(username="sam", email="new@EXAMPLE.com")
+    assert share_invitation_accept(invitation=invitation, user=sam).grantee == sam
 
 
 def test_the_owner_cannot_accept_an_invitation_to_their_own_pet(pet):
@@ -186,7 +218,7 @@ def test_resending_mails_a_new_link_and_renews_the_expiry(pet, django_capture_on
         expires_at=timezone.now() + datetime.timedelta(days=1)
     )
     invitation.refresh_from_db()
-    with django_capture_on_commit_callbacks(execute=True):
+    with later(11), django_capture_on_commit_callbacks(execute=True):
         share_invitation_resend(invitation=invitation, base_url=BASE)
     invitation.refresh_from_db()
     assert invitation.expires_at > timezone.now() + datetime.timedelta(days=13)
@@ -248,3 +280,102 @@ def test_one_person_starts_at_most_the_daily_number_of_invitations(pet, settings
     with pytest.raises(ValidationError, match="2 invitations in the last day"):
         invite(pet, "c@example.com")
     assert ShareInvitation.objects.count() == 2
+
+
+# --- One mailbox is not flooded ------------------------------------------------------------
+
+
+def test_one_address_is_mailed_once_in_ten_minutes_whichever_pet_invites_it(
+    owner, django_capture_on_commit_callbacks
+):
+    pets = [PetFactory(owner=owner, name=f"Pet {n}") for n in range(3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        invite(pets[0], "victim@example.com")
+        for pet in pets[1:]:
+            with pytest.raises(ValidationError, match="less than 10 minutes ago"):
+                invite(pet, "Victim@example.com")
+    assert len(mail.outbox) == 1
+    assert ShareInvitation.objects.count() == 1
+
+
+def test_revoking_and_inviting_again_does_not_mail_again_within_ten_minutes(
+    pet, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        share_invitation_revoke(invitation=invite(pet, "victim@example.com"))
+        with pytest.raises(ValidationError, match="less than 10 minutes ago"):
+            invite(pet, "victim@example.com")
+    assert len(mail.outbox) == 1
+
+
+def test_resends_count_in_the_inviters_daily_number(
+    pet, settings, django_capture_on_commit_callbacks
+):
+    settings.SHARE_INVITATIONS_PER_DAY = 2
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation = invite(pet, "a@example.com")
+    with later(11), django_capture_on_commit_callbacks(execute=True):
+        share_invitation_resend(invitation=invitation, base_url=BASE)
+    with later(22), pytest.raises(ValidationError, match="2 invitations in the last day"):
+        invite(pet, "b@example.com")
+    assert len(mail.outbox) == 2
+
+
+def test_one_address_gets_at_most_the_daily_number_of_mails_from_anyone(
+    pet, settings, django_capture_on_commit_callbacks
+):
+    settings.SHARE_INVITATION_MAILS_PER_ADDRESS = 2
+    others = [PetFactory(owner=UserFactory(username=f"sender{n}")) for n in range(3)]
+    for minutes, other in zip([0, 11, 22], others, strict=True):
+        with later(minutes), django_capture_on_commit_callbacks(execute=True):
+            if minutes < 22:
+                invite(other, "victim@example.com")
+            else:
+                with pytest.raises(
+                    ValidationError,
+                    match="as many invitations in the last day as we send to one address",
+                ):
+                    invite(other, "victim@example.com")
+    assert len(mail.outbox) == 2
+
+
+def test_a_day_later_the_address_may_be_mailed_again(
+    pet, settings, django_capture_on_commit_callbacks
+):
+    settings.SHARE_INVITATION_MAILS_PER_ADDRESS = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation = invite(pet, "a@example.com")
+    with later(24 * 60 + 1), django_capture_on_commit_callbacks(execute=True):
+        share_invitation_resend(invitation=invitation, base_url=BASE)
+    assert len(mail.outbox) == 2
+
+
+# --- A pet's name on one line ----------------------------------------------------------------
+
+
+def test_a_pet_name_with_a_line_break_is_mailed_on_one_line(
+    pet, django_capture_on_commit_callbacks
+):
+    Pet.objects.filter(pk=pet.pk).update(name="Rex\nthe  dog")
+    pet.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        invite(pet)
+    [message] = mail.outbox
+    assert "Rex the dog" in message.subject
+    assert "\n" not in message.subject
+
+
+def mail_server_down(message, fail_silently=False):
+    raise OSError("the mail server is down")
+
+
+def test_a_mail_that_failed_may_be_sent_again_at_once(pet, django_capture_on_commit_callbacks):
+    with (
+        mock.patch.object(EmailMessage, "send", mail_server_down),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        invitation = invite(pet)
+    assert mail.outbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        share_invitation_resend(invitation=invitation, base_url=BASE)
+    assert len(mail.outbox) == 1

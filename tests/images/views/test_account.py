@@ -2,6 +2,9 @@
 
 import pytest
 
+from images.models import Usage, upload_usage
+from images.services.photos import photo_delete
+from images.services.uploads import OverQuota, photo_create_upload
 from tests.factories import PetFactory, PhotoFactory, ready_photo
 
 pytestmark = pytest.mark.django_db
@@ -39,3 +42,31 @@ def test_the_header_links_the_account_page_and_favourites(client, owner):
     text = client.get("/accounts/").content.decode()
     assert '<a href="/accounts/" aria-current="page">Account</a>' in text
     assert '<a href="/favourites/">Favourites</a>' in text
+
+
+def test_a_deleted_photo_whose_upload_may_still_land_counts_on_the_page_as_in_the_quota(
+    client, owner, pet, settings
+):
+    settings.PHOTO_QUOTA_BYTES = 5000
+    photo, *_ = photo_create_upload(
+        pet=pet,
+        uploader=owner,
+        filename="walk.jpg",
+        content_type="image/jpeg",
+        size=4000,
+        local_url="http://testserver/uploads/",
+    )
+    photo_delete(photo=photo)
+    with pytest.raises(OverQuota):  # the quota still counts it: its ticket is valid
+        photo_create_upload(
+            pet=pet,
+            uploader=owner,
+            filename="run.jpg",
+            content_type="image/jpeg",
+            size=4000,
+            local_url="http://testserver/uploads/",
+        )
+    client.force_login(owner)
+    text = client.get("/accounts/").content.decode()
+    assert "1 photo · 3.9\xa0KB of 4.9\xa0KB (80 %)" in text
+    assert upload_usage(owner) == Usage(photos=1, bytes=4000)

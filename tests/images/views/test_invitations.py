@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from images.models import Pet, ShareInvitation
+from images.models import InvitationMail, Pet, ShareInvitation
 from images.services.invitations import invitation_token, share_invitation_send
 from tests.factories import PASSWORD, UserFactory
 
@@ -111,7 +111,7 @@ def test_the_owner_resends_an_invitation(
         sharing_url, {"action": "resend_invitation", "invitation": invitation.pk}, follow=True
     )
     assert "less than 10 minutes ago" in too_soon.content.decode()
-    ShareInvitation.objects.update(expires_at=timezone.now() + datetime.timedelta(days=13))
+    InvitationMail.objects.update(sent_at=timezone.now() - datetime.timedelta(minutes=11))
     with django_capture_on_commit_callbacks(execute=True):
         response = owner_client.post(
             sharing_url, {"action": "resend_invitation", "invitation": invitation.pk}
@@ -261,3 +261,55 @@ def test_past_the_daily_number_the_form_says_so_and_sends_nothing(
     assert response.status_code == 400
     assert "1 invitation in the last day" in response.content.decode()
     assert not ShareInvitation.objects.filter(email="b@example.com").exists()
+
+
+# --- Only the invited address accepts ------------------------------------------------------
+
+
+def test_an_account_with_another_address_is_refused_in_words_and_granted_nothing(
+    client, invited, pet
+):
+    bob = UserFactory(username="bob", email="bob@example.com")
+    client.force_login(bob)
+    response = client.post(invited)
+    assert response.status_code == 403
+    text = response.content.decode()
+    assert "This invitation was sent to n•••@example.com" in text
+    assert "Log in with the account that uses that address, or sign up with it" in text
+    assert "new@example.com" not in text
+    assert not pet.shares.filter(grantee=bob).exists()
+    assert ShareInvitation.objects.pending().exists()
+
+
+def test_an_account_with_another_address_is_told_before_pressing_accept(client, invited):
+    client.force_login(UserFactory(username="bob", email="bob@example.com"))
+    page = client.get(invited).content.decode()
+    assert "This invitation was sent to n•••@example.com" in page
+    assert "Accept as bob" not in page
+
+
+def test_the_invited_address_accepts_whatever_its_case(client, invited, pet):
+    sam = UserFactory(username="sam", email="New@Example.COM")
+    client.force_login(sam)
+    assert client.post(invited)["Location"] == f"/pets/{pet.pk}/"
+    assert pet.shares.filter(grantee=sam).exists()
+
+
+def test_a_newcomer_who_changes_the_address_on_the_sign_up_form_is_refused(
+    client, invited, pet, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/accounts/signup/",
+            {
+                "username": "newcomer",
+                "email": "someone.else@example.com",
+                "password1": PASSWORD,
+                "password2": PASSWORD,
+                "next": invited,
+            },
+        )
+    response = client.post(invited)
+    assert response.status_code == 403
+    assert "This invitation was sent to n•••@example.com" in response.content.decode()
+    assert not pet.shares.filter(grantee__username="newcomer").exists()

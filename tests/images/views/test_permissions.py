@@ -298,16 +298,23 @@ def test_only_the_owner_revokes_or_resends_an_invitation(actors, pet, owner, act
     assert still_pending == (action == "resend_invitation" or actor != "owner")
 
 
-# An invitation's link: anyone holding it reads it; accepting takes an account (the owner's
-# own pet excepted), and grants the share to the account that accepts.
+# An invitation's link: anyone holding it reads it; accepting takes the account that uses the
+# invited address (the owner's own pet excepted), and grants the share to it. Any other
+# account is refused (403), and told to whom it went.
 INVITATION_PAGE = expect(200, 200, 200, 200, anonymous=200)
 INVITATION_ACCEPT = expect(400, 302, 302, 302)
+ACCOUNTS = {"viewer": "friend", "contributor": "contributor", "stranger": "stranger"}
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-def test_an_invitations_link_answers_each_actor_as_it_must(actors, pet, owner, actor):
+def test_an_invitations_link_answers_each_actor_as_it_must(actors, pet, owner, actor, request):
+    invited = request.getfixturevalue(ACCOUNTS[actor]) if actor in ACCOUNTS else None
     invitation = share_invitation_send(
-        pet=pet, email="new@example.com", role="contributor", invited_by=owner, base_url=""
+        pet=pet,
+        email=invited.email if invited else "new@example.com",
+        role="contributor",
+        invited_by=owner,
+        base_url="",
     )
     path = f"/invitations/{invitation_token(invitation)}/"
     assert actors[actor].get(path).status_code == INVITATION_PAGE[actor]
@@ -324,3 +331,16 @@ def test_an_invitations_link_answers_each_actor_as_it_must(actors, pet, owner, a
         )
     if actor == "anonymous":
         assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("actor", ACCOUNTS)
+def test_an_invitation_to_another_address_is_refused_to_every_other_account(
+    actors, pet, owner, actor
+):
+    invitation = share_invitation_send(
+        pet=pet, email="new@example.com", role="contributor", invited_by=owner, base_url=""
+    )
+    path = f"/invitations/{invitation_token(invitation)}/"
+    assert actors[actor].get(path).status_code == 403
+    assert actors[actor].post(path).status_code == 403
+    assert ShareInvitation.objects.pending().filter(pk=invitation.pk).exists()

@@ -34,6 +34,8 @@ def test_a_new_pet_belongs_to_whoever_made_it(owner_client, owner):
             "can&#x27;t be in the future",
         ),
         ({"name": "Rex", "species": "dog", "birthday": "yesterday"}, "Enter a valid date"),
+        ({"name": "Rex\nthe dog", "species": "dog"}, "on one line: no line breaks, tabs"),
+        ({"name": "Rex\tthe dog", "species": "dog"}, "on one line: no line breaks, tabs"),
     ],
 )
 def test_a_bad_pet_is_refused_with_a_clear_message_and_nothing_stored(owner_client, data, message):
