@@ -19,7 +19,7 @@ from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_GET, require_POST, require_safe
+from django.views.decorators.http import require_GET, require_POST
 
 from images.models import Access, Photo, ShareLink
 from images.pure.zips import Entry, archive_name, member_names, zip_chunks
@@ -39,8 +39,10 @@ NOT_ALLOWED_ON_LINK = "The owner of these photos has not allowed downloads throu
 def photos_download(request: HttpRequest) -> HttpResponse:
     """``POST /photos/download/``: the photos posted as ``photo`` (repeated) in one ZIP, as
     their full renditions (``kind=full``, the default) or, for their owner only, as the files
-    uploaded (``kind=original``: they may carry GPS). Every id must be one the user sees (else
-    404, and nothing is sent); only ready photos (else 409 saying how many are not)."""
+    uploaded (``kind=original``: they may carry GPS). Every id must be one the user may read
+    (``readable_by``: else 404, and nothing is sent, so a viewer learns nothing of a photo
+    still processing); only ready photos (else 409 saying how many are not: to the owner or
+    uploader, who see those)."""
     try:
         kind = Kind(request.POST.get("kind") or Kind.FULL)
     except ValueError:
@@ -55,7 +57,7 @@ def photos_download(request: HttpRequest) -> HttpResponse:
             "Choose fewer and download the rest separately.",
         )
     photos = list(
-        Photo.objects.visible_to(request.user)
+        Photo.objects.readable_by(request.user)
         .filter(pk__in=ids)
         .select_related("pet")
         .newest_taken_first()
@@ -83,7 +85,7 @@ def photos_download(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_safe
+@require_GET  # not HEAD: it would open the stored object to send none of it
 def photo_download(request: HttpRequest, photo_id) -> HttpResponse:
     """``GET /photos/<photo>/download/``: one ready photo's full rendition, as an attachment,
     for anyone who sees it."""
@@ -105,7 +107,7 @@ def share_link_download(request: HttpRequest, token: str) -> HttpResponse:
     return _zip_response(photos_zip_members(photos=photos), f"{link.pet.name} photos")
 
 
-@require_safe
+@require_GET  # not HEAD: it would open the stored object to send none of it
 def share_link_photo_download(request: HttpRequest, token: str, photo_id) -> HttpResponse:
     """``GET /s/<token>/photos/<photo>/download/``: one photo the link shows (404 for any
     other), as its full rendition, when its owner allowed downloads."""

@@ -12,6 +12,7 @@ from PIL import Image
 
 from images.models import Photo, ShareLink
 from images.services.downloads import MAX_PHOTOS
+from images.views import downloads
 from tests.factories import PetFactory, PhotoFactory, ready_photo, store_full
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +37,12 @@ def photos(pet):
 
 def opened_zip(response) -> zipfile.ZipFile:
     return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+
+
+def client_of():
+    from django.test import Client
+
+    return Client()
 
 
 def post_download(client, photos, **fields):
@@ -123,6 +130,30 @@ def test_a_photo_still_processing_is_refused_with_a_reason(actors, pet, photos):
     response = post_download(actors["owner"], [*photos, processing])
     assert response.status_code == 409
     assert "1 of the 4 photos you chose is not ready" in response.content.decode()
+
+
+def test_a_viewer_is_not_told_a_photo_still_processing_exists(actors, pet, contributor):
+    processing = PhotoFactory(pet=pet, uploader=contributor, state=Photo.State.PROCESSING)
+    assert (
+        actors["viewer"].post("/photos/download/", {"photo": [str(processing.pk)]}).status_code
+        == 404
+    )
+    assert actors["viewer"].get(f"/api/photos/{processing.pk}").status_code == 404
+    # Its uploader sees it, and is told why it cannot be downloaded yet.
+    assert (
+        actors["contributor"].post("/photos/download/", {"photo": [str(processing.pk)]}).status_code
+        == 409
+    )
+
+
+def test_a_head_of_a_download_is_refused_without_opening_the_photo(
+    actors, pet, photos, link_token, monkeypatch
+):
+    allow_downloads(pet)
+    monkeypatch.setattr(downloads, "_single_download", lambda photo: pytest.fail("opened"))
+    assert actors["owner"].head(f"/photos/{photos[0].pk}/download/").status_code == 405
+    assert client_of().head(f"/s/{link_token}/photos/{photos[0].pk}/download/").status_code == 405
+    assert client_of().head(f"/s/{link_token}/download/").status_code == 405
 
 
 def test_nothing_chosen_or_an_unknown_kind_is_a_400_saying_what_to_do(actors, photos):
