@@ -39,12 +39,6 @@ def opened_zip(response) -> zipfile.ZipFile:
     return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
 
 
-def client_of():
-    from django.test import Client
-
-    return Client()
-
-
 def post_download(client, photos, **fields):
     data = {"photo": [str(p.pk) for p in photos], **fields}
     return client.post("/photos/download/", data)
@@ -152,8 +146,11 @@ def test_a_head_of_a_download_is_refused_without_opening_the_photo(
     allow_downloads(pet)
     monkeypatch.setattr(downloads, "_single_download", lambda photo: pytest.fail("opened"))
     assert actors["owner"].head(f"/photos/{photos[0].pk}/download/").status_code == 405
-    assert client_of().head(f"/s/{link_token}/photos/{photos[0].pk}/download/").status_code == 405
-    assert client_of().head(f"/s/{link_token}/download/").status_code == 405
+    assert (
+        actors["anonymous"].head(f"/s/{link_token}/photos/{photos[0].pk}/download/").status_code
+        == 405
+    )
+    assert actors["anonymous"].head(f"/s/{link_token}/download/").status_code == 405
 
 
 def test_nothing_chosen_or_an_unknown_kind_is_a_400_saying_what_to_do(actors, photos):
