@@ -11,7 +11,8 @@ be checked while the first ones are still being hashed. Two counts, each for
   the window ends (plain 429): a guesser with many addresses gets no further, and the password
   hasher's cost per link is bounded. Browsers that typed the password before still open it.
 
-The right password forgets its guesser's count (not the link's). The cache holds no address
+The right password forgets its guesser's count and is taken back from the link's, so people
+who know it never use up the link's guesses. The cache holds no address
 (hashed) and keeps nothing longer than the window: 10 minutes, the longest the cache keeps
 anything (``MAX_TIMEOUT`` in ``CACHES``). In production the cache is the shared Redis, so the
 counts hold across every process; ``locmem://`` counts per process. A cache that does not
@@ -21,6 +22,7 @@ alone, for as long as Redis is down.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import enum
 import hashlib
@@ -59,6 +61,8 @@ def share_link_unlock(*, link: ShareLink, password: str, address: str) -> Unlock
         return Unlock.LINK_THROTTLED
     if check_password(password, link.password_hash):
         cache.delete(guesser_key)
+        with contextlib.suppress(ValueError):  # (expired meanwhile)
+            cache.decr(_link_key(link))  # the link's guesses are the wrong ones
         return Unlock.OPENED
     if cache.get(guesser_key, 0) >= GUESSES_PER_GUESSER:
         return Unlock.GUESSER_THROTTLED
