@@ -10,7 +10,6 @@ out) and its bytes are sent only after the checks here.
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from collections.abc import Iterator
 
@@ -203,7 +202,15 @@ def _single_download(photo: Photo, *, holder: str) -> HttpResponse:
             first = next(chunks, b"")  # opens it: a file gone is a 404, not a broken download
         except FileNotFoundError:
             raise Http404("This photo's file is missing.") from None
-        return itertools.chain([first], chunks)
+
+        def rest() -> Iterator[bytes]:
+            try:
+                yield first
+                yield from chunks
+            finally:
+                chunks.close()  # a client gone: the file is closed at once
+
+        return rest()
 
     response = _streamed(opened, content_type, holder)
     if response.status_code == 200:
