@@ -14,23 +14,19 @@ deflated at level 0, which writes the bytes as they are in stored blocks (5 byte
 from __future__ import annotations
 
 import datetime
-import re
 import stat
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from stream_zip import ZIP_AUTO, stream_zip
+
+from images.pure.filenames import safe_part
 
 # Long enough for a caption's gist; the whole path stays well under every system's limits.
 MAX_STEM = 100
 # ZIP's own clock (MS-DOS time) starts in 1980.
 EARLIEST = datetime.datetime(1980, 1, 1)
 FILE_MODE = stat.S_IFREG | 0o644
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-_RESERVED = re.compile(r'["*:<>?|\\/]+')
-# Names Windows refuses for a file, whatever its extension.
-_DEVICES = re.compile(r"(?i)(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?")
 
 
 @dataclass(frozen=True)
@@ -51,18 +47,6 @@ class Member:
     chunks: Callable[[], Iterable[bytes]]  # called when its turn comes
 
 
-def safe_part(text: str, *, fallback: str, limit: int = MAX_STEM) -> str:
-    """``text`` as one path part: NFC, no control or reserved characters, no leading or
-    trailing dots or spaces, not a Windows device name, at most ``limit`` characters;
-    ``fallback`` when nothing is left."""
-    text = unicodedata.normalize("NFC", text or "")
-    text = _RESERVED.sub("", _CONTROL.sub(" ", text))
-    text = re.sub(r"\s+", " ", text).strip(" .")[:limit].rstrip(" .")
-    if _DEVICES.fullmatch(text):
-        text = f"_{text}"
-    return text or fallback
-
-
 def member_names(entries: Iterable[Entry], *, fallback: str = "photo") -> list[str]:
     """``<folder>/<yyyy-mm-dd> <caption>.<ext>`` for each entry (no folder when it has none;
     ``fallback`` stands for an empty caption), in order; a name already given in its folder
@@ -70,8 +54,12 @@ def member_names(entries: Iterable[Entry], *, fallback: str = "photo") -> list[s
     taken: set[str] = set()
     names = []
     for entry in entries:
-        folder = f"{safe_part(entry.folder, fallback='photos')}/" if entry.folder else ""
-        stem = f"{entry.taken:%Y-%m-%d} {safe_part(entry.caption, fallback=fallback)}"
+        folder = (
+            f"{safe_part(entry.folder, fallback='photos', limit=MAX_STEM)}/" if entry.folder else ""
+        )
+        stem = (
+            f"{entry.taken:%Y-%m-%d} {safe_part(entry.caption, fallback=fallback, limit=MAX_STEM)}"
+        )
         extension = safe_part(entry.extension, fallback="bin", limit=8)
         name, copy = f"{folder}{stem}.{extension}", 1
         while name.casefold() in taken:
@@ -84,7 +72,7 @@ def member_names(entries: Iterable[Entry], *, fallback: str = "photo") -> list[s
 
 def archive_name(title: str) -> str:
     """The ZIP's file name: ``<title>.zip``, safe, ``photos.zip`` when nothing is left."""
-    return f"{safe_part(title, fallback='photos')}.zip"
+    return f"{safe_part(title, fallback='photos', limit=MAX_STEM)}.zip"
 
 
 def zip_chunks(members: Iterable[Member], *, chunk_size: int = 64 * 1024) -> Iterator[bytes]:

@@ -1,14 +1,26 @@
 """Downloads (issue 16): which stored object stands for each photo in a ZIP, and under which
-name. Reads only: who may download what is decided by the callers, through the querysets
-(``Photo.objects.visible_to``, ``through_link``); the bytes are read from storage chunk by
-chunk only as the archive is sent (``images.pure.zips``)."""
+name; and how many downloads one holder has under way. Who may download what is decided by
+the callers, through the querysets (``Photo.objects.readable_by``, ``through_link``); the
+bytes are read from storage chunk by chunk only as the archive is sent (``images.pure.zips``).
+
+A download holds a web worker's thread for as long as its client takes to read it, so each
+holder (a signed-in user; a share link, for everyone holding it) has at most
+``DOWNLOADS_AT_ONCE`` under way: a count in the cache (the shared Redis in production), taken
+when the response is made and given back when its stream ends or is closed (the server closes
+it, a client gone or not: ``images.pure.streams.Ending``). The count lives
+``DOWNLOAD_SLOTS_SECONDS`` from its first download, so a slot a dead worker never gave back
+comes back by then; a download longer than that stops being counted. A cache that does not
+answer counts nothing (``pettracker.cache``): downloads are then unlimited."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
 
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 
 from cdn.objects import EXTENSIONS
@@ -19,6 +31,10 @@ logger = logging.getLogger(__name__)
 
 # The most photos one ZIP holds: a request streams for as long as it takes to send them.
 MAX_PHOTOS = 1000
+# Downloads one holder has under way at once, and how long their count lives at most (the
+# longest the cache keeps anything: MAX_TIMEOUT in CACHES).
+DOWNLOADS_AT_ONCE = 3
+DOWNLOAD_SLOTS_SECONDS = 600
 
 
 class Kind(StrEnum):
@@ -95,3 +111,24 @@ def _reader(key: str):
             logger.warning("download: %s was gone when the archive reached it", key)
 
     return chunks
+
+
+def download_slot_take(*, holder: str) -> Callable[[], None] | None:
+    """One of ``holder``'s download slots (``"user:<id>"``, ``"link:<id>"``), or None when
+    all ``DOWNLOADS_AT_ONCE`` are taken: the function that gives it back (call it once)."""
+    key = f"downloads-under-way:{holder}"
+    if not cache.add(key, 1, DOWNLOAD_SLOTS_SECONDS):
+        try:
+            taken = cache.incr(key)
+        except ValueError:  # it expired between the two calls: a new count
+            cache.add(key, 1, DOWNLOAD_SLOTS_SECONDS)
+            taken = 1
+        if taken > DOWNLOADS_AT_ONCE:
+            _slot_give_back(key)
+            return None
+    return functools.partial(_slot_give_back, key)
+
+
+def _slot_give_back(key: str) -> None:
+    with contextlib.suppress(ValueError):  # expired meanwhile: nothing to give back
+        cache.decr(key)

@@ -10,8 +10,8 @@ out) and its bytes are sent only after the checks here.
 
 from __future__ import annotations
 
-import itertools
 import uuid
+from collections.abc import Iterator
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -19,18 +19,24 @@ from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_GET, require_POST, require_safe
+from django.views.decorators.http import require_GET, require_POST
 
 from images.models import Access, Photo, ShareLink
+from images.pure.streams import Ending
 from images.pure.zips import Entry, archive_name, member_names, zip_chunks
 from images.services.downloads import (
+    DOWNLOADS_AT_ONCE,
     MAX_PHOTOS,
     Kind,
+    download_slot_take,
     photo_full_rendition,
     photos_zip_members,
 )
 from images.views.sharing import usable_link
 
+# When a download refused for too many under way may be tried again (a guess: most finish in
+# well under a minute).
+RETRY_AFTER_SECONDS = 60
 NOT_ALLOWED_ON_LINK = "The owner of these photos has not allowed downloads through this link."
 
 
@@ -39,8 +45,10 @@ NOT_ALLOWED_ON_LINK = "The owner of these photos has not allowed downloads throu
 def photos_download(request: HttpRequest) -> HttpResponse:
     """``POST /photos/download/``: the photos posted as ``photo`` (repeated) in one ZIP, as
     their full renditions (``kind=full``, the default) or, for their owner only, as the files
-    uploaded (``kind=original``: they may carry GPS). Every id must be one the user sees (else
-    404, and nothing is sent); only ready photos (else 409 saying how many are not)."""
+    uploaded (``kind=original``: they may carry GPS). Every id must be one the user may read
+    (``readable_by``: else 404, and nothing is sent, so a viewer learns nothing of a photo
+    still processing); only ready photos (else 409 saying how many are not: to the owner or
+    uploader, who see those)."""
     try:
         kind = Kind(request.POST.get("kind") or Kind.FULL)
     except ValueError:
@@ -55,7 +63,7 @@ def photos_download(request: HttpRequest) -> HttpResponse:
             "Choose fewer and download the rest separately.",
         )
     photos = list(
-        Photo.objects.visible_to(request.user)
+        Photo.objects.readable_by(request.user)
         .filter(pk__in=ids)
         .select_related("pet")
         .newest_taken_first()
@@ -79,16 +87,17 @@ def photos_download(request: HttpRequest) -> HttpResponse:
         )
     pets = {photo.pet.name for photo in photos}
     title = f"{next(iter(pets))} photos" if len(pets) == 1 else "Pet photos"
-    return _zip_response(photos_zip_members(photos=photos, kind=kind), title)
+    members = photos_zip_members(photos=photos, kind=kind)
+    return _zip_response(members, title, holder=_user_holder(request))
 
 
 @login_required
-@require_safe
+@require_GET  # not HEAD: it would open the stored object to send none of it
 def photo_download(request: HttpRequest, photo_id) -> HttpResponse:
     """``GET /photos/<photo>/download/``: one ready photo's full rendition, as an attachment,
     for anyone who sees it."""
     photos = Photo.objects.visible_to(request.user).ready().select_related("pet")
-    return _single_download(get_object_or_404(photos, pk=photo_id))
+    return _single_download(get_object_or_404(photos, pk=photo_id), holder=_user_holder(request))
 
 
 @require_GET  # not HEAD: a server would read every photo to send none of them
@@ -102,10 +111,11 @@ def share_link_download(request: HttpRequest, token: str) -> HttpResponse:
     photos = (
         Photo.objects.through_link(link).select_related("pet").newest_taken_first()[:MAX_PHOTOS]
     )
-    return _zip_response(photos_zip_members(photos=photos), f"{link.pet.name} photos")
+    members = photos_zip_members(photos=photos)
+    return _zip_response(members, f"{link.pet.name} photos", holder=_link_holder(link))
 
 
-@require_safe
+@require_GET  # not HEAD: it would open the stored object to send none of it
 def share_link_photo_download(request: HttpRequest, token: str, photo_id) -> HttpResponse:
     """``GET /s/<token>/photos/<photo>/download/``: one photo the link shows (404 for any
     other), as its full rendition, when its owner allowed downloads."""
@@ -113,7 +123,7 @@ def share_link_photo_download(request: HttpRequest, token: str, photo_id) -> Htt
     if isinstance(link, HttpResponse):
         return link
     photos = Photo.objects.through_link(link).select_related("pet")
-    return _single_download(get_object_or_404(photos, pk=photo_id))
+    return _single_download(get_object_or_404(photos, pk=photo_id), holder=_link_holder(link))
 
 
 def _downloadable_link(request: HttpRequest, token: str) -> ShareLink | HttpResponse:
@@ -131,15 +141,52 @@ def _posted_ids(request: HttpRequest) -> list[uuid.UUID]:
         raise Http404("No such photo.") from None
 
 
-def _zip_response(members, title: str) -> StreamingHttpResponse:
-    # No Content-Length: the archive's size is known only once it is made.
-    response = StreamingHttpResponse(zip_chunks(members), content_type="application/zip")
-    response["Content-Disposition"] = content_disposition_header(True, archive_name(title))
+def _user_holder(request: HttpRequest) -> str:
+    return f"user:{request.user.pk}"
+
+
+def _link_holder(link: ShareLink) -> str:
+    return f"link:{link.pk}"
+
+
+def _too_many(holder: str) -> HttpResponse:
+    who = (
+        f"You have {DOWNLOADS_AT_ONCE} downloads under way"
+        if holder.startswith("user:")
+        else f"{DOWNLOADS_AT_ONCE} downloads through this link are under way"
+    )
+    response = _refused(
+        429, f"{who} already. Wait until one has finished, then download this again."
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _streamed(chunks_of, content_type: str, holder: str) -> StreamingHttpResponse | HttpResponse:
+    """A response streaming ``chunks_of()`` while it holds one of ``holder``'s download slots
+    (given back when the stream ends or the response is closed), or the 429 saying to wait."""
+    give_back = download_slot_take(holder=holder)
+    if give_back is None:
+        return _too_many(holder)
+    try:
+        chunks = Ending(chunks_of(), give_back)
+    except BaseException:
+        give_back()
+        raise
+    response = StreamingHttpResponse(chunks, content_type=content_type)
     response["Cache-Control"] = "private, no-store"
     return response
 
 
-def _single_download(photo: Photo) -> StreamingHttpResponse:
+def _zip_response(members, title: str, *, holder: str) -> HttpResponse:
+    # No Content-Length: the archive's size is known only once it is made.
+    response = _streamed(lambda: zip_chunks(members), "application/zip", holder)
+    if response.status_code == 200:
+        response["Content-Disposition"] = content_disposition_header(True, archive_name(title))
+    return response
+
+
+def _single_download(photo: Photo, *, holder: str) -> HttpResponse:
     found = photo_full_rendition(photo=photo)
     if found is None:
         raise Http404("This photo has no file to download yet.")
@@ -148,15 +195,28 @@ def _single_download(photo: Photo) -> StreamingHttpResponse:
     entry = Entry(
         taken=photo.day_taken(), caption=photo.caption or photo.pet.name, extension=extension
     )
-    chunks = default_storage.read_chunks(key)
-    try:
-        first = next(chunks, b"")  # opens it: a file gone is a 404, not a broken download
-    except FileNotFoundError:
-        raise Http404("This photo's file is missing.") from None
-    response = StreamingHttpResponse(itertools.chain([first], chunks), content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(True, member_names([entry])[0])
-    response["Content-Length"] = str(size)
-    response["Cache-Control"] = "private, no-store"
+
+    def opened() -> Iterator[bytes]:
+        chunks = default_storage.read_chunks(key)
+        try:
+            first = next(chunks, b"")  # opens it: a file gone is a 404, not a broken download
+        except FileNotFoundError:
+            raise Http404("This photo's file is missing.") from None
+
+        def rest() -> Iterator[bytes]:
+            try:
+                yield first
+                yield from chunks
+            finally:
+                chunks.close()  # a client gone: the file is closed at once
+
+        return rest()
+
+    response = _streamed(opened, content_type, holder)
+    if response.status_code == 200:
+        name = member_names([entry])[0]
+        response["Content-Disposition"] = content_disposition_header(True, name)
+        response["Content-Length"] = str(size)
     return response
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
@@ -26,6 +26,12 @@ from images.forms import (
 from images.models import Access, Pet, Photo, Rendition, RenditionName, ShareLink
 from images.pure.crawlers import is_link_previewer
 from images.services.downloads import MAX_PHOTOS
+from images.services.link_access import (
+    PASSWORD_WINDOW,
+    Unlock,
+    share_link_unlock,
+    share_link_unlock_refusal,
+)
 from images.services.sharing import (
     names_an_address,
     share_grant,
@@ -40,6 +46,7 @@ from images.services.sharing import (
 from images.views import invitations, link_access
 from images.views.common import REGRANT_HEADER, page_of, pet_cards, render_granting
 from images.views.tiles import gallery_html, tiles
+from pettracker.net import client_ip
 from pettracker.text import possessive
 
 
@@ -219,22 +226,22 @@ def _dead_link(request: HttpRequest, link: ShareLink | None) -> HttpResponse:
     return render(request, "links/dead.html", context, status=410)
 
 
-def _active_link(request: HttpRequest, token: str) -> ShareLink | HttpResponse:
-    """The link ``token`` names if it is active, else its dead-link page."""
+def usable_link(
+    request: HttpRequest,
+    token: str,
+    *,
+    when_locked: Callable[[HttpRequest, ShareLink], HttpResponse] | None = None,
+) -> ShareLink | HttpResponse:
+    """The link ``token`` opens for this request, or what to answer instead: the dead-link
+    page, or for a link with a password this browser has not unlocked, ``when_locked``'s
+    answer (by default the way to its gallery's address, which asks for the password). The
+    one place that decides whether a request may use a link: its gallery and its downloads."""
     link = ShareLink.objects.for_token(token).select_related("pet", "pet__owner").first()
     if link is None or not link.is_active():
         return _dead_link(request, link)
-    return link
-
-
-def usable_link(request: HttpRequest, token: str) -> ShareLink | HttpResponse:
-    """The link ``token`` opens for this request, or what to answer instead: the dead-link
-    page, or for a link with a password this browser has not unlocked, the way to its
-    password form (the gallery's address asks for it). The one place that decides whether a
-    request may use a link's photos: its downloads (the gallery, which also takes the
-    password, asks ``_active_link`` and ``link_access`` itself)."""
-    link = _active_link(request, token)
-    if isinstance(link, ShareLink) and not link_access.is_unlocked(request, link):
+    if not link_access.is_unlocked(request, link):
+        if when_locked is not None:
+            return when_locked(request, link)
         return redirect("share_link", token=token)
     return link
 
@@ -258,10 +265,10 @@ def _link_downloads(token: str) -> dict[str, str]:
 def share_link(request: HttpRequest, token: str) -> HttpResponse:
     """A share link's gallery, for anyone holding it: ready photos only, no originals. A link
     with a password first asks for it (``_password_page``); POST is only for that."""
-    link = _active_link(request, token)
+    link = usable_link(request, token, when_locked=_password_page)
     if isinstance(link, HttpResponse):
         return link
-    if request.method == "POST" or not link_access.is_unlocked(request, link):
+    if request.method == "POST":
         return _password_page(request, link)
     page = page_of(request, Photo.objects.through_link(link).for_tiles().newest_taken_first())
     shown = tiles(page.object_list, get_signer(), pet_name=link.pet.name)
@@ -302,32 +309,42 @@ def _password_page(request: HttpRequest, link: ShareLink) -> HttpResponse:
     """The form a password link shows first: nothing of the pet, nor the link's label (the
     owner's name for whom it is). The right password unlocks the link for this browser's
     session; a wrong one is 403 (a well-formed request refused: the password was wrong, not
-    the form), a blank one 400; five wrong ones from one address within ten minutes, 429."""
+    the form), a blank one 400; too many guesses (``images.services.link_access``), 429."""
     form = LinkPasswordForm(request.POST if request.method == "POST" else None)
     context = {"form": form, "preview": _preview(request, link)}
-    if link_access.is_throttled(request, link):
-        return _password_throttled(request, context)
+    refused = share_link_unlock_refusal(link=link, address=client_ip(request))
+    if refused is not None:
+        return _password_throttled(request, context, refused)
     if request.method != "POST":
         return render(request, "links/password.html", context)
     if not form.is_valid():
         return render(request, "links/password.html", context, status=400)
-    if link.has_password and not check_password(form.cleaned_data["password"], link.password_hash):
-        link_access.record_failure(request, link)
-        if link_access.is_throttled(request, link):
-            return _password_throttled(request, context)
+    password = form.cleaned_data["password"]
+    outcome = share_link_unlock(link=link, password=password, address=client_ip(request))
+    if outcome == Unlock.WRONG:
         form.add_error(
             "password", "That password isn't right. Check it with whoever sent the link."
         )
         return render(request, "links/password.html", context, status=403)
-    link_access.forget_failures(request, link)
+    if outcome != Unlock.OPENED:
+        return _password_throttled(request, context, outcome)
     link_access.unlock(request, link)
     return redirect(request.path)
 
 
-def _password_throttled(request: HttpRequest, context: dict) -> HttpResponse:
-    minutes = int(link_access.PASSWORD_WINDOW.total_seconds() // 60)
-    context = {**context, "throttled_minutes": minutes}
-    response = render(request, "links/password.html", context, status=429)
+def _password_throttled(request: HttpRequest, context: dict, why: Unlock) -> HttpResponse:
+    minutes = int(PASSWORD_WINDOW.total_seconds() // 60)
+    if why == Unlock.LINK_THROTTLED:
+        response = HttpResponse(
+            "Too many people have tried this link's password in the last few minutes, so it "
+            f"takes no password for now. Try again in {minutes} minutes, or ask whoever sent "
+            "the link for a new one.",
+            status=429,
+            content_type="text/plain; charset=utf-8",
+        )
+    else:
+        context = {**context, "throttled_minutes": minutes}
+        response = render(request, "links/password.html", context, status=429)
     response["Retry-After"] = str(minutes * 60)
     return response
 

@@ -16,6 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from images.services.downloads import download_slot_take
 from images.services.sharing import share_link_create
 from pettracker.settings import _cache, _cache_url
 from tests.factories import PASSWORD, PetFactory
@@ -185,5 +186,17 @@ def test_failed_link_passwords_are_counted_in_the_shared_redis(client, owner, re
     )
     statuses = [client.post(f"/s/{token}/", {"password": "wrong"}).status_code for _ in range(5)]
     assert statuses == [403] * 4 + [429]
-    (key,) = redis_sessions.keys("pettracker:*share-link-password*")
+    keys = redis_sessions.keys("pettracker:*share-link-password*")
+    assert len(keys) == 2  # the guesser's count, and the link's from everywhere
+    assert all(0 < redis_sessions.ttl(key) <= 600 for key in keys)
+
+
+def test_downloads_under_way_are_counted_in_the_shared_redis_for_ten_minutes_at_most(
+    redis_sessions,
+):
+    slots = [download_slot_take(holder="user:7") for _ in range(3)]
+    assert download_slot_take(holder="user:7") is None
+    (key,) = redis_sessions.keys("pettracker:*downloads-under-way*")
     assert 0 < redis_sessions.ttl(key) <= 600
+    slots[0]()
+    assert download_slot_take(holder="user:7") is not None

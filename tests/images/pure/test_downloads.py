@@ -15,6 +15,9 @@ from images.pure.downloads import download_name
         ("Café à la plage.webp", "image/webp", "Café à la plage.webp"),
         ("", "image/heic", "biscuit-2026-03-04.heic"),
         ("   .jpg", "image/jpeg", "biscuit-2026-03-04.jpg"),
+        ("invoice\u202egpj.exe.jpg", "image/jpeg", "invoicegpj.exe.jpg"),  # no bidi override
+        ("a\u0085b\u200bc.png", "image/png", "a bc.png"),  # C1 control, zero-width space
+        ("CON.jpg", "image/jpeg", "_CON.jpg"),  # a Windows device name
     ],
 )
 def test_a_download_keeps_the_uploaded_name_made_safe(original, content_type, named):

@@ -4,12 +4,12 @@ import datetime
 import io
 import zipfile
 
+from images.pure.filenames import safe_part
 from images.pure.zips import (
     Entry,
     Member,
     archive_name,
     member_names,
-    safe_part,
     zip_chunks,
 )
 
@@ -72,9 +72,17 @@ def test_a_caption_is_cut_to_a_sane_length():
 
 
 def test_windows_device_names_are_never_a_file_name():
-    assert safe_part("CON", fallback="x") == "_CON"
-    assert safe_part("nul.txt", fallback="x") == "_nul.txt"
-    assert safe_part("Console", fallback="x") == "Console"
+    assert safe_part("CON", fallback="x", limit=100) == "_CON"
+    assert safe_part("nul.txt", fallback="x", limit=100) == "_nul.txt"
+    assert safe_part("Console", fallback="x", limit=100) == "Console"
+
+
+def test_bidi_and_other_invisible_format_characters_never_reach_a_name():
+    """U+202E would show ``invoice\u202egpj.exe.jpg`` as ``invoicegpj.exe.jpg`` reversed:
+    ``invoicegpj.exe`` seen as ``invoiceexe.jpg``."""
+    (name,) = names(Entry(JUNE, "invoice\u202egpj.exe\u200b\u2066x\u2069\ufeff", "jpg"))
+    assert name == "2024-06-01 invoicegpj.exex.jpg"
+    assert archive_name("Rex\u202e\u0085\u009b photos") == "Rex photos.zip"
 
 
 def test_unicode_is_kept_in_one_normal_form():

@@ -5,11 +5,17 @@ import io
 import zipfile
 
 import pytest
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 
 from images.models import Photo
 from images.pure.zips import zip_chunks
-from images.services.downloads import Kind, photo_full_rendition, photos_zip_members
+from images.services.downloads import (
+    Kind,
+    download_slot_take,
+    photo_full_rendition,
+    photos_zip_members,
+)
 from tests.factories import PetFactory, ready_photo, store_full, store_renditions
 
 pytestmark = pytest.mark.django_db
@@ -80,3 +86,15 @@ def test_a_file_gone_after_the_archive_began_leaves_an_empty_member_and_a_valid_
     assert archive.read("2024-01-01 Gone.jpg") == b""
     assert archive.read("2024-01-02 Kept.jpg")
     assert "was gone when the archive reached it" in caplog.text
+
+
+def test_a_holder_takes_three_download_slots_and_a_slot_given_back_is_free_again():
+    cache.clear()
+    slots = [download_slot_take(holder="user:1") for _ in range(3)]
+    assert all(slots)
+    assert download_slot_take(holder="user:1") is None
+    assert download_slot_take(holder="link:1") is not None  # another holder's own slots
+    slots[0]()
+    assert download_slot_take(holder="user:1") is not None
+    assert download_slot_take(holder="user:1") is None
+    cache.clear()

@@ -3,15 +3,19 @@ owner allowed them."""
 
 import datetime
 import io
+import time
 import zipfile
 from html import unescape
 
 import pytest
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.utils import timezone
 from PIL import Image
 
 from images.models import Photo, ShareLink
 from images.services.downloads import MAX_PHOTOS
+from images.views import downloads
 from tests.factories import PetFactory, PhotoFactory, ready_photo, store_full
 
 pytestmark = pytest.mark.django_db
@@ -123,6 +127,33 @@ def test_a_photo_still_processing_is_refused_with_a_reason(actors, pet, photos):
     response = post_download(actors["owner"], [*photos, processing])
     assert response.status_code == 409
     assert "1 of the 4 photos you chose is not ready" in response.content.decode()
+
+
+def test_a_viewer_is_not_told_a_photo_still_processing_exists(actors, pet, contributor):
+    processing = PhotoFactory(pet=pet, uploader=contributor, state=Photo.State.PROCESSING)
+    assert (
+        actors["viewer"].post("/photos/download/", {"photo": [str(processing.pk)]}).status_code
+        == 404
+    )
+    assert actors["viewer"].get(f"/api/photos/{processing.pk}").status_code == 404
+    # Its uploader sees it, and is told why it cannot be downloaded yet.
+    assert (
+        actors["contributor"].post("/photos/download/", {"photo": [str(processing.pk)]}).status_code
+        == 409
+    )
+
+
+def test_a_head_of_a_download_is_refused_without_opening_the_photo(
+    actors, pet, photos, link_token, monkeypatch
+):
+    allow_downloads(pet)
+    monkeypatch.setattr(downloads, "_single_download", lambda photo: pytest.fail("opened"))
+    assert actors["owner"].head(f"/photos/{photos[0].pk}/download/").status_code == 405
+    assert (
+        actors["anonymous"].head(f"/s/{link_token}/photos/{photos[0].pk}/download/").status_code
+        == 405
+    )
+    assert actors["anonymous"].head(f"/s/{link_token}/download/").status_code == 405
 
 
 def test_nothing_chosen_or_an_unknown_kind_is_a_400_saying_what_to_do(actors, photos):
@@ -311,3 +342,66 @@ def test_a_password_links_downloads_ask_for_its_password_first(client, pet, phot
     assert client.post(f"/s/{token}/", {"password": "tea and biscuits"}).status_code == 302
     for path in paths:
         assert client.get(path).status_code == 200
+
+
+# --- Downloads at once -----------------------------------------------------------------------
+
+
+def test_a_user_downloads_three_at_once_and_a_finished_one_frees_its_slot(actors, photos):
+    owner = actors["owner"]
+    under_way = [post_download(owner, photos[:1]) for _ in range(2)]
+    under_way.append(owner.get(f"/photos/{photos[0].pk}/download/"))
+    assert [response.status_code for response in under_way] == [200, 200, 200]
+    refused = post_download(owner, photos[:1])
+    assert refused.status_code == 429
+    assert refused["Content-Type"].startswith("text/plain")
+    assert refused["Retry-After"] == "60"
+    assert "3 downloads under way" in refused.content.decode()
+    assert owner.get(f"/photos/{photos[0].pk}/download/").status_code == 429
+    assert opened_zip(under_way[0]).namelist()  # read to its end: its slot is free
+    assert post_download(owner, photos[:1]).status_code == 200
+    # Others download meanwhile: the limit is each user's.
+    assert post_download(actors["viewer"], photos[:1]).status_code == 200
+
+
+def closed_by_the_server(response):
+    """What the WSGI server does with a response whose client went away: close it (as the
+    test client does at a response's end, keeping the test's database connection open)."""
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+
+
+def test_a_download_the_client_left_frees_its_slot(actors, photos):
+    owner = actors["owner"]
+    under_way = [post_download(owner, photos) for _ in range(3)]
+    closed_by_the_server(under_way[0])  # (closed mid-way: tests/images/pure/test_streams.py)
+    closed_by_the_server(under_way[1])
+    assert [post_download(owner, photos).status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_slot_no_download_gave_back_comes_back_within_ten_minutes(actors, photos, monkeypatch):
+    owner = actors["owner"]
+    for _ in range(3):
+        post_download(owner, photos)  # never read nor closed: a worker that died
+    assert post_download(owner, photos).status_code == 429
+    later = time.time() + 601
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert post_download(owner, photos).status_code == 200
+
+
+def test_a_links_holders_download_three_at_once_through_it(client, pet, photos, link_token):
+    allow_downloads(pet)
+    from django.test import Client
+
+    holders = [Client() for _ in range(4)]
+    paths = [f"/s/{link_token}/download/", f"/s/{link_token}/photos/{photos[0].pk}/download/"]
+    under_way = [holders[n].get(paths[n % 2]) for n in range(3)]
+    assert [response.status_code for response in under_way] == [200, 200, 200]
+    refused = holders[3].get(paths[0])
+    assert refused.status_code == 429
+    assert "3 downloads through this link are under way" in refused.content.decode()
+    b"".join(under_way[1].streaming_content)
+    assert holders[3].get(paths[1]).status_code == 200

@@ -12,6 +12,7 @@ from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.contrib.auth import hashers
 from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
@@ -19,6 +20,7 @@ from django.utils import timezone
 from cdn.revocation import access_floors, forget_cached_floors
 from cdn.signer import get_signer
 from images.models import ShareLink
+from images.services import link_access
 from images.services.sharing import share_link_create, share_link_revoke, share_link_update
 from images.views.common import REGRANT_HEADER
 from tests.factories import PetFactory, ready_photo, store_renditions
@@ -301,6 +303,62 @@ def test_five_wrong_passwords_from_one_address_are_throttled(pet, owner):
     assert other.post(f"/s/{token}/", {"password": "open sesame"}).status_code == 302
     _, elsewhere = password_link(pet, owner)
     assert guesser.post(f"/s/{elsewhere}/", {"password": "open sesame"}).status_code == 302
+
+
+def test_guesses_racing_one_another_are_counted_before_any_is_hashed(pet, owner, monkeypatch):
+    """Each guess is counted before its password is hashed: guesses arriving while earlier
+    ones are still being checked are refused once five are under way."""
+    _, token = password_link(pet, owner)
+    real = hashers.verify_password
+    hashed, overlapped = [], []
+
+    def slow_verify(password, encoded, *args, **kwargs):
+        hashed.append(password)
+        if len(hashed) <= 7:  # while this guess is hashed, the next one arrives
+            guess = {"password": f"parallel {len(hashed)}"}
+            overlapped.append(Client(REMOTE_ADDR="203.0.113.9").post(f"/s/{token}/", guess))
+        return real(password, encoded, *args, **kwargs)
+
+    monkeypatch.setattr(hashers, "verify_password", slow_verify)
+    first = Client(REMOTE_ADDR="203.0.113.9").post(f"/s/{token}/", {"password": "first"})
+    assert len(hashed) == 5
+    assert overlapped[-1].status_code == 429
+    assert first.status_code in (403, 429)
+
+
+def test_the_addresses_of_one_ipv6_network_share_their_five_guesses(pet, owner):
+    _, token = password_link(pet, owner)
+    statuses = [
+        Client(REMOTE_ADDR=f"2001:db8::{n:x}").post(f"/s/{token}/", {"password": "guess"})
+        for n in range(7)
+    ]
+    assert [response.status_code for response in statuses] == [403] * 4 + [429] * 3
+    # Another /64 is another network.
+    other = Client(REMOTE_ADDR="2001:db8:0:1::1")
+    assert other.post(f"/s/{token}/", {"password": "open sesame"}).status_code == 302
+
+
+def test_a_link_takes_only_so_many_guesses_from_everywhere_then_nobody_new_opens_it(
+    pet, owner, photo, monkeypatch
+):
+    monkeypatch.setattr(link_access, "GUESSES_PER_LINK", 10)  # 100 in production
+    _, token = password_link(pet, owner)
+    unlocked = Client()
+    unlocked.post(f"/s/{token}/", {"password": "open sesame"})
+    statuses = [
+        Client(REMOTE_ADDR=f"198.51.100.{n}").post(f"/s/{token}/", {"password": "guess"})
+        for n in range(1, 11)
+    ]
+    assert {response.status_code for response in statuses} == {403}
+    newcomer = Client(REMOTE_ADDR="192.0.2.1")
+    refused = newcomer.post(f"/s/{token}/", {"password": "open sesame"})
+    assert refused.status_code == 429
+    assert refused["Content-Type"].startswith("text/plain")
+    assert refused["Retry-After"] == "600"
+    assert "Too many people have tried this link's password" in refused.content.decode()
+    assert newcomer.get(f"/s/{token}/").status_code == 429
+    # Who typed the password before still sees the gallery.
+    assert photo.caption in text_of(unlocked.get(f"/s/{token}/"))
 
 
 def test_the_throttle_keeps_no_address_in_the_cache(pet, owner):
