@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cdn.models import PendingInvalidation
-from images.models import Pet, Photo, Rendition
+from images.models import PendingObjectDeletion, Pet, Photo, Rendition
 from images.pure.object_keys import moved_rendition_key, photo_renditions_prefix
 from images.services.deletions import objects_queue_deletion
 from images.services.errors import (
@@ -128,6 +128,7 @@ def _commit(rows, copies: list[_Copy], to_pet: Pet) -> int:
         pk: (pet_id, state)
         for pk, pet_id, state in Photo.objects.select_for_update()
         .filter(pk__in=ids)
+        .order_by("pk")
         .values_list("pk", "pet_id", "state")
     }
     now_keys = dict(Rendition.objects.filter(photo_id__in=ids).values_list("pk", "key"))
@@ -136,6 +137,7 @@ def _commit(rows, copies: list[_Copy], to_pet: Pet) -> int:
     )
     if not unchanged or now_keys != {c.rendition_id: c.old_key for c in copies}:
         raise ChangedMeanwhile("Some of these photos changed while they were moved; try again.")
+    _keep_targets(rows, copies, to_pet)
     _point_renditions(copies)
     from_pets = {pet for _pk, pet, _o, _s in rows}
     Photo.objects.filter(pk__in=ids).update(
@@ -146,6 +148,37 @@ def _commit(rows, copies: list[_Copy], to_pet: Pet) -> int:
     Pet.objects.filter(pk__in=from_pets, cover_photo__in=ids).update(cover_photo=None)
     _forget_old(rows, copies)
     return len(rows)
+
+
+def _keep_targets(rows, copies: list[_Copy], to_pet: Pet) -> None:
+    """Make sure the objects the rows are about to point at are there, and stay.
+
+    A photo moved back to a pet it has just left comes back to keys the first move queued for
+    deletion (its old folder). Those deletions are cancelled (anything else left in the folder
+    is an orphan reconciliation finds). The outbox may have deleted the objects already, after
+    our copy (which, on local storage, kept the targets it found); it checks and deletes under
+    the photo's row lock, which we hold, so what it deleted is gone now and what it has not it
+    will keep (the rows point at it once we commit). What is gone is copied again."""
+    folders = [photo_renditions_prefix(pet_id=to_pet.pk, photo_id=pk) for pk, *_ in rows]
+    PendingObjectDeletion.objects.filter(key__in=[*folders, *(c.new_key for c in copies)]).delete()
+    try:
+        # One listing per photo rather than a look-up per rendition.
+        stored = {obj.key for folder in folders for obj in default_storage.stored_objects(folder)}
+        for copy in copies:
+            if copy.new_key not in stored:
+                _copy_again(copy)
+    except OBJECT_STORE_ERRORS as exc:
+        raise StorageUnavailable(
+            "The photos could not be moved (storage did not answer); nothing was changed. "
+            "Try again in a minute."
+        ) from exc
+
+
+def _copy_again(copy: _Copy) -> None:
+    try:
+        default_storage.copy_object(copy.old_key, copy.new_key)
+    except FileNotFoundError:
+        logger.warning("move: %s is missing; moved without it", copy.old_key)
 
 
 def _point_renditions(copies: list[_Copy]) -> None:
