@@ -21,7 +21,7 @@ from django.urls import get_script_prefix, reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from cdn.signer import Signer
-from images.models import Photo, Rendition, RenditionName, RenditionRow
+from images.models import DOWNLOAD_ONLY, Photo, Rendition, RenditionName, RenditionRow
 
 # The grid's cells (static/css/app.css): half the screen less the gaps on a phone, at most
 # 204 px wider up (150 px columns fill the row; 167 px at 1280).
@@ -109,8 +109,10 @@ def tiles(
 
 
 def photo_tile(photo: Photo, signer: Signer, *, pet_name: str = "") -> Tile:
-    """The tile of one photo whose renditions were prefetched (``with_renditions()``)."""
-    renditions = {r.name: r for r in photo.renditions.all()}
+    """The tile of one photo whose renditions were prefetched (``with_renditions()``): those
+    pages show, as ``Rendition.objects.shown_for`` gives them (not the download-only ``full``,
+    whose key no page carries)."""
+    renditions = {r.name: r for r in photo.renditions.all() if r.name not in DOWNLOAD_ONLY}
     return tile(photo, renditions, signer, pet_name=pet_name)
 
 
