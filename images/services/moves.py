@@ -18,6 +18,8 @@ refused: their worker writes under the pet it read when it started.
 from __future__ import annotations
 
 import logging
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.files.storage import default_storage
@@ -51,14 +53,18 @@ class _Copy:
     new_key: str
 
 
-def photos_move(*, photos, to_pet: Pet) -> int:
+def photos_move(
+    *, photos, to_pet: Pet, record: Callable[[dict[uuid.UUID, uuid.UUID]], None] | None = None
+) -> int:
     """Move ``photos`` (a queryset) to ``to_pet``, another pet of their owner; returns how many
     moved. Their caption, dates, uploader, favourites and originals stay (originals are keyed
     by owner, not by pet). A pet whose cover moves away falls back to its newest photo. All or
     nothing: ``StillProcessing`` for a photo not yet ready or failed, ``InvalidRequest`` for a
     pet of another owner or too many photos, ``StorageUnavailable`` when storage fails,
-    ``ChangedMeanwhile`` when a photo changes during the copy. The caller has checked that
-    the actor owns both pets."""
+    ``ChangedMeanwhile`` when a photo changes during the copy. ``record``, if given, is called
+    with each moved photo's id and the pet it left, inside the move's transaction (the audit
+    trail): if it raises, nothing moves. The caller has checked that the actor owns both
+    pets."""
     rows = list(photos.exclude(pet=to_pet).values_list("pk", "pet_id", "pet__owner_id", "state"))
     if not rows:
         return 0
@@ -66,7 +72,7 @@ def photos_move(*, photos, to_pet: Pet) -> int:
     copies = _plan(rows, to_pet)
     _copy_all(copies)
     try:
-        return _commit(rows, copies, to_pet)
+        return _commit(rows, copies, to_pet, record)
     except Exception:
         _discard(copies)
         raise
@@ -122,7 +128,7 @@ def _discard(copies: list[_Copy]) -> None:
 
 
 @transaction.atomic
-def _commit(rows, copies: list[_Copy], to_pet: Pet) -> int:
+def _commit(rows, copies: list[_Copy], to_pet: Pet, record=None) -> int:
     ids = [pk for pk, *_ in rows]
     locked = {
         pk: (pet_id, state)
@@ -147,6 +153,8 @@ def _commit(rows, copies: list[_Copy], to_pet: Pet) -> int:
     Photo.objects.filter(duplicate_of__in=ids).update(duplicate_of=None)
     Pet.objects.filter(pk__in=from_pets, cover_photo__in=ids).update(cover_photo=None)
     _forget_old(rows, copies)
+    if record is not None:
+        record({pk: pet_id for pk, pet_id, _o, _s in rows})
     return len(rows)
 
 
