@@ -256,17 +256,19 @@ class PhotoAdmin(PreviewsGranted, AuditedAdmin):
 
     def _move(self, request, queryset, to_pet: Pet) -> None:
         # Outside a transaction of ours: when a copy fails, the service queues the copies made
-        # for deletion, which a rollback here would undo.
-        moving = list(queryset.exclude(pet=to_pet).values_list("pk", "pet_id"))
+        # for deletion, which a rollback here would undo. The audit entries are written by the
+        # service's ``record``, in the move's own transaction: no move goes unaudited.
+
+        def audited(moved: dict) -> None:
+            for photo in Photo.objects.filter(pk__in=list(moved)):
+                details = {"from_pet": str(moved[photo.pk]), "to_pet": str(to_pet.pk)}
+                audit_record(request=request, action="photo.move", target=photo, details=details)
+
         try:
-            count = photos_move(photos=queryset, to_pet=to_pet)
+            count = photos_move(photos=queryset, to_pet=to_pet, record=audited)
         except PhotoError as refusal:
             self.message_user(request, f"Nothing was moved: {refusal}", messages.ERROR)
             return
-        with transaction.atomic():
-            for photo in Photo.objects.filter(pk__in=[pk for pk, _pet in moving]):
-                details = {"from_pet": str(dict(moving)[photo.pk]), "to_pet": str(to_pet.pk)}
-                audit_record(request=request, action="photo.move", target=photo, details=details)
         self.message_user(request, f"{count} photo(s) moved to {to_pet}.", messages.SUCCESS)
 
     def _move_page(self, request, queryset, form) -> TemplateResponse:

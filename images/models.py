@@ -151,6 +151,14 @@ class UploadCounts:
         return newest_first.values_list("created_at", flat=True)[n - 1 : n].first()
 
 
+def _deletable(user) -> models.Q:
+    """The photos an account may delete: every photo of pets it owns, and its own uploads to
+    pets it still contributes to (``deletable_by``, ``with_deletable``)."""
+    managed = models.Q(pet__in=Pet.objects.visible_to(user, Access.MANAGE))
+    own_uploads = models.Q(uploader=user, pet__in=Pet.objects.visible_to(user, Access.CONTRIBUTE))
+    return managed | own_uploads
+
+
 class PhotoQuerySet(UploadCounts, models.QuerySet):
     def visible_to(self, user, access: Access = Access.VIEW) -> PhotoQuerySet:
         """Photos of the pets ``user`` may act on with ``access``."""
@@ -163,11 +171,16 @@ class PhotoQuerySet(UploadCounts, models.QuerySet):
 
         if not _is_account(user):
             return self.none()
-        managed = models.Q(pet__in=Pet.objects.visible_to(user, Access.MANAGE))
-        own_uploads = models.Q(
-            uploader=user, pet__in=Pet.objects.visible_to(user, Access.CONTRIBUTE)
-        )
-        return self.filter(managed | own_uploads)
+        return self.filter(_deletable(user))
+
+    def with_deletable(self, user) -> PhotoQuerySet:
+        """Annotate ``deletable``: whether ``user`` may delete each photo, by ``deletable_by``'s
+        rule, in the query that fetches them (a gallery marks the tiles one may delete)."""
+
+        if not _is_account(user):
+            return self.annotate(deletable=models.Value(False))
+        rule = models.ExpressionWrapper(_deletable(user), output_field=models.BooleanField())
+        return self.annotate(deletable=rule)
 
     def readable_by(self, user) -> PhotoQuerySet:
         """Photos whose details ``user`` may read (``GET /api/photos/<id>``): the ready photos

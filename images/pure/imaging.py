@@ -293,14 +293,16 @@ def _full_size(image: Image.Image, orientation: int, limit: int | None) -> tuple
 
 def _encode_full(image: Image.Image) -> Rendered:
     buffer = io.BytesIO()
-    # Only the pixels are passed on: no exif=, xmp= or icc_profile=, so none is written.
+    # Only the pixels are passed on: no exif= or xmp=, so none is written. icc_profile=None
+    # is said outright: Pillow's PNG writer otherwise falls back to image.info's profile, the
+    # original's, which would tag pixels already converted to sRGB with the wrong profile.
     if image.mode == "RGBA":
         # zlib's level 3: on a 12-megapixel photo-like RGBA, 60 % of level 6's time (the
         # default) for a file 15 % larger; level 1 is faster still but 35 % larger.
-        image.save(buffer, "PNG", compress_level=3)
+        image.save(buffer, "PNG", compress_level=3, icc_profile=None)
         content_type = "image/png"
     else:
-        image.save(buffer, "JPEG", quality=FULL_JPEG_QUALITY)
+        image.save(buffer, "JPEG", quality=FULL_JPEG_QUALITY, icc_profile=None)
         content_type = "image/jpeg"
     return Rendered(FULL, buffer.getvalue(), image.width, image.height, content_type)
 
@@ -625,8 +627,9 @@ def _apply_orientation(image: Image.Image, orientation: int) -> Image.Image:
 
 def _encode(name: str, image: Image.Image) -> Rendered:
     buffer = io.BytesIO()
-    # Only the pixels are passed on: no exif=, xmp= or icc_profile=, so none is written.
-    image.save(buffer, "WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD)
+    # Only the pixels are passed on: no exif=, xmp= or icc_profile=, so none is written (and
+    # None said outright, as in _encode_full, should a writer fall back to image.info).
+    image.save(buffer, "WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD, icc_profile=None)
     return Rendered(name=name, data=buffer.getvalue(), width=image.width, height=image.height)
 
 

@@ -75,9 +75,16 @@ def _delete_unneeded(key: str) -> None:
         for stored in default_storage.stored_objects(key):
             _delete_unneeded(stored.key)
         return
-    if _still_needed(key):
-        return
-    default_storage.delete(key)
+    # The check and the deletion hold the photo's row lock, as a move's commit does while it
+    # makes sure the objects its rows will point at are there: a photo moved back to the folder
+    # queued here keeps its objects or has them copied again (``images.services.moves``).
+    with transaction.atomic():
+        photo_id = photo_id_of_rendition_key(key)
+        if photo_id:
+            list(Photo.objects.select_for_update().filter(pk=photo_id).values_list("pk"))
+        if _still_needed(key):
+            return
+        default_storage.delete(key)
 
 
 def _still_needed(key: str) -> bool:

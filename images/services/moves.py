@@ -18,6 +18,8 @@ refused: their worker writes under the pet it read when it started.
 from __future__ import annotations
 
 import logging
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.files.storage import default_storage
@@ -25,7 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cdn.models import PendingInvalidation
-from images.models import Pet, Photo, Rendition
+from images.models import PendingObjectDeletion, Pet, Photo, Rendition
 from images.pure.object_keys import moved_rendition_key, photo_renditions_prefix
 from images.services.deletions import objects_queue_deletion
 from images.services.errors import (
@@ -51,14 +53,18 @@ class _Copy:
     new_key: str
 
 
-def photos_move(*, photos, to_pet: Pet) -> int:
+def photos_move(
+    *, photos, to_pet: Pet, record: Callable[[dict[uuid.UUID, uuid.UUID]], None] | None = None
+) -> int:
     """Move ``photos`` (a queryset) to ``to_pet``, another pet of their owner; returns how many
     moved. Their caption, dates, uploader, favourites and originals stay (originals are keyed
     by owner, not by pet). A pet whose cover moves away falls back to its newest photo. All or
     nothing: ``StillProcessing`` for a photo not yet ready or failed, ``InvalidRequest`` for a
     pet of another owner or too many photos, ``StorageUnavailable`` when storage fails,
-    ``ChangedMeanwhile`` when a photo changes during the copy. The caller has checked that
-    the actor owns both pets."""
+    ``ChangedMeanwhile`` when a photo changes during the copy. ``record``, if given, is called
+    with each moved photo's id and the pet it left, inside the move's transaction (the audit
+    trail): if it raises, nothing moves. The caller has checked that the actor owns both
+    pets."""
     rows = list(photos.exclude(pet=to_pet).values_list("pk", "pet_id", "pet__owner_id", "state"))
     if not rows:
         return 0
@@ -66,7 +72,7 @@ def photos_move(*, photos, to_pet: Pet) -> int:
     copies = _plan(rows, to_pet)
     _copy_all(copies)
     try:
-        return _commit(rows, copies, to_pet)
+        return _commit(rows, copies, to_pet, record)
     except Exception:
         _discard(copies)
         raise
@@ -122,12 +128,13 @@ def _discard(copies: list[_Copy]) -> None:
 
 
 @transaction.atomic
-def _commit(rows, copies: list[_Copy], to_pet: Pet) -> int:
+def _commit(rows, copies: list[_Copy], to_pet: Pet, record=None) -> int:
     ids = [pk for pk, *_ in rows]
     locked = {
         pk: (pet_id, state)
         for pk, pet_id, state in Photo.objects.select_for_update()
         .filter(pk__in=ids)
+        .order_by("pk")
         .values_list("pk", "pet_id", "state")
     }
     now_keys = dict(Rendition.objects.filter(photo_id__in=ids).values_list("pk", "key"))
@@ -136,6 +143,7 @@ def _commit(rows, copies: list[_Copy], to_pet: Pet) -> int:
     )
     if not unchanged or now_keys != {c.rendition_id: c.old_key for c in copies}:
         raise ChangedMeanwhile("Some of these photos changed while they were moved; try again.")
+    _keep_targets(rows, copies, to_pet)
     _point_renditions(copies)
     from_pets = {pet for _pk, pet, _o, _s in rows}
     Photo.objects.filter(pk__in=ids).update(
@@ -145,7 +153,40 @@ def _commit(rows, copies: list[_Copy], to_pet: Pet) -> int:
     Photo.objects.filter(duplicate_of__in=ids).update(duplicate_of=None)
     Pet.objects.filter(pk__in=from_pets, cover_photo__in=ids).update(cover_photo=None)
     _forget_old(rows, copies)
+    if record is not None:
+        record({pk: pet_id for pk, pet_id, _o, _s in rows})
     return len(rows)
+
+
+def _keep_targets(rows, copies: list[_Copy], to_pet: Pet) -> None:
+    """Make sure the objects the rows are about to point at are there, and stay.
+
+    A photo moved back to a pet it has just left comes back to keys the first move queued for
+    deletion (its old folder). Those deletions are cancelled (anything else left in the folder
+    is an orphan reconciliation finds). The outbox may have deleted the objects already, after
+    our copy (which, on local storage, kept the targets it found); it checks and deletes under
+    the photo's row lock, which we hold, so what it deleted is gone now and what it has not it
+    will keep (the rows point at it once we commit). What is gone is copied again."""
+    folders = [photo_renditions_prefix(pet_id=to_pet.pk, photo_id=pk) for pk, *_ in rows]
+    PendingObjectDeletion.objects.filter(key__in=[*folders, *(c.new_key for c in copies)]).delete()
+    try:
+        # One listing per photo rather than a look-up per rendition.
+        stored = {obj.key for folder in folders for obj in default_storage.stored_objects(folder)}
+        for copy in copies:
+            if copy.new_key not in stored:
+                _copy_again(copy)
+    except OBJECT_STORE_ERRORS as exc:
+        raise StorageUnavailable(
+            "The photos could not be moved (storage did not answer); nothing was changed. "
+            "Try again in a minute."
+        ) from exc
+
+
+def _copy_again(copy: _Copy) -> None:
+    try:
+        default_storage.copy_object(copy.old_key, copy.new_key)
+    except FileNotFoundError:
+        logger.warning("move: %s is missing; moved without it", copy.old_key)
 
 
 def _point_renditions(copies: list[_Copy]) -> None:

@@ -10,6 +10,7 @@ out) and its bytes are sent only after the checks here.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterator
 
@@ -21,7 +22,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
-from images.models import Access, Photo, ShareLink
+from images.models import Access, Pet, Photo, ShareLink
 from images.pure.streams import Ending
 from images.pure.zips import Entry, archive_name, member_names, zip_chunks
 from images.services.downloads import (
@@ -32,6 +33,7 @@ from images.services.downloads import (
     photo_full_rendition,
     photos_zip_members,
 )
+from images.views.selection import NOT_SEEN, Refused, selection_refused
 from images.views.sharing import usable_link
 
 # When a download refused for too many under way may be tried again (a guess: most finish in
@@ -40,24 +42,64 @@ RETRY_AFTER_SECONDS = 60
 NOT_ALLOWED_ON_LINK = "The owner of these photos has not allowed downloads through this link."
 
 
+def _plain(status: int, message: str) -> HttpResponse:
+    """A refusal in words for a download opened as a link (a file was expected: no page)."""
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+def _refusal(status: int, message: str) -> Refused:
+    return Refused(message, status)
+
+
+def _refused_on_a_page(view):
+    """Every refusal of a selection's download (``_refusal``, a 403, a 404) is a page saying
+    why, with the way back to the gallery posted as ``gallery`` (home when it is not one the
+    user sees), as the selection's other actions answer; the statuses stay."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest) -> HttpResponse:
+        try:
+            return view(request)
+        except Refused as refusal:
+            status, reason = refusal.status, str(refusal)
+        except PermissionDenied as refusal:
+            status, reason = 403, str(refusal)
+        except Http404 as refusal:
+            status, reason = 404, str(refusal)
+        pet = _gallery_posted(request)
+        return selection_refused(request, pet=pet, reason=reason, status=status)
+
+    return wrapped
+
+
+def _gallery_posted(request: HttpRequest) -> Pet | None:
+    try:
+        pet_id = uuid.UUID(request.POST.get("gallery", ""))
+    except ValueError:
+        return None
+    return Pet.objects.visible_to(request.user).filter(pk=pet_id).first()
+
+
 @login_required
 @require_POST
+@_refused_on_a_page
 def photos_download(request: HttpRequest) -> HttpResponse:
     """``POST /photos/download/``: the photos posted as ``photo`` (repeated) in one ZIP, as
     their full renditions (``kind=full``, the default) or, for their owner only, as the files
     uploaded (``kind=original``: they may carry GPS). Every id must be one the user may read
     (``readable_by``: else 404, and nothing is sent, so a viewer learns nothing of a photo
     still processing); only ready photos (else 409 saying how many are not: to the owner or
-    uploader, who see those)."""
+    uploader, who see those). Posted by a gallery's selection bar, whose ``gallery`` (the
+    pet's id) its refusals lead back to."""
     try:
         kind = Kind(request.POST.get("kind") or Kind.FULL)
     except ValueError:
-        return _refused(400, "Choose what to download: kind=full or kind=original.")
+        raise _refusal(400, "Choose what to download: kind=full or kind=original.") from None
     ids = _posted_ids(request)
     if not ids:
-        return _refused(400, "Choose at least one photo to download.")
+        raise _refusal(400, "Choose at least one photo to download.")
     if len(ids) > MAX_PHOTOS:
-        return _refused(
+        raise _refusal(
             400,
             f"A download holds at most {MAX_PHOTOS:,} photos; you chose {len(ids):,}. "
             "Choose fewer and download the rest separately.",
@@ -69,7 +111,7 @@ def photos_download(request: HttpRequest) -> HttpResponse:
         .newest_taken_first()
     )
     if len(photos) != len(ids):
-        raise Http404("No such photo.")
+        raise Http404(NOT_SEEN)
     if kind == Kind.ORIGINAL:
         owned = Photo.objects.visible_to(request.user, Access.MANAGE).filter(pk__in=ids)
         if owned.count() != len(ids):
@@ -80,7 +122,7 @@ def photos_download(request: HttpRequest) -> HttpResponse:
     waiting = sum(photo.state != Photo.State.READY for photo in photos)
     if waiting:
         verb = "is" if waiting == 1 else "are"
-        return _refused(
+        raise _refusal(
             409,
             f"{waiting} of the {len(photos)} photos you chose {verb} not ready (still being "
             "processed, or failed): choose only ready photos, or wait until they are.",
@@ -155,9 +197,7 @@ def _too_many(holder: str) -> HttpResponse:
         if holder.startswith("user:")
         else f"{DOWNLOADS_AT_ONCE} downloads through this link are under way"
     )
-    response = _refused(
-        429, f"{who} already. Wait until one has finished, then download this again."
-    )
+    response = _plain(429, f"{who} already. Wait until one has finished, then download this again.")
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
@@ -218,7 +258,3 @@ def _single_download(photo: Photo, *, holder: str) -> HttpResponse:
         response["Content-Disposition"] = content_disposition_header(True, name)
         response["Content-Length"] = str(size)
     return response
-
-
-def _refused(status: int, message: str) -> HttpResponse:
-    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from cdn.objects import EXTENSIONS
 from cdn.signer import get_signer
 from images.forms import PetForm
-from images.models import Access, Pet, Photo, upload_usage
+from images.models import Access, Pet, Photo, PhotoQuerySet, upload_usage
 from images.pure.ages import age_in_words
 from images.services.pets import pet_create, pet_delete, pet_update
 from images.views.common import favourite_ids, page_of, pet_cards, render_granting
@@ -73,24 +73,17 @@ def pet_gallery(request: HttpRequest, pet_id) -> HttpResponse:
     see what is processing or failed."""
     visible = Pet.objects.visible_to(request.user).with_role(request.user)
     pet = get_object_or_404(visible.select_related("owner"), pk=pet_id)
-    can_upload = pet.role in ("owner", "contributor")
-    # The pet's photos: whoever sees the pet (checked above, through ``visible_to``) sees
-    # them all. Asking ``Photo.objects.visible_to`` again would only repeat that check inside
-    # the query, whose building cost the page a third of its time (benchmarks/load.sh).
-    photos = pet.photos.in_gallery(can_upload=can_upload)
-    page = page_of(request, photos.for_tiles().newest_taken_first())
+    can_upload = pet.role in UPLOADING_ROLES
+    # Which photos the user may delete comes with them, by ``deletable_by``'s rule.
+    photos = gallery_photos(pet).for_tiles().with_deletable(request.user)
+    page = page_of(request, photos.newest_taken_first())
     shown = tiles(page.object_list, get_signer(), pet_name=pet.name)
     is_owner = pet.role == "owner"
-
-    def theirs(photo: Photo) -> bool:
-        """What ``deletable_by`` gives, for the page's tiles: the owner's all, a contributor's
-        own uploads. They carry checkboxes for the selection bar."""
-        return is_owner or (can_upload and photo.uploader_id == request.user.pk)
 
     def pickable(photo: Photo) -> bool:
         """A tile with a checkbox in the select mode: every ready photo (to download), and
         the ones the user may delete."""
-        return photo.state == Photo.State.READY or theirs(photo)
+        return photo.state == Photo.State.READY or photo.deletable
 
     # The select mode: with JavaScript it is turned on in place (static/js/selection.js makes
     # the checkboxes, keeping every page light); without, this address shows them.
@@ -104,6 +97,7 @@ def pet_gallery(request: HttpRequest, pet_id) -> HttpResponse:
             shown,
             shows_error=lambda photo: is_owner or photo.uploader_id == request.user.pk,
             selectable=pickable if selecting else lambda photo: False,
+            deletable=lambda photo: photo.deletable,
         ),
         "can_select": can_select,
         "selecting": selecting,
@@ -117,6 +111,18 @@ def pet_gallery(request: HttpRequest, pet_id) -> HttpResponse:
     # theirs when they turn ready (gallery.js asks the page again for a refused image).
     pet_ids = [pet.pk] if any(t.ready for t in shown) or context["cover"] else []
     return render_granting(request, "pets/gallery.html", context, pet_ids=pet_ids)
+
+
+UPLOADING_ROLES = ("owner", "contributor")
+
+
+def gallery_photos(pet: Pet) -> PhotoQuerySet:
+    """The photos ``pet``'s gallery shows to the user whose role it carries (``with_role``):
+    ready ones, and for those who upload the ones processing or failed too. Whoever sees the
+    pet (checked through ``visible_to`` when it was fetched) sees them all: asking
+    ``Photo.objects.visible_to`` again would only repeat that check inside the query, whose
+    building cost the page a third of its time (benchmarks/load.sh)."""
+    return pet.photos.in_gallery(can_upload=pet.role in UPLOADING_ROLES)
 
 
 def _cover_tile(pet: Pet, shown: list[Tile], *, first_page: bool) -> Tile | None:

@@ -2,9 +2,11 @@
 each, from the selection bar's form) are deleted, moved to another pet of the owner, or one of
 them made the cover.
 
-Every id posted goes through the querysets: one the user may not see makes the whole request a
-404, one they see but may not act on a 403, and then nothing is done (all or nothing). Deleting
-and moving ask once (a page listing the photos), then post again with ``confirm``.
+Every id posted goes through the querysets: one the user may not see (not in their gallery of
+the pet) makes the whole request a 404, one they see but may not act on a 403, and then nothing
+is done (all or nothing). Every refusal is a page saying why, with the way back to the gallery
+(``selection_refused``, which the selection's downloads use too). Deleting and moving ask once
+(a page listing the photos), then post again with ``confirm``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from images.services.moves import photos_move
 from images.services.pets import pet_set_cover
 from images.services.photos import photos_delete
 from images.views.common import render_granting
+from images.views.pets import gallery_photos
 from images.views.tiles import tiles
 from pettracker.text import possessive
 
@@ -58,9 +61,10 @@ def _selected(request: HttpRequest, pet: Pet, allowed):
     if not form.is_valid():
         raise Refused(" ".join(form.errors["photo"]))
     ids = form.cleaned_data["photo"]
-    seen = Photo.objects.readable_by(request.user).filter(pet=pet, pk__in=ids)
+    # Seen: in the gallery the boxes were ticked in (``pet`` carries the user's role).
+    seen = gallery_photos(pet).filter(pk__in=ids)
     if seen.count() != len(ids):
-        raise Http404("No such photo.")
+        raise Http404(NOT_SEEN)
     chosen = allowed.filter(pet=pet, pk__in=ids)
     if chosen.count() != len(ids):
         raise PermissionDenied("You may not do that to some of these photos.")
@@ -72,16 +76,36 @@ def _managed(request: HttpRequest, pet: Pet) -> None:
         raise PermissionDenied("Only the pet's owner may do that.")
 
 
+NOT_SEEN = (
+    "Some of these photos are not in this gallery any more (deleted or moved meanwhile), or "
+    "are not shared with you."
+)
+
+
+def selection_refused(
+    request: HttpRequest, *, pet: Pet | None, reason: str, status: int
+) -> HttpResponse:
+    """The page of a refused selection: why, and the way back to ``pet``'s gallery (home
+    when there is none to go back to)."""
+    context = {"pet": pet, "reason": reason}
+    return render(request, "photos/selection_refused.html", context, status=status)
+
+
 def _refusing(view):
-    """A ``Refused`` becomes its page, with the gallery to go back to."""
+    """A refusal (``Refused``, a 403, a 404 for a photo) becomes its page, with the gallery to
+    go back to."""
 
     def wrapped(request: HttpRequest, pet_id) -> HttpResponse:
-        pet = get_object_or_404(Pet.objects.visible_to(request.user), pk=pet_id)
+        visible = Pet.objects.visible_to(request.user).with_role(request.user)
+        pet = get_object_or_404(visible, pk=pet_id)
         try:
             return view(request, pet)
         except Refused as refusal:
-            context = {"pet": pet, "reason": str(refusal)}
-            return render(request, "photos/selection_refused.html", context, status=refusal.status)
+            return selection_refused(request, pet=pet, reason=str(refusal), status=refusal.status)
+        except PermissionDenied as refusal:
+            return selection_refused(request, pet=pet, reason=str(refusal), status=403)
+        except Http404 as refusal:
+            return selection_refused(request, pet=pet, reason=str(refusal), status=404)
 
     wrapped.__name__ = view.__name__
     wrapped.__doc__ = view.__doc__

@@ -21,7 +21,7 @@ from django.urls import get_script_prefix, reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from cdn.signer import Signer
-from images.models import Photo, Rendition, RenditionName, RenditionRow
+from images.models import DOWNLOAD_ONLY, Photo, Rendition, RenditionName, RenditionRow
 
 # The grid's cells (static/css/app.css): half the screen less the gaps on a phone, at most
 # 204 px wider up (150 px columns fill the row; 167 px at 1280).
@@ -109,8 +109,10 @@ def tiles(
 
 
 def photo_tile(photo: Photo, signer: Signer, *, pet_name: str = "") -> Tile:
-    """The tile of one photo whose renditions were prefetched (``with_renditions()``)."""
-    renditions = {r.name: r for r in photo.renditions.all()}
+    """The tile of one photo whose renditions were prefetched (``with_renditions()``): those
+    pages show, as ``Rendition.objects.shown_for`` gives them (not the download-only ``full``,
+    whose key no page carries)."""
+    renditions = {r.name: r for r in photo.renditions.all() if r.name not in DOWNLOAD_ONLY}
     return tile(photo, renditions, signer, pet_name=pet_name)
 
 
@@ -138,7 +140,7 @@ def _route_parts(name: str, script_prefix: str) -> tuple[str, str]:
 # (#photo=<id>); the caption it reads from the tile's own. The link itself stays the
 # no-JavaScript way in. Nothing is repeated: the page weighs at most 1,200 B of HTML a photo.
 _READY = (
-    '<li class="tile" data-state="ready" data-placeholder="{}"><a href="{}" data-photo="{}" '
+    '<li class="tile"{} data-state="ready" data-placeholder="{}"><a href="{}" data-photo="{}" '
     'data-pswp-srcset="{}" data-pswp-width="{}" data-pswp-height="{}" data-uploader="{}" '
     'data-taken="{}">'
     '<img src="{}" srcset="{}" sizes="{}" width="{}" height="{}" loading="lazy" alt="{}"></a>'
@@ -148,13 +150,17 @@ _READY = (
 # which would otherwise read it twice, run into the link's name.
 _CAPTION = '<span class="caption" aria-hidden="true">{}</span>'
 _PROCESSING = (
-    '<li class="tile" data-state="processing" data-placeholder="{}" data-api="{}" '
+    '<li class="tile"{} data-state="processing" data-placeholder="{}" data-api="{}" '
     'data-href="{}" data-alt="{}"><span class="tile-status">Processing…</span></li>'
 )
 _FAILED = (
-    '<li class="tile" data-state="{}" data-placeholder="{}"><a href="{}" data-uploader="{}">'
+    '<li class="tile"{} data-state="{}" data-placeholder="{}"><a href="{}" data-uploader="{}">'
     '<span class="tile-status failed">Couldn\'t be processed{}</span></a>{}</li>'
 )
+# The tile of a photo the visitor may delete says so (``deletable``: the gallery's photos come
+# annotated by ``PhotoQuerySet.with_deletable``), for selection.js's Delete; on processing
+# tiles too, whose <li> stays when gallery.js fills it.
+_DELETABLE = mark_safe(" data-deletable")
 # A tile the visitor may act on carries its checkbox, of the selection bar's form
 # (templates/includes/selection_bar.html): shown at once without JavaScript, in the select
 # mode with it (static/js/selection.js).
@@ -219,6 +225,7 @@ def grid_html(
     shows_error: Callable[[Photo], bool] = lambda photo: False,
     shows_uploader: bool = True,
     selectable: Callable[[Photo], bool] = lambda photo: False,
+    deletable: Callable[[Photo], bool] = lambda photo: False,
 ) -> SafeString:
     """The ``<li>`` of every tile of a grid: an image linking to its photo's page (or, with
     ``link_to_large``, to its large rendition), "Processing…" while the page polls the API, or
@@ -226,18 +233,20 @@ def grid_html(
     carry the viewer's data; who uploaded a photo only when ``shows_uploader`` (the photos
     must then come with their uploader: ``for_tiles``). Ready and failed tiles of the photos
     ``selectable`` names carry a checkbox (processing ones get none: their markup is replaced
-    when they turn ready)."""
+    when they turn ready); those ``deletable`` names say so (``data-deletable``)."""
     # Safe: every piece is made by fill, which escapes what it is given.
     html = "".join(
-        _tile_html(t, sizes, link_to_large, shows_error, shows_uploader, selectable) for t in tiles
+        _tile_html(t, sizes, link_to_large, shows_error, shows_uploader, selectable, deletable)
+        for t in tiles
     )
     return mark_safe(html)  # noqa: S308
 
 
 def _tile_html(
-    t: Tile, sizes: str, link_to_large: bool, shows_error, shows_uploader, selectable
+    t: Tile, sizes: str, link_to_large: bool, shows_error, shows_uploader, selectable, deletable
 ) -> str:
     photo = t.photo
+    mine = _DELETABLE if deletable(photo) else ""
     pick = fill(_PICK, photo.pk, t.alt) if not t.api and selectable(photo) else ""
     if t.ready:
         caption = fill(_CAPTION, photo.caption) if photo.caption else ""
@@ -246,13 +255,12 @@ def _tile_html(
         uploader = photo.uploader.username if shows_uploader and photo.uploader_id else ""
         taken = photo.local_taken_at().isoformat()
         return fill(
-            _READY, photo.placeholder_color, href, photo.pk, t.whole_srcset, t.large_width,
+            _READY, mine, photo.placeholder_color, href, photo.pk, t.whole_srcset, t.large_width,
             t.large_height, uploader, taken, t.src, t.srcset, sizes, t.width, t.height, t.alt,
             caption,
         )  # fmt: skip
     if t.api:
-        return fill(_PROCESSING, photo.placeholder_color, t.api, t.href, t.alt)
+        return fill(_PROCESSING, mine, photo.placeholder_color, t.api, t.href, t.alt)
     reason = fill(": {}", photo.error) if shows_error(photo) else ""
-    # Who uploaded it: selection.js lets a contributor tick their own failed uploads too.
     uploader = photo.uploader.username if shows_uploader and photo.uploader_id else ""
-    return fill(_FAILED, photo.state, photo.placeholder_color, t.href, uploader, reason, pick)
+    return fill(_FAILED, mine, photo.state, photo.placeholder_color, t.href, uploader, reason, pick)

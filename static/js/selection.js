@@ -2,10 +2,10 @@
 // and off in place (Esc leaves it too), giving each tile one may act on a checkbox of the bar's
 // form, as the server draws them without JavaScript (tiles.py _PICK, at ?select=1): every ready
 // photo (anyone who sees the gallery may download it), and the tiles of photos one may delete,
-// failed ones too: the owner's every tile, a contributor's own uploads (data-pick-all,
-// data-pick-uploader). Delete asks that every photo ticked be one's own (data-needs="theirs").
-// In the mode, a
-// click, a tap, or Space and Enter on a focused tile's link toggles it, and the link speaks as a
+// failed ones too, which the server marks (data-deletable, by deletable_by's rule). Delete asks
+// that every photo ticked be one's to delete (data-needs="theirs"); Download, that every one be
+// ready (data-needs="ready": a failed photo has nothing to download, and the server would refuse
+// the whole download). In the mode, a click, a tap, or Space and Enter on a focused tile's link toggles it, and the link speaks as a
 // checkbox (role=checkbox, aria-checked, "Select <alt text>"); shift with any of these ticks the
 // range from the tile last toggled. The viewer (viewer.js) does not open in it: the click is
 // taken before PhotoSwipe's listener on the gallery sees it. The bar counts what is ticked and
@@ -45,22 +45,22 @@
     return link.getAttribute("data-photo") || (match ? match[1] : "");
   }
 
-  function isTheirs(link) {
-    if (bar.hasAttribute("data-pick-all")) {
-      return true;
-    }
-    var uploader = bar.getAttribute("data-pick-uploader");
-    return Boolean(uploader) && link.getAttribute("data-uploader") === uploader;
+  function isTheirs(tile) {
+    return tile.hasAttribute("data-deletable");
   }
 
-  function mayPick(link) {
-    return link.closest(".tile").getAttribute("data-state") === "ready" || isTheirs(link);
+  function isReady(tile) {
+    return tile.getAttribute("data-state") === "ready";
+  }
+
+  function mayPick(tile) {
+    return isReady(tile) || isTheirs(tile);
   }
 
   // The checkbox the server draws at ?select=1 (tiles.py, _PICK).
   function addBox(tile) {
     var link = linkOf(tile);
-    if (boxOf(tile) || !link || !photoOf(link) || !mayPick(link)) {
+    if (boxOf(tile) || !link || !photoOf(link) || !mayPick(tile)) {
       return;
     }
     var label = document.createElement("label");
@@ -109,7 +109,8 @@
   function update() {
     var chosen = pickable().filter(function (tile) { return boxOf(tile).checked; });
     var ticked = chosen.length;
-    var allTheirs = chosen.every(function (tile) { return isTheirs(linkOf(tile)); });
+    var allTheirs = chosen.every(isTheirs);
+    var allReady = chosen.every(isReady);
     count.textContent = selecting() ? ticked + " selected" : "";
     bar.querySelectorAll("[data-needs]").forEach(function (button) {
       var needs = button.getAttribute("data-needs");
@@ -117,6 +118,10 @@
         button.disabled = ticked !== 1;
       } else if (needs === "theirs") {
         button.disabled = ticked === 0 || !allTheirs;
+      } else if (needs === "ready") {
+        button.disabled = ticked === 0 || !allReady;
+        // Why it is off, for whoever wonders (a failed photo is ticked to be deleted).
+        button.title = ticked && !allReady ? "Only photos that are ready can be downloaded." : "";
       } else {
         button.disabled = ticked === 0;
       }

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from images.models import Pet, Photo
 from tests.e2e.helpers import LAPTOP, PHONE, axe_violations, log_in
-from tests.factories import PetFactory, UserFactory, ready_photo, store_renditions
+from tests.factories import PetFactory, PhotoFactory, UserFactory, ready_photo, store_renditions
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -172,3 +172,40 @@ def test_without_javascript_the_same_form_selects_and_deletes(person, gallery, c
     page.click("button:has-text('Delete 2 photos')")
     expect(page.locator(".message.success")).to_have_text("2 photos deleted.")
     assert Photo.objects.filter(pet=pet).count() == 4
+
+
+def test_select_all_with_a_failed_photo_deletes_it_but_downloads_only_once_it_is_unticked(
+    person, gallery, console_errors
+):
+    pet, _nibbles, _photos = gallery
+    failed = PhotoFactory(
+        pet=pet, uploader=pet.owner, state=Photo.State.FAILED, error="Not an image",
+        taken_at=datetime.datetime(2024, 5, 2, tzinfo=datetime.UTC),
+    )  # fmt: skip
+    page = open_gallery(person, pet)
+    page.click(".select-toggle")
+    page.click(".select-all")
+    expect(page.locator(".selection-count")).to_have_text("7 selected")
+    download = page.locator("#selection button:has-text('Download')").first
+    expect(download).to_be_disabled()
+    expect(download).to_have_attribute("title", "Only photos that are ready can be downloaded.")
+    expect(page.locator("#selection button:has-text('Delete')")).to_be_enabled()
+    page.locator(f"#gallery .tile:has(a[href='/photos/{failed.pk}/'])").click()
+    expect(page.locator(".selection-count")).to_have_text("6 selected")
+    expect(download).to_be_enabled()
+    assert console_errors == []
+
+
+def test_without_javascript_a_download_with_a_failed_photo_says_why_and_leads_back(person, gallery):
+    pet, _nibbles, photos = gallery
+    failed = PhotoFactory(pet=pet, uploader=pet.owner, state=Photo.State.FAILED, error="x")
+    page = open_gallery(person, pet, {**LAPTOP, "java_script_enabled": False})
+    page.click("text=Select")
+    page.wait_for_url("**/?select=1*")
+    page.check(f"input[name=photo][value='{photos[0].pk}']")
+    page.check(f"input[name=photo][value='{failed.pk}']")
+    page.click("#selection button:text-is('Download')")
+    expect(page.locator("h1")).to_have_text("Nothing was done")
+    expect(page.locator("[role=alert]")).to_contain_text("1 of the 2 photos you chose is not ready")
+    page.click("text=Back to Pebble")
+    page.wait_for_url(f"**/pets/{pet.pk}/")

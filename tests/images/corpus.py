@@ -333,3 +333,21 @@ CASES = (
     Case("webp with dates and xmp", webp_with_dates, "image/webp", True),
     Case("png with dates in text and xmp", png_with_dates, "image/png", True),
 )
+
+
+def with_every_kind_of_metadata(mode: str, format: str) -> bytes:
+    """A ``mode`` picture in ``format`` carrying EXIF with GPS, an ICC profile, XMP and, in a
+    PNG, text chunks: everything a rendition must leave behind."""
+    exif = Image.Exif()
+    exif[0x8825] = GPS
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    save = {"exif": exif.tobytes(), "icc_profile": profile}
+    if format == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Comment", "the secret place")
+        info.add_itxt("XML:com.adobe.xmp", xmp_packet(xmp_CreateDate="2024-06-01").decode())
+        save["pnginfo"] = info
+    else:
+        save["xmp"] = xmp_packet(xmp_CreateDate="2024-06-01")
+    color = (0, 255, 0, 128) if mode == "RGBA" else (0, 255, 0)
+    return encoded(Image.new(mode, (64, 48), color), format, **save)

@@ -330,6 +330,32 @@ def test_photos_are_moved_to_another_pet_of_their_owner_through_a_page_and_audit
     assert moved.first().details["to_pet"] == str(other.pk)
 
 
+def test_a_move_whose_audit_entries_cannot_be_written_moves_nothing(
+    admin_client, pet, owner, monkeypatch
+):
+    other = PetFactory(owner=owner, name="Pepper")
+    photos = [ready_photo(pet=pet) for _ in range(2)]
+    for key in Rendition.objects.filter(photo__in=photos).values_list("key", flat=True):
+        store(key)
+
+    def audit_trail_down(**_fields):
+        raise RuntimeError("the audit trail could not be written")
+
+    monkeypatch.setattr("images.admin.audit_record", audit_trail_down)
+    with pytest.raises(RuntimeError, match="audit trail"):
+        admin_client.post(
+            "/admin/images/photo/",
+            {"action": "move_to_pet", "_selected_action": [p.pk for p in photos], "to": other.pk},
+        )
+    assert set(
+        Photo.objects.filter(pk__in=[p.pk for p in photos]).values_list("pet", flat=True)
+    ) == {pet.pk}
+    assert not AuditEntry.objects.filter(action="photo.move").exists()
+    kept = Rendition.objects.filter(photo__in=photos).values_list("key", flat=True)
+    assert all(key.startswith(f"renditions/{pet.pk}/") for key in kept)
+    assert not queued_for_deletion(kept)
+
+
 def test_photos_of_two_owners_are_not_moved_together(admin_client, pet):
     mine, theirs = ready_photo(pet=pet), ready_photo(pet=PetFactory())
     response = act(admin_client, "/admin/images/photo/", "move_to_pet", mine, theirs)

@@ -79,6 +79,16 @@ def test_deletable_by_owner_everything_uploader_their_own_viewer_nothing(
     assert not Photo.objects.deletable_by(AnonymousUser()).exists()
 
 
+def test_with_deletable_marks_each_photo_by_deletable_bys_rule(
+    pet, owner, friend, contributor, stranger
+):
+    PhotoFactory(pet=pet, uploader=owner)
+    PhotoFactory(pet=pet, uploader=contributor)
+    for user in (owner, contributor, friend, stranger, AnonymousUser()):
+        marked = {p.pk for p in Photo.objects.filter(pet=pet).with_deletable(user) if p.deletable}
+        assert marked == set(Photo.objects.deletable_by(user).values_list("pk", flat=True))
+
+
 def test_an_uploader_whose_share_ended_can_no_longer_delete(pet, contributor):
     contributed = PhotoFactory(pet=pet, uploader=contributor)
     pet.shares.filter(grantee=contributor).delete()

@@ -6,7 +6,7 @@ import io
 import pytest
 from PIL import Image
 
-from images.pure.imaging import ImageRejected, render_full
+from images.pure.imaging import ImageRejected, process_image, render_full
 from tests.images import corpus
 
 LIMIT = 50_000_000
@@ -44,6 +44,30 @@ def test_it_carries_no_exif_no_gps_no_xmp_and_no_icc_profile():
     assert b"Exif" not in full.data
     assert b"xmpmeta" not in full.data
     assert b"http://ns.adobe.com" not in full.data
+
+
+SOURCES_WITH_METADATA = [("RGB", "JPEG"), ("RGB", "PNG"), ("RGBA", "PNG"), ("RGB", "WEBP")]
+METADATA = {"exif", "xmp", "icc_profile", "comment", "XML:com.adobe.xmp", "Comment"}
+
+
+def every_rendition_of(data: bytes):
+    """The full rendition and the ones shown (large, medium, square, thumb) of one source."""
+    shown = process_image(io.BytesIO(data), max_pixels=LIMIT, max_decoded_bytes=DECODED_LIMIT)
+    return [full_of(data)[1], *shown.renditions]
+
+
+@pytest.mark.parametrize(("mode", "format"), SOURCES_WITH_METADATA)
+def test_no_rendition_of_any_name_carries_the_originals_icc_exif_xmp_or_text(mode, format):
+    data = corpus.with_every_kind_of_metadata(mode, format)
+    assert {"icc_profile", "exif"} <= set(opened(data).info)  # the source does carry them
+    renditions = every_rendition_of(data)
+    assert [r.name for r in renditions] == ["full", "large", "medium", "square", "thumb"]
+    for rendition in renditions:
+        image = opened(rendition.data)
+        assert not METADATA & set(image.info), (rendition.name, sorted(image.info))
+        assert not image.getexif(), rendition.name
+        assert not getattr(image, "text", None), rendition.name
+        assert b"the secret place" not in rendition.data
 
 
 def test_gps_of_the_original_does_not_reach_it():

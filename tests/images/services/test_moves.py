@@ -3,12 +3,17 @@ prefix, the old ones queued for deletion and invalidation, all or nothing."""
 
 from __future__ import annotations
 
+import contextlib
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from django.core.files.storage import default_storage
+from django.db import connection
 
 from cdn.models import PendingInvalidation
 from images.models import PendingObjectDeletion, Pet, Photo
 from images.pure.object_keys import photo_renditions_prefix
+from images.services import deletions, moves
 from images.services.deletions import objects_delete_pending
 from images.services.errors import InvalidRequest, StillProcessing, StorageUnavailable
 from images.services.moves import photos_move
@@ -168,3 +173,70 @@ def test_a_photo_moved_there_and_back_keeps_every_object(pet, other_pet):
     assert keys_of(photo) == home
     assert all(default_storage.exists(key) for key in home)
     assert not any(default_storage.exists(k.replace(str(pet.pk), str(other_pet.pk))) for k in home)
+
+
+# --- Moved back while the outbox deletes the folder it comes back to -------------------------
+
+
+def test_a_photo_moved_back_before_the_outbox_runs_cancels_the_deletion_of_its_folder(
+    pet, other_pet
+):
+    photo = stored_ready_photo(pet)
+    home = keys_of(photo)
+    photos_move(photos=Photo.objects.filter(pk=photo.pk), to_pet=other_pet)
+    assert queued_for_deletion(home)
+    photos_move(photos=Photo.objects.filter(pk=photo.pk), to_pet=pet)
+    assert not queued_for_deletion(home)
+    assert queued_for_deletion([k.replace(str(pet.pk), str(other_pet.pk)) for k in home])
+
+
+def test_the_outbox_running_just_before_the_move_back_commits_leaves_no_row_without_its_object(
+    pet, other_pet, monkeypatch
+):
+    photo = stored_ready_photo(pet)
+    photos_move(photos=Photo.objects.filter(pk=photo.pk), to_pet=other_pet)
+    real_commit = moves._commit
+
+    def commit_after_the_outbox_ran(*args, **kwargs):
+        objects_delete_pending()  # move 1's deletion task, run between move 2's copy and commit
+        return real_commit(*args, **kwargs)
+
+    monkeypatch.setattr(moves, "_commit", commit_after_the_outbox_ran)
+    photos_move(photos=Photo.objects.filter(pk=photo.pk), to_pet=pet)
+    assert all(k.startswith(f"renditions/{pet.pk}/") for k in keys_of(photo))
+    assert [k for k in keys_of(photo) if not default_storage.exists(k)] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_move_back_committing_while_the_outbox_deletes_waits_for_it_and_copies_again(
+    pet, other_pet, monkeypatch
+):
+    """The outbox has found an object of the old folder unneeded and is about to delete it
+    when the move back commits: the commit waits for the deletion, then copies again."""
+    photo = stored_ready_photo(pet)
+    photos_move(photos=Photo.objects.filter(pk=photo.pk), to_pet=other_pet)
+    real_check = deletions._still_needed
+    mover = ThreadPoolExecutor(max_workers=1)
+    moving = []
+
+    def found_unneeded_then_the_move_back_runs(key):
+        needed = real_check(key)
+        if not moving:
+            moving.append(mover.submit(move_back, photo.pk, pet))
+            with contextlib.suppress(TimeoutError):
+                moving[0].result(timeout=0.5)  # done at once unless it waits for our lock
+        return needed
+
+    monkeypatch.setattr(deletions, "_still_needed", found_unneeded_then_the_move_back_runs)
+    objects_delete_pending()
+    assert moving[0].result(timeout=10) == 1
+    mover.shutdown()
+    assert all(k.startswith(f"renditions/{pet.pk}/") for k in keys_of(photo))
+    assert [k for k in keys_of(photo) if not default_storage.exists(k)] == []
+
+
+def move_back(photo_id, pet) -> int:
+    try:
+        return photos_move(photos=Photo.objects.filter(pk=photo_id), to_pet=pet)
+    finally:
+        connection.close()  # the thread's own connection

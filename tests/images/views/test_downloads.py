@@ -156,6 +156,56 @@ def test_a_head_of_a_download_is_refused_without_opening_the_photo(
     assert actors["anonymous"].head(f"/s/{link_token}/download/").status_code == 405
 
 
+def test_a_failed_photo_ticked_with_a_ready_one_is_refused_on_a_page_back_to_the_gallery(
+    actors, pet, photos
+):
+    failed = PhotoFactory(pet=pet, state=Photo.State.FAILED, error="Not an image")
+    response = post_download(actors["owner"], [photos[0], failed], gallery=pet.pk)
+    assert response.status_code == 409
+    assert response["Content-Type"].startswith("text/html")
+    html = unescape(response.content.decode())
+    assert "1 of the 2 photos you chose is not ready" in html
+    assert f'href="/pets/{pet.pk}/">Back to Biscuit</a>' in html
+
+
+@pytest.mark.parametrize(
+    ("actor", "chosen", "fields", "status", "says"),
+    [
+        ("owner", [], {}, 400, "Choose at least one photo"),
+        ("owner", ["unknown"], {}, 404, "not shared with you"),
+        ("viewer", [0], {"kind": "original"}, 403, "Only a pet's owner"),
+        ("owner", [0], {"kind": "raw"}, 400, "kind=full"),
+    ],
+)
+def test_each_refusal_of_a_download_is_a_page_saying_why_with_the_way_back(
+    actors, pet, photos, actor, chosen, fields, status, says
+):
+    ids = [
+        str(photos[c].pk) if c != "unknown" else "8c1f0b59-0000-4000-8000-000000000000"
+        for c in chosen
+    ]
+    response = actors[actor].post(
+        "/photos/download/", {"photo": ids, "gallery": str(pet.pk), **fields}
+    )
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("text/html")
+    html = unescape(response.content.decode())
+    assert says in html
+    assert f'href="/pets/{pet.pk}/"' in html
+
+
+def test_a_refused_download_leads_home_when_the_gallery_posted_is_not_one_the_user_sees(
+    actors, pet, photos
+):
+    hidden = PetFactory(name="Secret")
+    for gallery in ("", "nope", str(hidden.pk)):
+        response = post_download(actors["viewer"], photos, kind="original", gallery=gallery)
+        assert response.status_code == 403
+        html = unescape(response.content.decode())
+        assert '<a class="button secondary" href="/">Back to your pets</a>' in html
+        assert "Secret" not in html
+
+
 def test_nothing_chosen_or_an_unknown_kind_is_a_400_saying_what_to_do(actors, photos):
     assert "at least one" in actors["owner"].post("/photos/download/", {}).content.decode()
     response = post_download(actors["owner"], photos, kind="raw")

@@ -6,7 +6,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from images.models import Photo
-from tests.factories import PhotoFactory, ready_photo
+from tests.factories import PhotoFactory, ready_photo, store_full
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +157,11 @@ def test_the_placeholder_colour_fills_the_image_not_the_letterbox_around_it(clie
     figure = html[html.index('<figure class="photo"') :]
     assert figure.startswith('<figure class="photo">')
     assert 'width="2048" height="1536" data-placeholder="#a0b0c0"' in figure
+
+
+def test_no_photo_page_carries_the_full_renditions_key(client, owner, friend, pet, photo):
+    store_full(photo)
+    for user in (owner, friend):
+        html = page(client, user, photo).content.decode()
+        assert "/large-" in html
+        assert "full-" not in html

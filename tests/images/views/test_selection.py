@@ -3,6 +3,7 @@ bar's actions, images.views.selection). Who may do which is in test_permissions.
 
 from __future__ import annotations
 
+import re
 import uuid
 from html import unescape
 
@@ -64,7 +65,6 @@ def test_a_contributor_selects_any_ready_photo_to_download_and_deletes_only_thei
     assert f'value="{photo.pk}"' in page  # the owner's, ready: to download
     assert f'value="{failed.pk}"' not in page  # nothing to download, not theirs to delete
     assert "/photos/move/" not in page
-    assert 'data-pick-uploader="contributor"' in page
     assert 'data-needs="theirs">Delete' in page
 
 
@@ -75,12 +75,83 @@ def test_a_viewer_selects_photos_to_download_and_nothing_else(actors, pet, photo
     assert 'action="/photos/download/"' in page
     for other in ("/photos/delete/", "/photos/move/", "/photos/cover/", 'value="original"'):
         assert other not in page
-    assert "data-pick" not in page
+    assert "data-deletable" not in page
 
 
 def test_the_owner_may_also_download_the_originals_of_a_selection(actors, pet, photo):
     page = actors["owner"].get(f"/pets/{pet.pk}/?select=1").content.decode()
     assert 'name="kind" value="original"' in page
+
+
+def test_the_download_buttons_need_every_photo_ticked_to_be_ready(actors, pet, photo):
+    page = actors["owner"].get(f"/pets/{pet.pk}/").content.decode()
+    assert 'data-needs="ready">Download</button>' in page
+    assert 'name="kind" value="original" data-needs="ready">' in page
+    assert f'<input type="hidden" name="gallery" value="{pet.pk}">' in page  # the way back
+
+
+def deletable_tiles(page: str) -> set[str]:
+    """The photos whose tiles say the visitor may delete them (``data-deletable``)."""
+    return {
+        re.search(r"/photos/([0-9a-f-]{36})/", attributes + tile).group(1)
+        for attributes, tile in re.findall(r'<li class="tile"([^>]*)>(.*?)</li>', page, re.S)
+        if "data-deletable" in attributes
+    }
+
+
+def test_the_tiles_say_which_photos_the_visitor_may_delete_as_deletable_by_does(
+    actors, pet, owner, contributor, photo
+):
+    owners_failed = PhotoFactory(pet=pet, uploader=owner, state=Photo.State.FAILED, error="x")
+    mine = ready_photo(pet=pet, uploader=contributor)
+    my_failed = PhotoFactory(pet=pet, uploader=contributor, state=Photo.State.FAILED, error="x")
+    my_processing = PhotoFactory(pet=pet, uploader=contributor, state=Photo.State.PROCESSING)
+    contributors = {str(p.pk) for p in (mine, my_failed, my_processing)}
+    every = contributors | {str(photo.pk), str(owners_failed.pk)}
+    for actor, expected in (("owner", every), ("contributor", contributors), ("viewer", set())):
+        for address in (f"/pets/{pet.pk}/", f"/pets/{pet.pk}/?select=1"):
+            page = actors[actor].get(address).content.decode()
+            assert deletable_tiles(page) == expected, (actor, address)
+
+
+def refusal_page(response, pet) -> str:
+    """The refusal's page: why, and the way back to the gallery."""
+    assert response["Content-Type"].startswith("text/html")
+    html = unescape(response.content.decode())
+    assert "Nothing was done" in html
+    assert f'href="/pets/{pet.pk}/"' in html
+    return html
+
+
+def test_a_contributor_ticking_anothers_failed_photo_they_see_is_refused_403_not_404(
+    actors, pet, owner
+):
+    failed = PhotoFactory(pet=pet, uploader=owner, state=Photo.State.FAILED, error="x")
+    assert str(failed.pk) in actors["contributor"].get(f"/pets/{pet.pk}/").content.decode()
+    response = actors["contributor"].post(f"/pets/{pet.pk}/photos/delete/", body(failed))
+    assert response.status_code == 403
+    assert "You may not do that to some of these photos." in refusal_page(response, pet)
+    assert Photo.objects.filter(pk=failed.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("actor", "action", "status"),
+    [
+        ("owner", "delete", 404),  # a photo of no one's
+        ("contributor", "delete", 403),  # the owner's photo
+        ("contributor", "move", 403),
+        ("owner", "cover", 400),  # two photos for one cover
+    ],
+)
+def test_each_refusal_of_a_selection_action_is_a_page_saying_why_with_the_way_back(
+    actors, pet, photo, actor, action, status
+):
+    chosen = [str(photo.pk), str(ready_photo(pet=pet).pk)]
+    if status == 404:
+        chosen[1] = str(uuid.uuid4())
+    response = actors[actor].post(f"/pets/{pet.pk}/photos/{action}/", {"photo": chosen})
+    assert response.status_code == status
+    refusal_page(response, pet)
 
 
 # --- Deleting ---------------------------------------------------------------------------------

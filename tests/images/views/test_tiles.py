@@ -11,8 +11,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 from cdn.signer import get_signer
 from images.models import Photo
-from images.views.tiles import fill, gallery_html, grid_html, tiles
-from tests.factories import PhotoFactory, UserFactory, ready_photo
+from images.views.tiles import fill, gallery_html, grid_html, photo_tile, tiles
+from tests.factories import PhotoFactory, UserFactory, ready_photo, store_full
 
 pytestmark = pytest.mark.django_db
 
@@ -198,3 +198,18 @@ def test_fill_leaves_safe_html_as_it_is_and_escapes_the_rest():
     filled = fill("{}{}", mark_safe("<em>safe</em>"), "<em>not</em>")
     assert filled == "<em>safe</em>&lt;em&gt;not&lt;/em&gt;"
     assert isinstance(filled, SafeString)
+
+
+# --- The full rendition is for downloads only -----------------------------------------------
+
+
+def test_a_photos_tile_never_signs_the_full_renditions_key(pet, monkeypatch):
+    photo = ready_photo(pet=pet)
+    store_full(photo)
+    signer = get_signer()
+    signed = []
+    real = signer.object_url
+    monkeypatch.setattr(signer, "object_url", lambda key: signed.append(key) or real(key))
+    photo_tile(Photo.objects.with_renditions().get(pk=photo.pk), signer, pet_name=pet.name)
+    assert signed
+    assert not [key for key in signed if "/full-" in key]
