@@ -37,6 +37,7 @@ class Entry:
     caption: str
     extension: str  # "jpg", "png", "webp" ...
     folder: str = ""  # the pet's name, when the archive holds several pets
+    stem: str = ""  # the name to give instead of date and caption (an original's upload name)
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,8 @@ class Member:
 
 def member_names(entries: Iterable[Entry], *, fallback: str = "photo") -> list[str]:
     """``<folder>/<yyyy-mm-dd> <caption>.<ext>`` for each entry (no folder when it has none;
-    ``fallback`` stands for an empty caption), in order; a name already given in its folder
+    ``fallback`` stands for an empty caption), or ``<folder>/<stem>.<ext>`` for an entry with
+    its own stem, in order; a name already given in its folder
     (compared as case-blind file systems do) gets `` (2)``, `` (3)`` ... before its extension."""
     taken: set[str] = set()
     names = []
@@ -57,9 +59,11 @@ def member_names(entries: Iterable[Entry], *, fallback: str = "photo") -> list[s
         folder = (
             f"{safe_part(entry.folder, fallback='photos', limit=MAX_STEM)}/" if entry.folder else ""
         )
-        stem = (
-            f"{entry.taken:%Y-%m-%d} {safe_part(entry.caption, fallback=fallback, limit=MAX_STEM)}"
-        )
+        if entry.stem:
+            stem = safe_part(entry.stem, fallback=fallback, limit=MAX_STEM)
+        else:
+            caption = safe_part(entry.caption, fallback=fallback, limit=MAX_STEM)
+            stem = f"{entry.taken:%Y-%m-%d} {caption}"
         extension = safe_part(entry.extension, fallback="bin", limit=8)
         name, copy = f"{folder}{stem}.{extension}", 1
         while name.casefold() in taken:

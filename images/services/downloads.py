@@ -49,7 +49,8 @@ _STAND_INS = (RenditionName.FULL, RenditionName.LARGE)
 
 def photos_zip_members(*, photos: Iterable[Photo], kind: Kind = Kind.FULL) -> list[Member]:
     """The archive's members for ``photos`` (ready ones, with their pet selected), in their
-    order: each named ``<date taken> <caption or pet's name>.<ext>`` (in a folder per pet when
+    order: each named ``<date taken> <caption or pet's name>.<ext>``, an original by the name
+    it was uploaded with (in a folder per pet when
     they are of several), dated when it was taken on the place's clock, read from storage only
     when the archive reaches it."""
     photos = list(photos)
@@ -65,6 +66,8 @@ def photos_zip_members(*, photos: Iterable[Photo], kind: Kind = Kind.FULL) -> li
                 caption=photo.caption or photo.pet.name,
                 extension=EXTENSIONS.get(content_type, "bin"),
                 folder=photo.pet.name if several_pets else "",
+                # Originals keep the name they were uploaded with (the camera's, the phone's).
+                stem=_upload_stem(photo) if kind == Kind.ORIGINAL else "",
             )
         )
     names = member_names(entries)
@@ -77,6 +80,12 @@ def photos_zip_members(*, photos: Iterable[Photo], kind: Kind = Kind.FULL) -> li
         )
         for name, photo in zip(names, photos, strict=True)
     ]
+
+
+def _upload_stem(photo: Photo) -> str:
+    """The name ``photo``'s original was uploaded with, without its extension ("" if none)."""
+    stem, _, _ = photo.original_filename.rpartition(".")
+    return stem or photo.original_filename
 
 
 def photo_full_rendition(*, photo: Photo) -> tuple[str, int, str] | None:

@@ -85,6 +85,21 @@ def test_the_owner_may_download_the_originals_with_their_metadata(actors, photos
     assert Image.open(io.BytesIO(data)).getexif().get_ifd(0x8825)  # the GPS, as uploaded
 
 
+def test_originals_keep_the_names_they_were_uploaded_with(actors, photos):
+    Photo.objects.filter(pk__in=[photos[0].pk, photos[1].pk]).update(
+        original_filename="IMG_0001.jpeg"
+    )
+    response = post_download(actors["owner"], photos, kind="original")
+    assert sorted(opened_zip(response).namelist()) == [
+        "2023-01-02 Biscuit.jpg",  # uploaded without a name: as the full renditions are named
+        "IMG_0001 (2).jpg",
+        "IMG_0001.jpg",
+    ]
+    # The full renditions are named by date and caption whatever the upload's name.
+    full = opened_zip(post_download(actors["owner"], photos)).namelist()
+    assert "2024-06-01 Biscuit on the sofa.jpg" in full
+
+
 @pytest.mark.parametrize("actor", ["viewer", "contributor"])
 def test_those_shared_with_download_the_full_renditions(actors, photos, actor):
     response = post_download(actors[actor], photos)
