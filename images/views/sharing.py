@@ -172,7 +172,7 @@ def _update_link(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse | 
     except ValidationError as exc:
         form.add_error(None, exc)
         return None
-    messages.success(request, f"{link.label} is changed.")
+    messages.success(request, f"Saved the changes to {link.label}.")
     return redirect("pet_sharing", pet_id=pet.pk)
 
 
