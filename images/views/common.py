@@ -11,7 +11,7 @@ from django.shortcuts import render
 
 from cdn.revocation import access_floors
 from cdn.signer import NoSigningKey, forget_grants, get_signer, grant_pets
-from images.models import Pet, Photo
+from images.models import Favourite, Pet, Photo
 from images.views.tiles import Tile, tiles
 
 PAGE_SIZE = 24
@@ -43,8 +43,12 @@ def favourite_ids(user, shown: Iterable[Tile]) -> list[str]:
     """The ids of the photos among ``shown`` that ``user`` hearted (one query): the viewer's
     heart starts pressed on them."""
     ids = [t.photo.pk for t in shown if t.ready]
-    hearted = Photo.objects.filter(pk__in=ids).favourited_by(user).values_list("pk", flat=True)
-    return [str(pk) for pk in hearted]
+    if not ids or not user.is_authenticated:
+        return []
+    # The photos are the page's (seen already): only the hearts are asked for, without
+    # favourited_by's ordering and annotation (this runs on every gallery page).
+    hearted = Favourite.objects.filter(user=user, photo_id__in=ids)
+    return [str(pk) for pk in hearted.values_list("photo_id", flat=True)]
 
 
 def page_of(request: HttpRequest, queryset) -> Page:

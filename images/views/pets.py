@@ -75,7 +75,7 @@ def pet_gallery(request: HttpRequest, pet_id) -> HttpResponse:
     pet = get_object_or_404(visible.select_related("owner"), pk=pet_id)
     can_upload = pet.role in UPLOADING_ROLES
     # Which photos the user may delete comes with them, by ``deletable_by``'s rule.
-    photos = gallery_photos(pet).for_tiles().with_deletable(request.user)
+    photos = gallery_photos(pet).for_tiles().with_deletable(request.user, role=pet.role)
     page = page_of(request, photos.newest_taken_first())
     shown = tiles(page.object_list, get_signer(), pet_name=pet.name)
     is_owner = pet.role == "owner"

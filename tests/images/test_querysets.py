@@ -89,6 +89,19 @@ def test_with_deletable_marks_each_photo_by_deletable_bys_rule(
         assert marked == set(Photo.objects.deletable_by(user).values_list("pk", flat=True))
 
 
+def test_with_deletable_given_the_role_marks_the_same_photos(
+    pet, owner, friend, contributor, stranger
+):
+    PhotoFactory(pet=pet, uploader=owner)
+    PhotoFactory(pet=pet, uploader=contributor)
+    PhotoFactory(pet=pet, uploader=friend)  # uploaded before their share became a viewer's
+    for user in (owner, contributor, friend, stranger):
+        role = Pet.objects.with_role(user).get(pk=pet.pk).role
+        photos = Photo.objects.filter(pet=pet).with_deletable(user, role=role)
+        marked = {p.pk for p in photos if p.deletable}
+        assert marked == set(Photo.objects.deletable_by(user).values_list("pk", flat=True))
+
+
 def test_an_uploader_whose_share_ended_can_no_longer_delete(pet, contributor):
     contributed = PhotoFactory(pet=pet, uploader=contributor)
     pet.shares.filter(grantee=contributor).delete()
