@@ -167,7 +167,7 @@ def test_the_cdn_tasks_run_on_a_real_worker(celery_worker, signing_key):
     keys = {
         f"/{key}" for key in Photo.objects.get(pk=photo_id).renditions.values_list("key", flat=True)
     }
-    assert len(keys) == 4
+    assert len(keys) == 5  # thumb, square, medium, large and the full one for downloads
     # The photo is deleted: its paths wait for the next invalidation batch.
     assert client.delete(f"/api/photos/{photo_id}").status_code == 204
     assert keys <= set(PendingInvalidation.objects.values_list("path", flat=True))

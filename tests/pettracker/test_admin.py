@@ -77,7 +77,15 @@ TARGETS = {
 PREPARE = {
     ("accounts.User", "reactivate"): lambda user: user.__class__.objects.filter(pk=user.pk).update(
         is_active=False
-    )
+    ),
+    # Another pet of the photo's owner to move it to.
+    ("images.Photo", "move_to_pet"): lambda photo: PetFactory(owner=photo.pet.owner, name="Pepper"),
+}
+# What an action's intermediate page asks, posted with it: its choice made.
+CHOSEN = {
+    ("images.Photo", "move_to_pet"): lambda photo: {
+        "to": str(photo.pet.owner.pets.exclude(pk=photo.pet_id).get().pk)
+    },
 }
 
 # Actions that grant or take away powers: a superuser's only, whatever the staff member holds.
@@ -119,6 +127,7 @@ def offered(client: Client, label: str) -> set[str]:
 
 def run_action(client: Client, label: str, action: str, target) -> int:
     data = {"action": action, "_selected_action": [target.pk], "index": 0, "post": "yes"}
+    data.update(CHOSEN.get((label, action), lambda _: {})(target))
     return client.post(_changelist(label), data).status_code
 
 
