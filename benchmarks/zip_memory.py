@@ -33,6 +33,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.worker_memory import _status_mb  # noqa: E402  (peak memory, as measured there)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pettracker.settings")
 
 DISTINCT = 20
@@ -108,14 +111,6 @@ def measure(method: str, folder: Path, count: int) -> dict:
         "base_mb": base,
         "archive_mb": sent / 2**20,
     }
-
-
-def _status_mb(field: str) -> float:
-    """In MiB, from /proc/self/status (not ru_maxrss: Linux carries the parent's over)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
 # --- In the parent -----------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 from accounts.audit import AuditedAdmin, audit_record
 from cdn.revocation import access_floors
 from cdn.signer import NoSigningKey, get_signer, grant_pets
+from images.forms import MoveForm
 from images.models import (
     PendingObjectDeletion,
     Pet,
@@ -164,14 +165,6 @@ class PhotoAdminForm(forms.ModelForm):
         return taken_at
 
 
-class MovePhotosForm(forms.Form):
-    to = forms.ModelChoiceField(queryset=Pet.objects.none(), label="Move them to")
-
-    def __init__(self, *args, pets, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["to"].queryset = pets
-
-
 @admin.register(Photo)
 class PhotoAdmin(PreviewsGranted, AuditedAdmin):
     list_display = ("preview", "id", "pet", "uploader", "state", "size", "taken_at", "created_at")
@@ -249,7 +242,7 @@ class PhotoAdmin(PreviewsGranted, AuditedAdmin):
             )  # fmt: skip
             return None
         pets = Pet.objects.filter(owner_id=owners.pop()).order_by("name")
-        form = MovePhotosForm(request.POST if "to" in request.POST else None, pets=pets)
+        form = MoveForm(request.POST if "to" in request.POST else None, pets=pets)
         if not form.is_valid():
             return self._move_page(request, queryset, form)
         return self._move(request, queryset, form.cleaned_data["to"])

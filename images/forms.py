@@ -9,6 +9,7 @@ from django import forms
 from django.core.validators import validate_email
 
 from images.models import Pet, Photo, Share
+from images.services.moves import MOVE_MAX_PHOTOS
 from pettracker.text import has_control_characters
 
 
@@ -74,7 +75,6 @@ class RoleForm(forms.Form):
 
 # How long a link lives, as its owner chooses: a day to a year, or never (only when chosen).
 NEVER = "never"
-LINK_LIFETIMES = {"1": 1, "7": 7, "30": 30, "90": 90, "365": 365}  # choice → days
 LIFETIME_CHOICES = [
     ("1", "1 day"),
     ("7", "7 days"),
@@ -90,7 +90,22 @@ LINK_PASSWORD_ERRORS = {
 
 
 def _lifetime(choice: str) -> datetime.timedelta | None:
-    return None if choice == NEVER else datetime.timedelta(days=LINK_LIFETIMES[choice])
+    """The lifetime a choice of ``LIFETIME_CHOICES`` names (its value is the days)."""
+    return None if choice == NEVER else datetime.timedelta(days=int(choice))
+
+
+def _link_password_field(label: str, help_text: str) -> forms.CharField:
+    """A link's password as its owner types it (made or changed): optional, kept as typed."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        min_length=LINK_PASSWORD_MIN,
+        max_length=128,
+        strip=False,
+        help_text=help_text,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages=LINK_PASSWORD_ERRORS,
+    )
 
 
 class ShareLinkForm(forms.Form):
@@ -105,15 +120,9 @@ class ShareLinkForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     lifetime = forms.ChoiceField(label="Expires after", choices=LIFETIME_CHOICES, initial="7")
-    password = forms.CharField(
-        label="Password (optional)",
-        required=False,
-        min_length=LINK_PASSWORD_MIN,
-        max_length=128,
-        strip=False,
-        help_text="Whoever opens the link must type it. Tell it to them apart from the link.",
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        error_messages=LINK_PASSWORD_ERRORS,
+    password = _link_password_field(
+        "Password (optional)",
+        "Whoever opens the link must type it. Tell it to them apart from the link.",
     )
     allows_download = forms.BooleanField(
         label="Allow full-size downloads", required=False, initial=False
@@ -140,15 +149,9 @@ class ShareLinkEditForm(forms.Form):
         ],
         required=False,
     )
-    password = forms.CharField(
-        label="New password",
-        required=False,
-        min_length=LINK_PASSWORD_MIN,
-        max_length=128,
-        strip=False,
-        help_text="Blank keeps the current one. Whoever unlocked the link must type the new one.",
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        error_messages=LINK_PASSWORD_ERRORS,
+    password = _link_password_field(
+        "New password",
+        "Blank keeps the current one. Whoever unlocked the link must type the new one.",
     )
     remove_password = forms.BooleanField(label="Remove the password", required=False)
     allows_download = forms.BooleanField(label="Allow full-size downloads", required=False)
@@ -187,7 +190,7 @@ class LinkPasswordForm(forms.Form):
 
 
 # The most photos one request acts on (a gallery's page is 24; the admin's list, 100).
-SELECTION_MAX = 100
+SELECTION_MAX = MOVE_MAX_PHOTOS  # (the admin's list moves as many)
 
 
 class PhotoSelectionForm(forms.Form):

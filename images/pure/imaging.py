@@ -218,11 +218,12 @@ def render_full(
     max_pixels: int,
     max_decoded_bytes: int | None = None,
     now: datetime.datetime | None = None,
+    read_taken: bool = True,
 ) -> ProcessedPhoto:
     """The ``full`` rendition of the photo in ``stream``: every pixel, upright, in sRGB, with no
     metadata at all (no EXIF, so no GPS; no XMP, no ICC profile), JPEG, or PNG when it has
     alpha; as a ``ProcessedPhoto`` of that one rendition, with the date taken read from the
-    same decode.
+    same decode (unless ``read_taken`` is false: ``process_image`` read it already).
 
     Its memory is bounded like ``process_image``'s, by ``max_decoded_bytes``: the decode, and
     after it the decoded image plus the copy converting it to sRGB or turning it upright
@@ -240,7 +241,9 @@ def render_full(
         orientation = image.getexif().get(ORIENTATION_TAG, 1)
         size = _full_size(image, orientation, max_decoded_bytes)
         upright = shrink_to_srgb(image, size)
-    taken_at = read_taken_at(image, now=now or datetime.datetime.now(datetime.UTC))
+    taken_at = (
+        read_taken_at(image, now=now or datetime.datetime.now(datetime.UTC)) if read_taken else None
+    )
     del image  # the decode goes (unless it is the result) before the upright copy is made
     upright = _apply_orientation(upright, orientation)
     full = _encode_full(upright)

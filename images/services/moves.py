@@ -99,24 +99,35 @@ def _plan(rows, to_pet: Pet) -> list[_Copy]:
     ]
 
 
+STORAGE_DOWN = (
+    "The photos could not be moved (storage did not answer); nothing was changed. "
+    "Try again in a minute."
+)
+
+
 def _copy_all(copies: list[_Copy]) -> None:
     made = []
     for copy in copies:
         try:
-            default_storage.copy_object(copy.old_key, copy.new_key)
-        except FileNotFoundError:
-            # Missing already: the photo lacks it wherever it is, and reconciliation has it
-            # made again (missing renditions); it must not hold the move back.
-            logger.warning("move: %s is missing; moved without it", copy.old_key)
-            continue
+            copied = _copy(copy)
         except OBJECT_STORE_ERRORS as exc:
             logger.warning("move: could not copy %s: %s", copy.old_key, type(exc).__name__)
             _discard(made)
-            raise StorageUnavailable(
-                "The photos could not be moved (storage did not answer); nothing was "
-                "changed. Try again in a minute."
-            ) from exc
-        made.append(copy)
+            raise StorageUnavailable(STORAGE_DOWN) from exc
+        if copied:
+            made.append(copy)
+
+
+def _copy(copy: _Copy) -> bool:
+    """Copy one rendition's object to its new key; False when it is missing already: the
+    photo lacks it wherever it is, and reconciliation has it made again (missing renditions),
+    so it must not hold the move back."""
+    try:
+        default_storage.copy_object(copy.old_key, copy.new_key)
+    except FileNotFoundError:
+        logger.warning("move: %s is missing; moved without it", copy.old_key)
+        return False
+    return True
 
 
 def _discard(copies: list[_Copy]) -> None:
@@ -174,19 +185,9 @@ def _keep_targets(rows, copies: list[_Copy], to_pet: Pet) -> None:
         stored = {obj.key for folder in folders for obj in default_storage.stored_objects(folder)}
         for copy in copies:
             if copy.new_key not in stored:
-                _copy_again(copy)
+                _copy(copy)
     except OBJECT_STORE_ERRORS as exc:
-        raise StorageUnavailable(
-            "The photos could not be moved (storage did not answer); nothing was changed. "
-            "Try again in a minute."
-        ) from exc
-
-
-def _copy_again(copy: _Copy) -> None:
-    try:
-        default_storage.copy_object(copy.old_key, copy.new_key)
-    except FileNotFoundError:
-        logger.warning("move: %s is missing; moved without it", copy.old_key)
+        raise StorageUnavailable(STORAGE_DOWN) from exc
 
 
 def _point_renditions(copies: list[_Copy]) -> None:

@@ -107,7 +107,7 @@ def _render(stream, *, names: list[str] | None = None) -> ProcessedPhoto:
     result = process_image(stream, names=shown, **limits) if shown != [] else None
     if names is not None and FULL not in names:
         return result
-    full = render_full(stream, **limits)
+    full = render_full(stream, read_taken=result is None, **limits)
     if result is None:
         return full
     return dataclasses.replace(result, renditions=(*result.renditions, *full.renditions))

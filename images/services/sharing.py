@@ -16,6 +16,7 @@ from accounts.models import User
 from cdn.revocation import access_floors, raised_floor, renditions_revoke
 from cdn.signer import longest_url_life
 from images.models import Pet, Share, ShareLink, hash_share_token
+from pettracker.text import one_line
 
 SHARE_TOKEN_BYTES = 32
 
@@ -82,7 +83,6 @@ def share_revoke(*, share: Share) -> None:
 
 
 # A link lives from a day to a year, or never expires when its owner says so (None).
-LINK_SHORTEST_LIFE = datetime.timedelta(days=1)
 LINK_LONGEST_LIFE = datetime.timedelta(days=365)
 LINK_LABEL_MAX = ShareLink._meta.get_field("label").max_length
 
@@ -99,7 +99,7 @@ def _checked_expiry(lifetime: datetime.timedelta | None, now: datetime.datetime)
 
 
 def _checked_label(label: str) -> str:
-    label = " ".join(label.split())
+    label = one_line(label)
     if len(label) > LINK_LABEL_MAX:
         raise ValidationError(f"A link's label is {LINK_LABEL_MAX} characters at most.")
     return label

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
 
 from cdn.revocation import access_floors
 from cdn.signer import NoSigningKey, forget_grants, get_signer, grant_pets
@@ -51,6 +53,16 @@ def favourite_ids(user, shown: Iterable[Tile]) -> list[str]:
     return [str(pk) for pk in hearted.values_list("photo_id", flat=True)]
 
 
+def posted_row(rows: QuerySet, request: HttpRequest, field: str):
+    """The row of ``rows`` whose id the form posted in ``field``; 404 when it is absent,
+    malformed or not one of ``rows`` (a malformed id is just another unknown one)."""
+    try:
+        pk = uuid.UUID(request.POST.get(field, ""))
+    except ValueError:
+        raise Http404(f"No such {field} on this pet.") from None
+    return get_object_or_404(rows, pk=pk)
+
+
 def page_of(request: HttpRequest, queryset) -> Page:
     """The ``?page=`` of ``queryset``; a page number out of range gives the nearest page."""
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -64,18 +76,21 @@ def render_granting(
     pet_ids: Iterable,
     status: int = 200,
     images_optional: bool = False,
+    floors: Mapping | None = None,
 ) -> HttpResponse:
     """``render()``, plus the signed cookies that open the renditions of ``pet_ids`` (the
     pets whose photos the page shows, which the caller has checked the visitor may see).
     Without a signing key such a page is a 503 saying so (``NoSigningKeyMiddleware``), unless
-    its images are only a garnish (``images_optional``: the upload page works without)."""
+    its images are only a garnish (``images_optional``: the upload page works without).
+    ``floors``: the pets' access floors, when the view has read them already."""
     response = render(request, template, context, status=status)
     pet_ids = list(dict.fromkeys(pet_ids))
     if pet_ids:
         if REGRANT_HEADER in request.headers:
             forget_grants(request)
         try:
-            grant_pets(request, response, access_floors(pet_ids), pet_ids)
+            floors = access_floors(pet_ids) if floors is None else floors
+            grant_pets(request, response, floors, pet_ids)
         except NoSigningKey:
             if not images_optional:
                 raise

@@ -3,14 +3,13 @@ mailed link's page, where the invited person accepts with their account."""
 
 from __future__ import annotations
 
-import uuid
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
@@ -27,6 +26,7 @@ from images.services.invitations import (
     share_invitation_revoke,
     share_invitation_send,
 )
+from images.views.common import posted_row
 from pettracker.net import site_url
 from pettracker.text import masked_address
 
@@ -59,11 +59,7 @@ def invite_address(request: HttpRequest, pet: Pet, form: InviteForm) -> HttpResp
 
 def _posted_invitation(request: HttpRequest, pet: Pet) -> ShareInvitation:
     """The pending invitation of ``pet`` the form names; 404 for any other id."""
-    try:
-        pk = uuid.UUID(request.POST.get("invitation", ""))
-    except ValueError:
-        raise Http404("No such invitation on this pet.") from None
-    return get_object_or_404(pet.invitations.pending().select_related("pet"), pk=pk)
+    return posted_row(pet.invitations.pending().select_related("pet"), request, "invitation")
 
 
 def resend(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse:

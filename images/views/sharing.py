@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet, Subquery
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Subquery
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
@@ -44,7 +44,13 @@ from images.services.sharing import (
     share_revoke,
 )
 from images.views import invitations, link_access
-from images.views.common import REGRANT_HEADER, page_of, pet_cards, render_granting
+from images.views.common import (
+    REGRANT_HEADER,
+    page_of,
+    pet_cards,
+    posted_row,
+    render_granting,
+)
 from images.views.tiles import gallery_html, tiles
 from pettracker.net import client_ip
 from pettracker.text import possessive
@@ -96,16 +102,6 @@ def _new_link_key(pet: Pet) -> str:
     return f"new-share-link-{pet.pk}"
 
 
-def _posted_row(rows: QuerySet, request: HttpRequest, field: str):
-    """The row of ``rows`` whose id the form posted in ``field``; 404 when it is absent,
-    malformed or not one of ``rows`` (a malformed id is just another unknown one)."""
-    try:
-        pk = uuid.UUID(request.POST.get(field, ""))
-    except ValueError:
-        raise Http404(f"No such {field} on this pet.") from None
-    return get_object_or_404(rows, pk=pk)
-
-
 def _invite(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse | None:
     form = forms["invite"] = InviteForm(request.POST)
     if not form.is_valid():
@@ -123,7 +119,7 @@ def _invite(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse | None:
 
 
 def _change_role(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse | None:
-    share = _posted_row(pet.shares.select_related("grantee"), request, "share")
+    share = posted_row(pet.shares.select_related("grantee"), request, "share")
     form = RoleForm(request.POST)
     if not form.is_valid():
         return HttpResponse("Choose viewer or contributor.", status=400)
@@ -135,7 +131,7 @@ def _change_role(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse | 
 
 
 def _revoke(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse:
-    share = _posted_row(pet.shares.select_related("grantee"), request, "share")
+    share = posted_row(pet.shares.select_related("grantee"), request, "share")
     share_revoke(share=share)
     messages.success(request, f"{share.grantee.username} no longer sees {pet.name}.")
     return redirect("pet_sharing", pet_id=pet.pk)
@@ -162,7 +158,7 @@ def _create_link(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse | 
 
 
 def _update_link(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse | None:
-    link = _posted_row(pet.share_links.active(), request, "link")
+    link = posted_row(pet.share_links.active(), request, "link")
     form = _edit_form(link, request.POST)
     forms["edits"][link.pk] = form
     if not form.is_valid():
@@ -177,7 +173,7 @@ def _update_link(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse | 
 
 
 def _revoke_link(request: HttpRequest, pet: Pet, forms: dict) -> HttpResponse:
-    link = _posted_row(pet.share_links, request, "link")
+    link = posted_row(pet.share_links, request, "link")
     share_link_revoke(link=link)
     messages.success(request, f"{link.label or 'The link'} no longer opens the gallery.")
     return redirect("pet_sharing", pet_id=pet.pk)
@@ -272,6 +268,8 @@ def share_link(request: HttpRequest, token: str) -> HttpResponse:
         return _password_page(request, link)
     page = page_of(request, Photo.objects.through_link(link).for_tiles().newest_taken_first())
     shown = tiles(page.object_list, get_signer(), pet_name=link.pet.name)
+    # Read once: the preview's image and the page's cookies are signed with the same floor.
+    floors = access_floors([link.pet_id])
     if _is_an_opening(request):
         share_link_record_open(link=link)
     context = {
@@ -284,10 +282,10 @@ def share_link(request: HttpRequest, token: str) -> HttpResponse:
         "grid": gallery_html(shown, link_to_large=True, shows_uploader=False),
         # Its holder downloads the full renditions when the owner allowed it (issue 16).
         "downloads": _link_downloads(token) if link.allows_download and shown else None,
-        "preview": _preview(request, link, photos=page.paginator.count),
+        "preview": _preview(request, link, photos=page.paginator.count, floors=floors),
     }
     pet_ids = [link.pet_id] if shown else []
-    return render_granting(request, "links/gallery.html", context, pet_ids=pet_ids)
+    return render_granting(request, "links/gallery.html", context, pet_ids=pet_ids, floors=floors)
 
 
 def _is_an_opening(request: HttpRequest) -> bool:
@@ -312,15 +310,17 @@ def _password_page(request: HttpRequest, link: ShareLink) -> HttpResponse:
     the form), a blank one 400; too many guesses (``images.services.link_access``), 429."""
     form = LinkPasswordForm(request.POST if request.method == "POST" else None)
     context = {"form": form, "preview": _preview(request, link)}
-    refused = share_link_unlock_refusal(link=link, address=client_ip(request))
-    if refused is not None:
-        return _password_throttled(request, context, refused)
-    if request.method != "POST":
-        return render(request, "links/password.html", context)
-    if not form.is_valid():
-        return render(request, "links/password.html", context, status=400)
+    address = client_ip(request)
+    if request.method != "POST" or not form.is_valid():
+        # No guess to check: say whether guessing is refused (share_link_unlock says it of
+        # a guess itself), else show the form again.
+        refused = share_link_unlock_refusal(link=link, address=address)
+        if refused is not None:
+            return _password_throttled(request, context, refused)
+        status = 400 if request.method == "POST" else 200
+        return render(request, "links/password.html", context, status=status)
     password = form.cleaned_data["password"]
-    outcome = share_link_unlock(link=link, password=password, address=client_ip(request))
+    outcome = share_link_unlock(link=link, password=password, address=address)
     if outcome == Unlock.WRONG:
         form.add_error(
             "password", "That password isn't right. Check it with whoever sent the link."
@@ -349,7 +349,9 @@ def _password_throttled(request: HttpRequest, context: dict, why: Unlock) -> Htt
     return response
 
 
-def _preview(request: HttpRequest, link: ShareLink, *, photos: int = 0) -> dict:
+def _preview(
+    request: HttpRequest, link: ShareLink, *, photos: int = 0, floors: Mapping | None = None
+) -> dict:
     """What a chat app shows for the link (Open Graph and Twitter card tags). A link with a
     password shows nothing of the pet: its preview would be read without the password."""
     preview = {"url": request.build_absolute_uri(request.path)}
@@ -363,7 +365,7 @@ def _preview(request: HttpRequest, link: ShareLink, *, photos: int = 0) -> dict:
     return preview | {
         "title": f"{possessive(pet.name)} photos",
         "description": f"{count} of {pet.name}, shared by {pet.owner.username} on PetTracker.",
-        "image": _preview_image(request, link),
+        "image": _preview_image(request, link, floors),
     }
 
 
@@ -373,7 +375,7 @@ def _preview(request: HttpRequest, link: ShareLink, *, photos: int = 0) -> dict:
 PREVIEW_RENDITION = RenditionName.MEDIUM
 
 
-def _preview_image(request: HttpRequest, link: ShareLink) -> dict | None:
+def _preview_image(request: HttpRequest, link: ShareLink, floors: Mapping | None) -> dict | None:
     """The pet's cover as a URL signed in its query, which a crawler without cookies opens,
     for the link's remaining life and at most the signer's (``Signer.url``): its policy
     carries the pet's access floor like every grant, so revoking the link (or any revocation
@@ -383,7 +385,8 @@ def _preview_image(request: HttpRequest, link: ShareLink) -> dict | None:
     rendition = renditions.only("key", "width", "height").first()  # one query
     if rendition is None:
         return None
-    floor = access_floors([link.pet_id]).get(link.pet_id)
+    floors = access_floors([link.pet_id]) if floors is None else floors
+    floor = floors.get(link.pet_id)
     if revoked_during(request, floor):
         return None  # the link's check may predate a revocation: no grant on this page
     until = int(link.expires_at.timestamp()) if link.expires_at else None

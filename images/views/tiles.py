@@ -154,7 +154,7 @@ _PROCESSING = (
     'data-href="{}" data-alt="{}"><span class="tile-status">Processing…</span></li>'
 )
 _FAILED = (
-    '<li class="tile"{} data-state="{}" data-placeholder="{}"><a href="{}" data-uploader="{}">'
+    '<li class="tile"{} data-state="{}" data-placeholder="{}"><a href="{}" data-photo="{}">'
     '<span class="tile-status failed">Couldn\'t be processed{}</span></a>{}</li>'
 )
 # The tile of a photo the visitor may delete says so (``deletable``: the gallery's photos come
@@ -262,5 +262,4 @@ def _tile_html(
     if t.api:
         return fill(_PROCESSING, mine, photo.placeholder_color, t.api, t.href, t.alt)
     reason = fill(": {}", photo.error) if shows_error(photo) else ""
-    uploader = photo.uploader.username if shows_uploader and photo.uploader_id else ""
-    return fill(_FAILED, mine, photo.state, photo.placeholder_color, t.href, uploader, reason, pick)
+    return fill(_FAILED, mine, photo.state, photo.placeholder_color, t.href, photo.pk, reason, pick)

@@ -101,6 +101,7 @@
           // Its page says why and lets it be deleted (tiles.py, _FAILED).
           var page = document.createElement("a");
           page.href = tile.getAttribute("data-href");
+          page.setAttribute("data-photo", photo.id); // the selection ticks it by its id
           var status = document.createElement("span");
           status.className = "tile-status failed";
           status.textContent = "Couldn't be processed: " + photo.error;

@@ -25,7 +25,6 @@
   var all = bar.querySelector(".select-all");
   var none = bar.querySelector(".select-none");
   var anchor = null; // the tile last toggled: shift ranges start there
-  var PHOTO_PAGE = /\/photos\/([0-9a-f-]{36})\/$/i;
 
   function tiles() {
     return Array.prototype.slice.call(gallery.querySelectorAll(".tile"));
@@ -39,10 +38,8 @@
     return tile.querySelector(":scope > a");
   }
 
-  // A failed tile's link has no data-photo: its id is in its address.
   function photoOf(link) {
-    var match = PHOTO_PAGE.exec(link.getAttribute("href") || "");
-    return link.getAttribute("data-photo") || (match ? match[1] : "");
+    return link.getAttribute("data-photo") || "";
   }
 
   function isTheirs(tile) {

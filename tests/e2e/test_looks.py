@@ -126,6 +126,16 @@ def wrong_link_password(path: str):
     return open_refused
 
 
+def refusing_a_new_link(path: str):
+    def open_refused(page) -> None:
+        page.goto(path)
+        page.fill("#id_password", "short")  # under the length a link's password needs
+        page.click(".link-form button[type=submit]")
+        page.wait_for_selector(".error-summary")
+
+    return open_refused
+
+
 def changing_a_link(path: str):
     def open_change(page) -> None:
         page.goto(path)
@@ -194,6 +204,7 @@ def pages_of(world) -> dict[str, dict[str, object]]:
             "photo": f"/photos/{photo.pk}/",
             "sharing": f"/pets/{pet.pk}/sharing/",
             "sharing-link-change": changing_a_link(f"/pets/{pet.pk}/sharing/"),
+            "sharing-link-refused": refusing_a_new_link(f"/pets/{pet.pk}/sharing/"),
             "pet-form": f"/pets/{pet.pk}/edit/",
             "pet-new": "/pets/new/",
             "password-change": "/accounts/password/change/",
