@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "accounts",
     "cdn",
     "images",
+    "social",
 ]
 
 MIDDLEWARE = [

@@ -5,6 +5,7 @@ from pettracker.views import favicon, healthz, metrics
 
 urlpatterns = [
     path("", include("images.urls")),
+    path("", include("social.urls")),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

@@ -1,0 +1,75 @@
+"""Likes, comments, what each person has read of the activity, and the e-mail digests.
+
+The rows hang on ``images``' photos and on users; who may see or touch them is decided by
+``images``' querysets (``Photo.objects.visible_to``), which the querysets here build on.
+``images`` knows nothing of this app (pyproject.toml's import contracts): pages of ``images``
+show likes and comments through this app's template tags, as django-contrib-comments does.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Now
+
+from images.models import Photo
+
+COMMENT_MAX_LENGTH = 2000
+
+
+class Like(models.Model):
+    """Someone who sees a pet liked one of its photos: seen by everyone who sees the pet."""
+
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="likes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="likes"
+    )
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["-created_at"], name="like_created_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["photo", "user"], name="like_once_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} likes {self.photo_id}"
+
+
+class Comment(models.Model):
+    """Plain text about a photo, by someone who sees its pet."""
+
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments"
+    )
+    text = models.TextField(max_length=COMMENT_MAX_LENGTH)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # A photo's comments in order; the activity's newest comments; an author's rate.
+            models.Index(fields=["photo", "created_at"], name="comment_photo_idx"),
+            models.Index(fields=["-created_at"], name="comment_created_idx"),
+            models.Index(fields=["author", "-created_at"], name="comment_author_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Comment {self.pk} by {self.author_id} on {self.photo_id}"
+
+
+class ActivityRead(models.Model):
+    """How far one person has read the activity: what came after is unread."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="activity_read",
+    )
+    seen_at = models.DateTimeField(db_default=Now())
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read up to {self.seen_at:%Y-%m-%d %H:%M}"
