@@ -11,7 +11,6 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('accounts', '0006_database_defaults'),
         ('images', '0014_fixinv_invitation_mails'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
