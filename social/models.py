@@ -12,9 +12,36 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
 
-from images.models import Photo
+from images.models import Photo, PhotoQuerySet
 
 COMMENT_MAX_LENGTH = 2000
+
+
+def photos_added_for(user, *, since, until=None) -> PhotoQuerySet:
+    """The photos others added that ``user`` sees now, which turned ready in [since, until):
+    what "Frank added 5 photos of Pip" counts, in the activity and in the digests."""
+    added = Photo.objects.visible_to(user).ready().filter(processed_at__gte=since)
+    if until is not None:
+        added = added.filter(processed_at__lt=until)
+    return added.exclude(uploader=user)
+
+
+class CommentQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CommentQuerySet:
+        """Comments on the photos ``user`` sees (``Photo.objects.visible_to``): the one rule."""
+        return self.filter(photo__in=Photo.objects.visible_to(user).ready())
+
+    def by_others_than(self, user) -> CommentQuerySet:
+        return self.exclude(author=user)
+
+    def made_between(self, since, until=None) -> CommentQuerySet:
+        made = self.filter(created_at__gte=since)
+        return made if until is None else made.filter(created_at__lt=until)
+
+
+class LikeQuerySet(models.QuerySet):
+    def visible_to(self, user) -> LikeQuerySet:
+        return self.filter(photo__in=Photo.objects.visible_to(user).ready())
 
 
 class Like(models.Model):
@@ -25,6 +52,8 @@ class Like(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="likes"
     )
     created_at = models.DateTimeField(db_default=Now())
+
+    objects = LikeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -46,6 +75,8 @@ class Comment(models.Model):
     )
     text = models.TextField(max_length=COMMENT_MAX_LENGTH)
     created_at = models.DateTimeField(db_default=Now())
+
+    objects = CommentQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
