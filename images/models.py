@@ -116,6 +116,27 @@ class PetQuerySet(models.QuerySet):
             )
         )
 
+    def with_gallery_version(self, user) -> PetQuerySet:
+        """Annotate what a gallery page shows ``user`` changes with, besides the pet's row
+        (``updated_at``) and its owner's name: the number of the pet's photos and when one
+        last changed (every write that shows sets ``Photo.updated_at``; a deletion lowers the
+        number), and the number of ``user``'s hearts on them and the newest (a heart taken off
+        lowers the number; one put on is the newest). A cached gallery page is kept under
+        these (``images.views.pets``)."""
+        photos = Photo.objects.filter(pet=models.OuterRef("pk")).order_by().values("pet")
+        hearts = Favourite.objects.filter(user=user, photo__pet=models.OuterRef("pk"))
+        hearts = hearts.order_by().values("user")
+        return self.annotate(
+            photos_count=models.Subquery(photos.annotate(n=models.Count("pk")).values("n")),
+            photos_changed=models.Subquery(
+                photos.annotate(at=models.Max("updated_at")).values("at")
+            ),
+            hearts_count=models.Subquery(hearts.annotate(n=models.Count("pk")).values("n")),
+            hearts_changed=models.Subquery(
+                hearts.annotate(at=models.Max("created_at")).values("at")
+            ),
+        )
+
     def with_cover(self) -> PetQuerySet:
         """Annotate ``cover_id``: the chosen cover photo if it is ready, else the ready photo
         taken last (``None`` for a pet without one)."""

@@ -189,6 +189,8 @@ def _record_added(photo_id, result: ProcessedPhoto, written: dict[str, str]) -> 
         )
         for rendered in added
     )
+    if added:  # the photo's tiles change (a gallery page is kept by when its photos changed)
+        Photo.objects.filter(pk=photo.pk).update(updated_at=timezone.now())
     # Added meanwhile by a twin of this run: the same key (then kept: a row uses it) or none.
     objects_queue_deletion(written[r.name] for r in result.renditions if r.name in have)
     made = len(added)
@@ -264,7 +266,9 @@ def _finish(photo_id, result: ProcessedPhoto, content_hash: str, written: dict[s
     return photo
 
 
-TAKEN_FIELDS = ["taken_at", "taken_at_source", "taken_at_offset", "taken_on"]
+# With updated_at: a gallery page shows the date (cached pages are kept by when a photo of the
+# pet last changed, PetQuerySet.with_gallery_version).
+TAKEN_FIELDS = ["taken_at", "taken_at_source", "taken_at_offset", "taken_on", "updated_at"]
 
 
 def _set_taken(photo: Photo, taken: TakenAt | None) -> None:
@@ -585,9 +589,12 @@ def _queue_deletion_after_tickets(photo_ids) -> None:
 def renditions_delete(*, renditions) -> int:
     """Delete a queryset of renditions (an admin's removal): their objects are queued for
     deletion and their CDN paths for invalidation, as a photo's are. Returns how many."""
-    keys = list(renditions.values_list("key", flat=True))
+    rows = list(renditions.values_list("key", "photo_id"))
+    keys, photo_ids = [key for key, _ in rows], {photo_id for _, photo_id in rows}
     PendingInvalidation.objects.bulk_create(PendingInvalidation(path=f"/{key}") for key in keys)
     Rendition.objects.filter(key__in=keys).delete()
+    # Their photos' pages change: cached gallery pages are kept by when a photo last changed.
+    Photo.objects.filter(pk__in=photo_ids).update(updated_at=timezone.now())
     objects_queue_deletion(keys)
     return len(keys)
 

@@ -1,0 +1,73 @@
+"""``pettracker.prepared.Prepared``: a queryset built once answers as the queryset would for
+any values, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+import pytest
+
+from accounts.models import User
+from images.models import Pet, Photo
+from pettracker.prepared import Prepared
+from tests.factories import PetFactory, ready_photo
+
+pytestmark = pytest.mark.django_db
+
+
+def _photos_of(user_id: int, pet_id: uuid.UUID):
+    user = User(pk=user_id, is_active=True)
+    return (
+        Photo.objects.visible_to(user)
+        .filter(pet_id=pet_id)
+        .order_by("created_at")
+        .values_list("pk", "pet__name", "created_at", "caption")
+    )
+
+
+PHOTOS_OF = Prepared(_photos_of, user_id=-918_273_645, pet_id=uuid.UUID(int=0xFEED_F00D))
+
+
+def test_it_answers_what_the_queryset_answers_for_every_value(owner, friend, stranger, pet):
+    photos = [ready_photo(pet=pet, caption=f"No. {n}") for n in range(3)]
+    other = ready_photo(pet=PetFactory(owner=stranger))
+    for user in (owner, friend, stranger):
+        for pet_id in (pet.pk, other.pet_id, uuid.uuid4()):
+            expected = list(_photos_of(user.pk, pet_id))
+            assert PHOTOS_OF.run(user_id=user.pk, pet_id=pet_id) == expected
+    assert [row[0] for row in PHOTOS_OF.run(user_id=friend.pk, pet_id=pet.pk)] == [
+        photo.pk for photo in photos
+    ]
+
+
+def test_its_rows_carry_the_fields_types(owner, pet):
+    ready_photo(pet=pet, caption="Asleep")
+    ((pk, name, created, caption),) = PHOTOS_OF.run(user_id=owner.pk, pet_id=pet.pk)
+    assert isinstance(pk, uuid.UUID)
+    assert isinstance(created, datetime.datetime)
+    assert created.tzinfo is not None
+    assert (name, caption) == ("Biscuit", "Asleep")
+
+
+def test_it_takes_a_uuid_as_text_too(owner, pet):
+    ready_photo(pet=pet)
+    assert PHOTOS_OF.run(user_id=owner.pk, pet_id=str(pet.pk)) == list(_photos_of(owner.pk, pet.pk))
+
+
+def test_it_wants_every_value_and_no_other():
+    with pytest.raises(TypeError, match="expected values for"):
+        PHOTOS_OF.run(user_id=1)
+    with pytest.raises(TypeError, match="expected values for"):
+        PHOTOS_OF.run(user_id=1, pet_id=uuid.uuid4(), extra=2)
+
+
+def test_a_placeholder_the_query_does_not_take_is_refused():
+    unused = Prepared(lambda pet_id: Pet.objects.values_list("pk"), pet_id=uuid.UUID(int=7))
+    with pytest.raises(ValueError, match="pet_id"):
+        unused.run(pet_id=uuid.uuid4())
+
+
+def test_placeholders_are_ints_or_uuids():
+    with pytest.raises(TypeError, match="ints or UUIDs"):
+        Prepared(lambda name: Pet.objects.filter(name=name), name="Rex")
