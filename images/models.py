@@ -550,6 +550,9 @@ class Photo(models.Model):
                 name="photo_pet_state_day_idx",
             ),
             models.Index(fields=["state", "updated_at"], name="photo_state_idx"),
+            # A gallery's version (PetQuerySet.with_gallery_version): how many photos a pet has
+            # and when one last changed, from the index alone.
+            models.Index(fields=["pet", "updated_at"], name="photo_pet_changed_idx"),
             models.Index(fields=["pet", "content_hash"], name="photo_duplicate_idx"),
             models.Index(fields=["uploader", "-created_at"], name="photo_uploader_idx"),
         ]

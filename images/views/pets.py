@@ -127,6 +127,7 @@ def _gallery_state_query(user_id: int, pet_id: uuid.UUID):
     floor = AccessFloor.objects.filter(pet_id=OuterRef("pk")).values("floor")[:1]
     return (
         pets.filter(pk=pet_id)
+        .order_by()
         .annotate(floor=Subquery(floor))
         .values_list(
             "pk",
