@@ -68,6 +68,7 @@ def photo_social(context, photo: Photo) -> dict:
         "comments": comments,
         "comments_text": counted(len(comments), "comment", "comments"),
         "max_length": COMMENT_MAX_LENGTH,
+        "max_length_text": f"{COMMENT_MAX_LENGTH:,}",
         "csrf_token": context.get("csrf_token"),
         "request": context.get("request"),
     }
