@@ -374,6 +374,14 @@ TASK_RETRY_BACKOFF_SECONDS = env_int("TASK_RETRY_BACKOFF_SECONDS", 5, minimum=0)
 # Files above this are spooled to disk by the local upload endpoint, never held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
+# --- Likes and comments (social) ------------------------------------------------------------
+# Comments one person may post in any 60 seconds, and in any 24 hours (more: 429 saying when).
+# Typing a comment takes some seconds: ten a minute lets a quick exchange through untouched and
+# stops a script (or a stuck key) before it floods friends' photos. Two hundred a day is a
+# comment on every photo of a large new album, and bounds what one account can write.
+COMMENTS_PER_MINUTE = env_int("COMMENTS_PER_MINUTE", 10, minimum=1)
+COMMENTS_PER_DAY = env_int("COMMENTS_PER_DAY", 200, minimum=1)
+
 # --- Celery ------------------------------------------------------------------------------
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "redis://127.0.0.1:6390/0")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Now
+from django.db.models.functions import Coalesce, Now
 
 from images.models import Photo, PhotoQuerySet
 
@@ -31,12 +31,37 @@ class CommentQuerySet(models.QuerySet):
         """Comments on the photos ``user`` sees (``Photo.objects.visible_to``): the one rule."""
         return self.filter(photo__in=Photo.objects.visible_to(user).ready())
 
+    def deletable_by(self, user) -> CommentQuerySet:
+        """The comments ``user`` may delete: their own, and any on the pets they own (of those
+        they still see)."""
+        mine = models.Q(author=user) | models.Q(photo__pet__owner=user)
+        return self.visible_to(user).filter(mine)
+
     def by_others_than(self, user) -> CommentQuerySet:
         return self.exclude(author=user)
 
     def made_between(self, since, until=None) -> CommentQuerySet:
         made = self.filter(created_at__gte=since)
         return made if until is None else made.filter(created_at__lt=until)
+
+
+def with_social_counts(photos: PhotoQuerySet, user=None) -> PhotoQuerySet:
+    """``photos`` with ``like_count`` and ``comment_count`` (each a subquery: no join multiplies
+    rows) and ``liked`` (whether ``user`` likes it; False for nobody), in the photos' query."""
+    liked = (
+        models.Exists(Like.objects.filter(photo=models.OuterRef("pk"), user=user))
+        if user is not None and user.is_authenticated
+        else models.Value(False)
+    )
+    return photos.annotate(
+        like_count=_count_of(Like), comment_count=_count_of(Comment), liked=liked
+    )
+
+
+def _count_of(model) -> models.Expression:
+    rows = model.objects.filter(photo=models.OuterRef("pk")).order_by().values("photo")
+    counted = rows.annotate(n=models.Count("pk")).values("n")
+    return Coalesce(models.Subquery(counted), 0)
 
 
 class LikeQuerySet(models.QuerySet):

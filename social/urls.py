@@ -1,3 +1,18 @@
 """Likes, comments, the activity page and the digests' unsubscribe: mounted at the site's root."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from social.views import comments, counts, likes
+
+urlpatterns: list = [
+    # Likes and comments on a photo (issue 17, item 1).
+    path("photos/<uuid:photo_id>/like/", likes.photo_like, name="social_like"),
+    path("photos/<uuid:photo_id>/comments/", comments.comment_post, name="social_comment"),
+    path("photos/<uuid:photo_id>/social/", counts.photo_counts, name="social_counts"),
+    path(
+        "s/<str:token>/photos/<uuid:photo_id>/social/",
+        counts.link_photo_counts,
+        name="social_link_counts",
+    ),
+    path("comments/<int:comment_id>/delete/", comments.comment_remove, name="social_delete"),
+]

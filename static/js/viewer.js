@@ -240,6 +240,10 @@ async function start() {
     return;
   }
   const { default: PhotoSwipeLightbox } = await import(script.dataset.pswpLightbox);
+  // Likes and comments per slide (social's viewer_social.js), where the page says where from.
+  const social = script.dataset.socialModule
+    ? await import(script.dataset.socialModule).catch(() => null)
+    : null;
   const lightbox = new PhotoSwipeLightbox({
     gallery: GALLERY,
     children: SLIDES,
@@ -275,6 +279,9 @@ async function start() {
     }
     if (gallery.dataset.favouriteUrl) {
       pswp.ui.registerElement(favouriteButton(pswp, gallery));
+    }
+    if (social) {
+      pswp.ui.registerElement(social.socialElement(pswp, script.dataset));
     }
     if (document.fullscreenEnabled && pswp.element.requestFullscreen) {
       pswp.ui.registerElement(fullScreenButton(pswp));

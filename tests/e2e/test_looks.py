@@ -21,6 +21,8 @@ from accounts.models import Theme, User
 from images.services.favourites import favourite_set
 from images.services.invitations import invitation_token, share_invitation_send
 from images.services.sharing import share_link_create
+from social.services.comments import comment_create
+from social.services.likes import like_set
 from tests.e2e.helpers import LAPTOP, PHONE, SCREENS, axe_violations, log_in
 from tests.factories import PetFactory, ShareFactory, UserFactory, ready_photo, store_renditions
 
@@ -81,6 +83,16 @@ def world(signing_key):
     )
     for photo in photos[:2]:
         favourite_set(user=bob, photo=photo, on=True)
+    # Likes and comments on the captioned photo (issue 17): its page shows them, with a link
+    # and a word too long for a phone's line.
+    like_set(user=bob, photo=photos[0], on=True)
+    comment_create(
+        author=bob,
+        photo=photos[0],
+        text="He has found the warmest spot again! More at https://example.com/biscuit\n\n"
+        "Sooooooooooooooooooooooooooooooooooooooooooooooooooooooooooo sleepy.",
+    )
+    comment_create(author=ann, photo=photos[0], text="Every afternoon, without fail.")
     return {
         "ann": ann,
         "pet": biscuit,
@@ -176,6 +188,19 @@ def selecting(path: str, then: str | None = None):
     return select
 
 
+def refusing_a_comment(path: str):
+    """A comment too long (pasted past the field's limit): refused in the live region."""
+
+    def open_refused(page) -> None:
+        page.goto(path)
+        page.eval_on_selector("#comment-text", "field => field.removeAttribute('maxlength')")
+        page.fill("#comment-text", "Biscuit! " * 250)
+        page.click("[data-comment-form] button[type=submit]")
+        page.wait_for_selector("[data-social-status].error")
+
+    return open_refused
+
+
 def pages_of(world) -> dict[str, dict[str, object]]:
     pet, photo = world["pet"], world["photo"]
     return {
@@ -219,6 +244,7 @@ def pages_of(world) -> dict[str, dict[str, object]]:
             "shared": "/shared/",
             "gallery-friend": f"/pets/{pet.pk}/",
             "photo-friend": f"/photos/{photo.pk}/",
+            "photo-friend-comment-refused": refusing_a_comment(f"/photos/{photo.pk}/"),
             "favourites": "/favourites/",
             "invitation-friend": f"/invitations/{world['invitation']}/",
         },

@@ -19,6 +19,7 @@ from accounts.models import AuditEntry
 from cdn.models import Invalidation
 from images.models import PendingObjectDeletion, Photo, ReconciliationRun, ShareInvitation
 from pettracker.admin import PetTrackerAdminSite, actions_without_permission
+from social.models import Comment
 from tests.factories import (
     PASSWORD,
     PetFactory,
@@ -72,6 +73,9 @@ TARGETS = {
         set_aside_at=timezone.now(),
     ),
     "images.ReconciliationRun": lambda: ReconciliationRun.objects.create(orphans=1),
+    "social.Comment": lambda: Comment.objects.create(
+        photo=PhotoFactory(state=Photo.State.READY), author=UserFactory(), text="Good dog"
+    ),
 }
 # What an action needs of its target before it has anything to do.
 PREPARE = {

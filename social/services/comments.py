@@ -1,0 +1,93 @@
+"""Comments: plain text on a photo, by anyone who sees its pet, within a rate per person."""
+
+from __future__ import annotations
+
+import datetime
+import math
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from images.models import Photo
+from social.models import COMMENT_MAX_LENGTH, Comment
+from social.pure.comment_text import CommentRefused, normalise_comment
+
+__all__ = ["CommentRefused", "CommentTooFast", "comment_create", "comment_delete"]
+
+
+class CommentTooFast(CommentRefused):
+    """More comments than the rate allows; ``retry_after`` is the seconds until one is free."""
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@transaction.atomic
+def comment_create(*, author: User, photo: Photo, text: str) -> Comment:
+    """A comment by ``author`` on ``photo`` (the caller has checked that they see it and that
+    it is ready), its text tidied (``social.pure.comment_text``). Refused, with words for the
+    author, when nothing is left once tidied, when it is too long, or past the rate
+    (``CommentTooFast``)."""
+    kept = normalise_comment(text, max_length=COMMENT_MAX_LENGTH)
+    # One comment at a time per author: concurrent posts would each see room for one more.
+    # The rate is counted from the Comment rows themselves (not the cache): exact across
+    # processes, nothing more to run or to keep, and the (author, -created_at) index answers it.
+    # (SQLite ignores the lock, but its IMMEDIATE transactions already run one at a time.)
+    User.objects.select_for_update().filter(pk=author.pk).values_list("pk", flat=True).first()
+    now = timezone.now()
+    _refuse_if_too_fast(author, now)
+    return Comment.objects.create(author=author, photo=photo, text=kept, created_at=now)
+
+
+@transaction.atomic
+def comment_delete(*, comment: Comment) -> bool:
+    """Delete ``comment`` (the caller has checked that its user may: ``deletable_by``).
+    Deleting one already gone changes nothing. Returns whether this call deleted it."""
+    deleted, _ = Comment.objects.filter(pk=comment.pk).delete()
+    return bool(deleted)
+
+
+@transaction.atomic
+def comments_delete(*, comments: QuerySet[Comment]) -> int:
+    """Delete many comments at once (the admin's removal). Returns how many."""
+    deleted, _ = Comment.objects.filter(pk__in=list(comments.values_list("pk", flat=True))).delete()
+    return deleted
+
+
+def _windows() -> list[tuple[datetime.timedelta, int, str]]:
+    return [
+        (datetime.timedelta(minutes=1), settings.COMMENTS_PER_MINUTE, "a minute"),
+        (datetime.timedelta(days=1), settings.COMMENTS_PER_DAY, "a day"),
+    ]
+
+
+def _refuse_if_too_fast(author: User, now: datetime.datetime) -> None:
+    """``CommentTooFast`` when ``author`` posted the most allowed in one of the windows;
+    ``retry_after`` is when the oldest counted leaves it. Deleted comments no longer count:
+    what they said is gone, so they flood nobody."""
+    for window, limit, named in _windows():
+        newest_first = Comment.objects.filter(author=author, created_at__gt=now - window)
+        times = newest_first.order_by("-created_at").values_list("created_at", flat=True)
+        oldest_counted = times[limit - 1 : limit].first()
+        if oldest_counted is None:
+            continue
+        wait = max(1, math.ceil((oldest_counted + window - now).total_seconds()))
+        raise CommentTooFast(
+            f"{limit} comments {named} is the most allowed; try again in {_duration(wait)}.",
+            retry_after=wait,
+        )
+
+
+def _duration(seconds: int) -> str:
+    """``42 seconds``, ``3 minutes``, ``2 hours``: rounded up, so that trying then works."""
+    if seconds < 90:
+        amount, unit = seconds, "second"
+    elif seconds < 90 * 60:
+        amount, unit = math.ceil(seconds / 60), "minute"
+    else:
+        amount, unit = math.ceil(seconds / 3600), "hour"
+    return f"{amount} {unit}{'' if amount == 1 else 's'}"

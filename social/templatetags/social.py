@@ -1,0 +1,101 @@
+"""What pages of other apps show of likes and comments (``{% load social %}``), as
+django-contrib-comments attaches comments to other apps' objects: ``images`` renders the
+photo page and the galleries and knows nothing of this app."""
+
+from __future__ import annotations
+
+from django import template
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.html import Urlizer, format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from images.models import Photo
+from social.models import COMMENT_MAX_LENGTH, Comment, Like
+from social.pure.words import counted, liked_by
+
+register = template.Library()
+
+# Stands for the slide's photo id in the addresses the viewer is given (viewer.js's NO_ID).
+NO_ID = "00000000-0000-0000-0000-000000000000"
+# A link's text longer than this is cut (its address stays whole): long URLs wrap less badly.
+LINK_TEXT_MAX = 60
+
+
+class _CommentUrlizer(Urlizer):
+    """Django's urlize with ``rel="nofollow noopener"`` on every link: nofollow, so that a
+    comment lends the site's standing to no one; noopener, so that a page opened from it can
+    never reach back into this one, however it is opened."""
+
+    url_template = '<a href="{href}" rel="nofollow noopener"{attrs}>{url}</a>'
+
+
+_urlize = _CommentUrlizer()
+
+
+@register.filter
+def comment_html(text: str) -> SafeString:
+    """A comment's text made inert: every character escaped, web addresses (``http(s)://``,
+    ``www.``, ``name.com``) made links, line breaks kept as ``<br>``. Django's ``Urlizer``
+    escapes the text around the links itself (``autoescape``) and links only http(s): a
+    ``javascript:`` address stays text."""
+    linked = _urlize(str(text), trim_url_limit=LINK_TEXT_MAX, autoescape=True)
+    return mark_safe(linked.replace("\n", "<br>"))  # noqa: S308 (escaped by the Urlizer)
+
+
+@register.inclusion_tag("social/photo_social.html", takes_context=True)
+def photo_social(context, photo: Photo) -> dict:
+    """A photo's likes and comments on its page: the Like button, who likes it, the comments
+    and the form to add one. Two queries, whatever the counts: the likes (at most one a
+    person who sees the pet) and the comments with their authors. Nothing for a photo not
+    ready: only ready photos are liked and commented on."""
+    user = context["user"]
+    if photo.state != Photo.State.READY or not user.is_authenticated:
+        return {"shown": False}
+    likers = list(Like.objects.filter(photo=photo).values_list("user_id", "user__username"))
+    comments = list(Comment.objects.filter(photo=photo).select_related("author"))
+    owns_pet = photo.pet.owner_id == user.pk
+    for comment in comments:
+        comment.can_delete = owns_pet or comment.author_id == user.pk
+    liked = any(user_id == user.pk for user_id, _ in likers)
+    return {
+        "shown": True,
+        "photo": photo,
+        "liked": liked,
+        "likes": len(likers),
+        "likes_text": counted(len(likers), "like", "likes"),
+        "liked_by": liked_by([name for _, name in likers], you=user.username),
+        "comments": comments,
+        "comments_text": counted(len(comments), "comment", "comments"),
+        "max_length": COMMENT_MAX_LENGTH,
+        "max_length_text": f"{COMMENT_MAX_LENGTH:,}",
+        "csrf_token": context.get("csrf_token"),
+        "request": context.get("request"),
+    }
+
+
+@register.simple_tag(takes_context=True)
+def viewer_social(context) -> SafeString:
+    """Attributes for the viewer's ``<script>`` (templates/includes/viewer_script.html) saying
+    where a slide's counts come from and where its Like goes, with ``NO_ID`` for the slide's
+    photo: on a share link's gallery its counts through the link, no Like; for a signed-in
+    visitor elsewhere, their counts, their Like and the photo page's comments. No query: the
+    counts are fetched per slide, when it shows (static/js/viewer_social.js)."""
+    request = context.get("request")
+    if request is None:
+        return SafeString("")
+    match = request.resolver_match
+    module = static("js/viewer_social.js")
+    if match is not None and match.url_name == "share_link":
+        counts = reverse("social_link_counts", args=[match.kwargs["token"], NO_ID])
+        return format_html('data-social-module="{}" data-social-counts="{}"', module, counts)
+    if not request.user.is_authenticated:
+        return SafeString("")
+    return format_html(
+        'data-social-module="{}" data-social-counts="{}" data-social-like="{}" '
+        'data-social-page="{}"',
+        module,
+        reverse("social_counts", args=[NO_ID]),
+        reverse("social_like", args=[NO_ID]),
+        reverse("photo_page", args=[NO_ID]) + "#comments",
+    )
