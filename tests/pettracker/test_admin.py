@@ -19,6 +19,7 @@ from accounts.models import AuditEntry
 from cdn.models import Invalidation
 from images.models import PendingObjectDeletion, Photo, ReconciliationRun, ShareInvitation
 from pettracker.admin import PetTrackerAdminSite, actions_without_permission
+from social.models import DigestSend
 from tests.factories import (
     PASSWORD,
     PetFactory,
@@ -72,6 +73,14 @@ TARGETS = {
         set_aside_at=timezone.now(),
     ),
     "images.ReconciliationRun": lambda: ReconciliationRun.objects.create(orphans=1),
+    "social.DigestSend": lambda: DigestSend.objects.create(
+        user=UserFactory(username="reader"),
+        frequency="daily",
+        period_key="2026-11-25",
+        period_start=timezone.now(),
+        period_end=timezone.now(),
+        state="failed",
+    ),
 }
 # What an action needs of its target before it has anything to do.
 PREPARE = {
