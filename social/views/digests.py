@@ -18,9 +18,9 @@ from social.services.digests import (
 )
 
 SAVED = {
-    DigestFrequency.DAILY: "Digests: daily, of the day before, when there is news.",
-    DigestFrequency.WEEKLY: "Digests: weekly, on Mondays, of the week before, when there is news.",
-    DigestFrequency.OFF: "Digests: off. You won't get any.",
+    DigestFrequency.DAILY: "Saved: a digest each day of the day before, when there is news.",
+    DigestFrequency.WEEKLY: "Saved: a digest each Monday of the week before, when there is news.",
+    DigestFrequency.OFF: "Saved: you won't get digests.",
 }
 
 

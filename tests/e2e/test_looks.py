@@ -21,6 +21,7 @@ from accounts.models import Theme, User
 from images.services.favourites import favourite_set
 from images.services.invitations import invitation_token, share_invitation_send
 from images.services.sharing import share_link_create
+from social.services.digests import unsubscribe_token
 from tests.e2e.helpers import LAPTOP, PHONE, SCREENS, axe_violations, log_in
 from tests.factories import PetFactory, ShareFactory, UserFactory, ready_photo, store_renditions
 
@@ -89,6 +90,7 @@ def world(signing_key):
         "downloads_token": downloads_token,
         "invitation": invitation_token(invitation),
         "locked": locked,
+        "unsubscribe": unsubscribe_token(ann),
     }
 
 
@@ -176,6 +178,25 @@ def selecting(path: str, then: str | None = None):
     return select
 
 
+def unsubscribing(path: str):
+    def press_stop(page) -> None:
+        page.goto(path)
+        page.click("main form button[type=submit]")
+        page.wait_for_selector("text=Digests are off")
+
+    return press_stop
+
+
+def refusing_a_digest_choice(page) -> None:
+    """The choice's own page, when what was posted is not a choice (a form altered)."""
+    page.goto("/accounts/")
+    page.eval_on_selector(
+        "#id_frequency", "s => { s.add(new Option('Hourly', 'hourly')); s.value = 'hourly'; }"
+    )
+    page.click(".digest-choice button[type=submit]")
+    page.wait_for_selector(".field.has-error")
+
+
 def pages_of(world) -> dict[str, dict[str, object]]:
     pet, photo = world["pet"], world["photo"]
     return {
@@ -196,6 +217,10 @@ def pages_of(world) -> dict[str, dict[str, object]]:
             "locked-out": locked_out,
             "invitation": f"/invitations/{world['invitation']}/",
             "invitation-dead": "/invitations/no-such-invitation/",
+            # The digests' unsubscribe link (no log-in): its button, what it did, a bad link.
+            "digest-unsubscribe": f"/digests/unsubscribe/{world['unsubscribe']}/",
+            "digest-unsubscribed": unsubscribing(f"/digests/unsubscribe/{world['unsubscribe']}/"),
+            "digest-unsubscribe-bad": "/digests/unsubscribe/no-such-token/",
         },
         "owner": {
             "home": "/",
@@ -209,6 +234,7 @@ def pages_of(world) -> dict[str, dict[str, object]]:
             "pet-new": "/pets/new/",
             "password-change": "/accounts/password/change/",
             "account": "/accounts/",
+            "account-digests-refused": refusing_a_digest_choice,
             "upload": uploading(f"/pets/{pet.pk}/upload/"),
             "gallery-select": selecting(f"/pets/{pet.pk}/"),
             "photos-delete": selecting(f"/pets/{pet.pk}/", then="Delete"),

@@ -35,7 +35,7 @@ def test_the_account_page_shows_the_choice_selected(friend, friend_client, signi
 def test_a_choice_is_saved_and_said_and_back_to_the_account_page(friend, friend_client):
     response = friend_client.post("/accounts/digests/", {"frequency": "daily"}, follow=True)
     assert response.redirect_chain == [("/accounts/", 302)]
-    assert "Digests: daily" in response.content.decode()
+    assert "Saved: a digest each day" in response.content.decode()
     assert frequency(friend) == "daily"
 
 
