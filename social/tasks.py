@@ -51,7 +51,7 @@ def send_digest_batch(frequency: str, period_key: str, user_ids: list[int]) -> i
     deadline = time.monotonic() + BATCH_SECONDS
     sent = 0
     for index, user_id in enumerate(user_ids):
-        if time.monotonic() > deadline:
+        if index and time.monotonic() > deadline:  # one at least: the rest goes on
             send_digest_batch.delay(frequency, period_key, user_ids[index:])
             break
         send = digests.digest_send(user_id=user_id, period=period)

@@ -57,3 +57,12 @@ def test_beat_sends_the_digests_hourly(settings):
     from pettracker.celery import app
 
     assert entry["task"] in app.tasks
+
+
+def test_a_batch_out_of_time_queues_the_rest_after_sending_at_least_one(
+    readers, eager_celery, mailoutbox, monkeypatch
+):
+    monkeypatch.setattr("social.tasks.BATCH_SECONDS", 0)
+    period = yesterday()
+    assert send_digest_batch.delay(period.frequency, period.key, [p.pk for p in readers]).get()
+    assert len(mailoutbox) == 5  # one a task, each queuing the rest

@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.db import IntegrityError
 
-from social.models import DigestSend, DigestSubscription
+from social.models import DigestSend, DigestSubscription, digest_reads
 from social.services import digests
 from social.services.digests import (
     compose_digest,
@@ -72,6 +72,21 @@ def test_a_digest_holds_exactly_the_news_of_its_period_by_others(friend, activit
     assert "Look!" in text
     for absent in ("Rex", "Ziggy", "My own words", "Too early"):
         assert absent not in text
+
+
+def test_the_reads_find_exactly_these_rows(friend, pet, activity, period):
+    reads = digest_reads(friend, since=period.start, until=period.end)
+    biscuit, pip = str(pet.pk), str(activity["own"].pk)
+    assert sorted(reads.photo_counts) == sorted(
+        [(biscuit, "Biscuit", "contributor", 2), (biscuit, "Biscuit", "owner", 1),
+         (pip, "Pip", "contributor", 1)]
+    )  # fmt: skip
+    assert sorted(reads.comments) == sorted(
+        [(biscuit, "Biscuit", "owner", "First of many"), (pip, "Pip", "contributor", "Look!")]
+    )
+    assert reads.thumbnails[0][0] == biscuit  # the newest photo first
+    assert sorted(pet_id for pet_id, _ in reads.thumbnails) == sorted([biscuit] * 3 + [pip])
+    assert reads.items == 6
 
 
 def test_the_mail_is_one_line_of_subject_text_html_inline_images_and_unsubscribe_headers(
