@@ -8,8 +8,9 @@ import email
 from email import policy
 
 import pytest
+from django.utils import timezone
 
-from social.models import DigestSubscription
+from social.models import DigestSend, DigestSubscription
 from social.services.digests import compose_digest, digest_subscription_set, unsubscribe_token
 from tests.e2e.helpers import SCREENS, axe_violations, log_in
 from tests.factories import PetFactory, ShareFactory, UserFactory
@@ -79,3 +80,40 @@ def test_the_digests_html_reads_well_with_its_inline_images(
     assert page.evaluate("() => [...document.images].every(i => i.naturalWidth === 256)")
     assert page.locator("script").count() == 0
     page.screenshot(path=str(output_dir / f"digest-mail-{width}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("width", SCREENS)
+def test_an_admin_reads_the_digests_sent_failed_and_interrupted(
+    person, live_server, output_dir, console_errors, width
+):
+    UserFactory(username="root", is_staff=True, is_superuser=True)
+    period = yesterday()
+    for n, state in enumerate(["sent", "sent", "failed", "sending"]):
+        send = DigestSend.objects.create(
+            user=UserFactory(username=f"reader{n}"),
+            frequency="daily",
+            period_key=period.key,
+            period_start=period.start,
+            period_end=period.end,
+            state=state,
+            error="SMTPRecipientsRefused: {'[address]': (550, b'5.1.1 mailbox unavailable')}"
+            if state == "failed"
+            else "",
+        )
+        DigestSend.objects.filter(pk=send.pk).update(created_at=timezone.now() - 2 * HOUR)
+    page = person(**SCREENS[width])
+    log_in(page, "root")
+    page.goto("/admin/dashboard/")
+    assert page.inner_text("[data-figure=digests-day-sent]") == "2"
+    assert page.inner_text("[data-figure=digests-day-interrupted]") == "1"
+    assert "mailbox unavailable" in page.inner_text("[data-figure=digest-failures]")
+    # Django's own breadcrumbs are links told by colour alone; the admin's, not the dashboard's.
+    serious = [v for v in axe_violations(page)[0] if ".breadcrumbs" not in v]
+    assert serious == []
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.screenshot(path=str(output_dir / f"digests-dashboard-{width}.png"), full_page=True)
+    page.click("[data-figure=digest-failures] a")
+    page.wait_for_url("**/admin/social/digestsend/*/change/")
+    assert "mailbox unavailable" in page.inner_text("#content")
+    page.screenshot(path=str(output_dir / f"digests-admin-send-{width}.png"), full_page=True)
+    assert console_errors == []
