@@ -16,6 +16,7 @@ from django.db.models.functions import Now
 
 from accounts.models import User
 from images.models import Pet, Photo, PhotoQuerySet, Rendition
+from social.pure.digest_news import spread
 
 COMMENT_MAX_LENGTH = 2000
 
@@ -253,7 +254,7 @@ def digest_reads(user, *, since, until) -> DigestReads:
     """The photos others added and the comments others wrote, in [since, until), on the pets
     ``user`` sees now (the shared reads: a pet no longer shared, or a photo deleted, is
     left out), their own pets included: a contributor's photos of them, a friend's comments
-    on them, are news to their owner too. Three queries."""
+    on them, are news to their owner too. Four queries."""
     added = photos_added_for(user, since=since, until=until)
     counts = (
         added.order_by()
@@ -267,17 +268,15 @@ def digest_reads(user, *, since, until) -> DigestReads:
         .order_by("created_at", "pk")
         .values_list("photo__pet_id", "photo__pet__name", "author__username", "text")
     )
-    newest = added.order_by("-processed_at", "-pk").values("pk")[:DIGEST_THUMBNAILS]
+    newest = added.order_by("-processed_at", "-pk").values_list("pk", "pet_id")
+    chosen = spread(list(newest[: DIGEST_THUMBNAILS * 5]), DIGEST_THUMBNAILS)
     squares = (
-        Rendition.objects.filter(photo__in=newest, name__in=["thumb", "square"])
-        .order_by("-photo__processed_at", "-photo_id", "width")
+        Rendition.objects.filter(photo__in=chosen, name__in=["thumb", "square"])
+        .order_by("-width")  # the smallest square of each photo last: it stays below
         .values_list("photo_id", "photo__pet_id", "key")
     )
-    thumbnails, seen = [], set()
-    for photo_id, pet_id, key in squares:  # the smallest square of each photo
-        if photo_id not in seen:
-            seen.add(photo_id)
-            thumbnails.append((str(pet_id), key))
+    smallest = {photo_id: (str(pet_id), key) for photo_id, pet_id, key in squares}
+    thumbnails = [smallest[photo_id] for photo_id in chosen if photo_id in smallest]
     return DigestReads(
         photo_counts=[(str(p), name, who or "Someone", n) for p, name, who, n in counts],
         comments=[(str(p), name, who, text) for p, name, who, text in comments],

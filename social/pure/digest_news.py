@@ -73,3 +73,20 @@ def group_news(
         news.quotes.append(Quote(author, quote(text)))
         del news.quotes[:-COMMENTS_QUOTED]
     return sorted(pets.values(), key=lambda news: (news.name.casefold(), news.pet_id))
+
+
+def spread(photos: list[tuple[object, str]], limit: int) -> list[object]:
+    """Up to ``limit`` of ``photos`` ((photo, pet), newest first), taken in turns from each
+    pet, so that one pet's busy day does not crowd the others out of the thumbnails."""
+    queues: dict[str, list[object]] = {}
+    for photo, pet in photos:
+        queues.setdefault(pet, []).append(photo)
+    chosen: list[object] = []
+    while queues and len(chosen) < limit:
+        for pet in list(queues):
+            chosen.append(queues[pet].pop(0))
+            if not queues[pet]:
+                del queues[pet]
+            if len(chosen) == limit:
+                break
+    return chosen

@@ -1,4 +1,4 @@
-from social.pure.digest_news import COMMENTS_QUOTED, QUOTE_CHARS, group_news, quote
+from social.pure.digest_news import COMMENTS_QUOTED, QUOTE_CHARS, group_news, quote, spread
 
 
 def test_news_is_grouped_per_pet_by_name_with_who_added_what():
@@ -28,3 +28,10 @@ def test_a_quote_is_one_line_and_bounded():
 
 def test_nothing_happened_is_no_news():
     assert group_news([], []) == []
+
+
+def test_thumbnails_are_taken_in_turns_from_each_pet_newest_first():
+    photos = [(1, "pip"), (2, "pip"), (3, "pip"), (4, "pip"), (5, "rex"), (6, "pip"), (7, "max")]
+    assert spread(photos, 6) == [1, 5, 7, 2, 3, 4]
+    assert spread(photos[:2], 6) == [1, 2]
+    assert spread([], 6) == []

@@ -227,3 +227,20 @@ def test_a_user_whose_choice_changed_since_the_batch_gets_nothing(friend, activi
     digest_subscription_set(user=friend, frequency="off")
     assert digest_send(user_id=friend.pk, period=period) is None
     assert not DigestSend.objects.exists()
+
+
+def test_a_digest_attaches_six_thumbnails_at_most_taken_in_turns_from_each_pet(
+    owner, friend, pet, period
+):
+    other = PetFactory(owner=owner, name="Rex")
+    ShareFactory(pet=other, grantee=friend)
+    busy = [added(pet, owner, period.start + HOUR * (n + 2), stored=True) for n in range(8)]
+    quiet = added(other, owner, period.start + HOUR, stored=True)
+    message = compose_digest(friend, period).message
+    images = [a for a in message.attachments if a.get_content_type() == "image/jpeg"]
+    assert len(images) == 6
+    assert "8 new photos by owner" in message.body
+    reads = digest_reads(friend, since=period.start, until=period.end)
+    keys = [key for _, key in reads.thumbnails]
+    assert quiet.renditions.get(name="thumb").key in keys  # not crowded out by the busy pet
+    assert busy[-1].renditions.get(name="thumb").key == keys[0]  # the newest first
