@@ -140,7 +140,8 @@ class Composed:
 def digest_send(*, user_id: int, period: Period) -> DigestSend | None:
     """Send ``user_id``'s digest for ``period`` unless one was decided already (another run,
     another worker): returns its row, or None when there was nothing to do. Not atomic as a
-    whole, on purpose: the row is committed before the mail goes."""
+    whole, on purpose: the row is committed before the mail goes, so it must not be called
+    inside a transaction (the tasks call it in autocommit)."""
     user = User.objects.filter(pk=user_id, is_active=True).exclude(email="").first()
     if user is None or DigestSubscription.frequency_of(user) != period.frequency:
         return None  # deactivated, address removed or choice changed since the batch was made

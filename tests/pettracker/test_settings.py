@@ -190,3 +190,9 @@ def test_the_sites_address_for_mails_is_local_by_default_and_given_in_production
     assert local.stdout.strip() == "'http://localhost:8000'"
     assert production.stdout.strip() == "''"  # no digest then (social.tasks.send_digests)
     assert given.stdout.strip() == "'https://pets.example'"
+
+
+def test_an_smtp_server_that_stops_answering_times_out():
+    env = {**PRODUCTION, "EMAIL_HOST": "smtp.internal"}
+    assert load_settings(env, "s.EMAIL_TIMEOUT").stdout.strip() == "30"
+    assert load_settings({**env, "EMAIL_TIMEOUT": "5"}, "s.EMAIL_TIMEOUT").stdout.strip() == "5"
