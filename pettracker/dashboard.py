@@ -14,6 +14,7 @@ from kombu.exceptions import ChannelError
 from cdn.models import UNPUSHED, AccessFloor, Invalidation, SigningKey
 from images.models import PendingObjectDeletion, Photo, ReconciliationRun, Rendition
 from pettracker.celery import app
+from social.models import DigestSend
 
 logger = logging.getLogger(__name__)
 PROCESSING_QUEUE = "celery"  # Celery's default queue, where process_photo goes
@@ -44,6 +45,33 @@ class AccessFloorCounts:
     unpushed: int
 
 
+# A digest still ``sending`` this long after it was decided: its worker died between the
+# commit and the mail's end. It is not sent again (at most once); the dashboard says so.
+DIGEST_INTERRUPTED_AFTER = datetime.timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class DigestFigures:
+    """Digest sends decided in the last day and week, by outcome, and the latest failures."""
+
+    last_day: dict[str, int]  # sent, failed, interrupted, sending (under way), empty
+    last_week: dict[str, int]
+    latest_failures: list[DigestSend]
+
+    LABELS = {
+        "sent": "Sent",
+        "failed": "Failed",
+        "interrupted": "Interrupted (the worker died; not sent again)",
+        "sending": "Being sent",
+        "empty": "Nothing to say (no mail)",
+    }
+
+    @property
+    def rows(self) -> list[tuple[str, str, int, int]]:
+        """(outcome, its label, last day, last week), for the dashboard's table."""
+        return [(k, label, self.last_day[k], self.last_week[k]) for k, label in self.LABELS.items()]
+
+
 @dataclass(frozen=True)
 class Figures:
     photos_by_state: dict[str, int]
@@ -57,6 +85,7 @@ class Figures:
     deletions: DeletionOutbox | None = None
     photos_held_up: PhotosHeldUp | None = None
     floors_unpushed: int | None = None  # None: no KeyValueStore configured
+    digests: DigestFigures | None = None
 
     @property
     def active_key_age(self) -> datetime.timedelta | None:
@@ -97,6 +126,33 @@ def access_floor_counts() -> AccessFloorCounts:
         floors=Count("pk"), unpushed=Count("pk", filter=UNPUSHED)
     )
     return AccessFloorCounts(figures["floors"], figures["unpushed"])
+
+
+def digest_figures(now: datetime.datetime, *, failures: int = 5) -> DigestFigures:
+    """Digest sends of the last 24 hours and 7 days by outcome (one query), and the latest
+    failures (another)."""
+    interrupted = DigestSend.objects.interrupted(before=now - DIGEST_INTERRUPTED_AFTER)
+    outcomes = {
+        "sent": Q(state=DigestSend.State.SENT),
+        "failed": Q(state=DigestSend.State.FAILED),
+        "interrupted": interrupted,
+        "sending": Q(state=DigestSend.State.SENDING) & ~interrupted,
+        "empty": Q(state=DigestSend.State.EMPTY),
+    }
+    since = {"day": now - datetime.timedelta(days=1), "week": now - datetime.timedelta(days=7)}
+    counts = DigestSend.objects.since(since["week"]).aggregate(
+        **{
+            f"{span}_{name}": Count("pk", filter=rule & Q(created_at__gte=start))
+            for span, start in since.items()
+            for name, rule in outcomes.items()
+        }
+    )
+    latest = DigestSend.objects.filter(state=DigestSend.State.FAILED).select_related("user")
+    return DigestFigures(
+        last_day={name: counts[f"day_{name}"] for name in outcomes},
+        last_week={name: counts[f"week_{name}"] for name in outcomes},
+        latest_failures=list(latest.order_by("-created_at", "-pk")[:failures]),
+    )
 
 
 def last_reconciliation(*, succeeded: bool = False) -> ReconciliationRun | None:
@@ -148,4 +204,5 @@ def dashboard_figures(now: datetime.datetime | None = None) -> Figures:
         floors_unpushed=access_floor_counts().unpushed
         if settings.CLOUDFRONT_KEY_VALUE_STORE_ARN
         else None,
+        digests=digest_figures(now),
     )

@@ -477,6 +477,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cdn.tasks.prune_access_floors",
         "schedule": env_int("CDN_FLOOR_PRUNE_EVERY_SECONDS", 3600, minimum=60),
     },
+    # E-mail digests of the period just ended (yesterday, last week), to those due, in batches.
+    "send-digests": {
+        "task": "social.tasks.send_digests",
+        "schedule": env_int("DIGEST_EVERY_SECONDS", 3600, minimum=60),
+    },
 }
 
 # --- E-mail ------------------------------------------------------------------------------
@@ -488,9 +493,16 @@ if EMAIL_HOST:
     EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
     EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+    # A server that stops answering must not hold a request or a worker (a digest batch)
+    # until its time limit: the send fails, and says so.
+    EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PetTracker <noreply@localhost>")
+# Scheme and host of the site, for links in mails sent without a request (the digests: their
+# pets' pages, the unsubscribe link); pages' own mails use the request's. Digests are not sent
+# while it is unset in production (social.tasks.send_digests says so in the log).
+SITE_URL = env_str("SITE_URL", "http://localhost:8000" if DEBUG else "").rstrip("/")
 # How long an invitation mailed to an address without an account (or that the owner cannot
 # know has one) may be accepted: its signed link and its row both end then.
 SHARE_INVITATION_DAYS = env_int("SHARE_INVITATION_DAYS", 14, minimum=1, maximum=90)

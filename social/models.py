@@ -8,11 +8,15 @@ show likes and comments through this app's template tags, as django-contrib-comm
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Coalesce, Now
 
-from images.models import Photo, PhotoQuerySet
+from accounts.models import User
+from images.models import Pet, Photo, PhotoQuerySet, Rendition
+from social.pure.digest_news import spread
 
 COMMENT_MAX_LENGTH = 2000
 
@@ -129,3 +133,177 @@ class ActivityRead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} read up to {self.seen_at:%Y-%m-%d %H:%M}"
+
+
+# --- E-mail digests ---------------------------------------------------------------------------
+
+
+class DigestFrequency(models.TextChoices):
+    DAILY = "daily", "Daily"
+    WEEKLY = "weekly", "Weekly"
+    OFF = "off", "Off"
+
+
+# Everyone with a confirmed address gets a weekly digest until they choose otherwise: the news
+# of pets shared with them is why they were invited, a week's is one short mail (none when
+# nothing happened), and every digest carries a one-click unsubscribe. Daily would be too much
+# for a default; off would leave most people never learning the feature exists.
+DIGEST_DEFAULT = DigestFrequency.WEEKLY
+
+
+class DigestSubscription(models.Model):
+    """A person's choice of digests; no row is the default (DIGEST_DEFAULT): rows are made
+    only when someone chooses."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="digest_subscription",
+    )
+    frequency = models.CharField(max_length=6, choices=DigestFrequency.choices)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(frequency__in=DigestFrequency.values),
+                name="digest_frequency_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.frequency}"
+
+    @classmethod
+    def frequency_of(cls, user) -> str:
+        chosen = cls.objects.filter(user=user).values_list("frequency", flat=True).first()
+        return chosen or DIGEST_DEFAULT
+
+
+class DigestSendState(models.TextChoices):
+    SENDING = "sending", "Sending"  # decided and committed; the mail may or may not have gone
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    EMPTY = "empty", "Nothing to say"  # no mail: recorded so later runs skip the user
+
+
+class DigestSendQuerySet(models.QuerySet):
+    def since(self, when) -> DigestSendQuerySet:
+        return self.filter(created_at__gte=when)
+
+    def interrupted(self, *, before) -> models.Q:
+        """Sends left ``sending`` since before ``before``: their worker died between the
+        commit and the mail's end. They are never sent again (at most once)."""
+        return models.Q(state=DigestSendState.SENDING, created_at__lt=before)
+
+
+class DigestSend(models.Model):
+    """One digest decided for one user and period: written (``sending``) and committed before
+    its mail goes, so that a second run, or a worker racing this one, finds it and sends
+    nothing (the unique constraint); then ``sent`` or ``failed``."""
+
+    State = DigestSendState
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_sends"
+    )
+    frequency = models.CharField(max_length=6, choices=DigestFrequency.choices)
+    period_key = models.CharField(max_length=10)  # 2026-11-25, 2026-W48
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    state = models.CharField(max_length=7, choices=DigestSendState.choices)
+    items = models.PositiveIntegerField(default=0)  # photos and comments told of
+    error = models.TextField(blank=True)  # the failure's class and message, addresses masked
+    created_at = models.DateTimeField(db_default=Now())
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DigestSendQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["-created_at", "state"], name="digest_send_created_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "frequency", "period_key"], name="digest_once_per_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.frequency} digest {self.period_key} for {self.user_id}: {self.state}"
+
+
+def digest_candidates(frequency: str, *, key: str, start, end) -> models.QuerySet:
+    """Ids of the users who may have a ``frequency`` digest for the period [start, end) named
+    ``key`` and have none yet: active, with an address, who chose ``frequency`` (or left the
+    default), and who see a pet that had photos made ready or comments in the period (a
+    superset of those with news: their own uploads count for nothing, ``digest_reads`` says)."""
+    added = Photo.objects.ready().filter(processed_at__gte=start, processed_at__lt=end)
+    talked = Comment.objects.filter(created_at__gte=start, created_at__lt=end)
+    busy = Pet.objects.filter(
+        models.Q(pk__in=added.values("pet_id")) | models.Q(pk__in=talked.values("photo__pet_id"))
+    )
+    chose = models.Q(digest_subscription__frequency=frequency)
+    if frequency == DIGEST_DEFAULT:
+        chose |= models.Q(digest_subscription__isnull=True)
+    done = DigestSend.objects.filter(frequency=frequency, period_key=key).values("user_id")
+    return (
+        User.objects.filter(chose, is_active=True)
+        .exclude(email="")
+        .filter(models.Q(pets__in=busy) | models.Q(shares_received__pet__in=busy))
+        .exclude(pk__in=done)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+
+
+@dataclass(frozen=True)
+class DigestReads:
+    """What one user's digest for a period tells, as plain rows for ``social.pure.digest_news``."""
+
+    photo_counts: list[tuple[str, str, str, int]]  # pet id, pet name, uploader, photos
+    comments: list[tuple[str, str, str, str]]  # pet id, pet name, author, text; oldest first
+    thumbnails: list[tuple[str, str]]  # pet id, rendition key: the newest photos' squares
+
+    @property
+    def items(self) -> int:
+        return sum(row[3] for row in self.photo_counts) + len(self.comments)
+
+
+# Thumbnails a digest attaches at most: each is a small JPEG made while the mail is composed.
+DIGEST_THUMBNAILS = 6
+
+
+def digest_reads(user, *, since, until) -> DigestReads:
+    """The photos others added and the comments others wrote, in [since, until), on the pets
+    ``user`` sees now (the shared reads: a pet no longer shared, or a photo deleted, is
+    left out), their own pets included: a contributor's photos of them, a friend's comments
+    on them, are news to their owner too. Four queries."""
+    added = photos_added_for(user, since=since, until=until)
+    counts = (
+        added.order_by()
+        .values_list("pet_id", "pet__name", "uploader__username")
+        .annotate(n=models.Count("pk"))
+    )
+    comments = (
+        Comment.objects.visible_to(user)
+        .by_others_than(user)
+        .made_between(since, until)
+        .order_by("created_at", "pk")
+        .values_list("photo__pet_id", "photo__pet__name", "author__username", "text")
+    )
+    newest = added.order_by("-processed_at", "-pk").values_list("pk", "pet_id")
+    chosen = spread(list(newest[: DIGEST_THUMBNAILS * 5]), DIGEST_THUMBNAILS)
+    squares = (
+        Rendition.objects.filter(photo__in=chosen, name__in=["thumb", "square"])
+        .order_by("-width")  # the smallest square of each photo last: it stays below
+        .values_list("photo_id", "photo__pet_id", "key")
+    )
+    smallest = {photo_id: (str(pet_id), key) for photo_id, pet_id, key in squares}
+    thumbnails = [smallest[photo_id] for photo_id in chosen if photo_id in smallest]
+    return DigestReads(
+        photo_counts=[(str(p), name, who or "Someone", n) for p, name, who, n in counts],
+        comments=[(str(p), name, who, text) for p, name, who, text in comments],
+        thumbnails=thumbnails,
+    )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from social.views import comments, counts, likes
+from social.views import comments, counts, digests, likes
 
 urlpatterns: list = [
     # Likes and comments on a photo (issue 17, item 1).
@@ -15,4 +15,7 @@ urlpatterns: list = [
         name="social_link_counts",
     ),
     path("comments/<int:comment_id>/delete/", comments.comment_remove, name="social_delete"),
+    # E-mail digests (issue 17, item 3).
+    path("accounts/digests/", digests.digest_choice_set, name="digest_choice"),
+    path("digests/unsubscribe/<str:token>/", digests.digest_unsubscribe, name="digest_unsubscribe"),
 ]

@@ -22,6 +22,7 @@ from images.services.favourites import favourite_set
 from images.services.invitations import invitation_token, share_invitation_send
 from images.services.sharing import share_link_create
 from social.services.comments import comment_create
+from social.services.digests import unsubscribe_token
 from social.services.likes import like_set
 from tests.e2e.helpers import LAPTOP, PHONE, SCREENS, axe_violations, log_in
 from tests.factories import PetFactory, ShareFactory, UserFactory, ready_photo, store_renditions
@@ -101,6 +102,7 @@ def world(signing_key):
         "downloads_token": downloads_token,
         "invitation": invitation_token(invitation),
         "locked": locked,
+        "unsubscribe": unsubscribe_token(ann),
     }
 
 
@@ -201,6 +203,25 @@ def refusing_a_comment(path: str):
     return open_refused
 
 
+def unsubscribing(path: str):
+    def press_stop(page) -> None:
+        page.goto(path)
+        page.click("main form button[type=submit]")
+        page.wait_for_selector("text=Digests are off")
+
+    return press_stop
+
+
+def refusing_a_digest_choice(page) -> None:
+    """The choice's own page, when what was posted is not a choice (a form altered)."""
+    page.goto("/accounts/")
+    page.eval_on_selector(
+        "#id_frequency", "s => { s.add(new Option('Hourly', 'hourly')); s.value = 'hourly'; }"
+    )
+    page.click(".digest-choice button[type=submit]")
+    page.wait_for_selector(".field.has-error")
+
+
 def pages_of(world) -> dict[str, dict[str, object]]:
     pet, photo = world["pet"], world["photo"]
     return {
@@ -221,6 +242,10 @@ def pages_of(world) -> dict[str, dict[str, object]]:
             "locked-out": locked_out,
             "invitation": f"/invitations/{world['invitation']}/",
             "invitation-dead": "/invitations/no-such-invitation/",
+            # The digests' unsubscribe link (no log-in): its button, what it did, a bad link.
+            "digest-unsubscribe": f"/digests/unsubscribe/{world['unsubscribe']}/",
+            "digest-unsubscribed": unsubscribing(f"/digests/unsubscribe/{world['unsubscribe']}/"),
+            "digest-unsubscribe-bad": "/digests/unsubscribe/no-such-token/",
         },
         "owner": {
             "home": "/",
@@ -234,6 +259,7 @@ def pages_of(world) -> dict[str, dict[str, object]]:
             "pet-new": "/pets/new/",
             "password-change": "/accounts/password/change/",
             "account": "/accounts/",
+            "account-digests-refused": refusing_a_digest_choice,
             "upload": uploading(f"/pets/{pet.pk}/upload/"),
             "gallery-select": selecting(f"/pets/{pet.pk}/"),
             "photos-delete": selecting(f"/pets/{pet.pk}/", then="Delete"),

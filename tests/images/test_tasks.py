@@ -13,6 +13,7 @@ from images import tasks
 from images.models import PendingObjectDeletion, Photo
 from images.services import deletions, photos
 from pettracker.celery import app as celery_app
+from social import tasks as social_tasks
 from tests.factories import PhotoFactory
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +80,7 @@ def test_beat_schedules_only_tasks_that_exist_and_every_periodic_task(settings):
     periodic task left out of it would never run either."""
     ours = {
         task.name
-        for module in (tasks, cdn_tasks)
+        for module in (tasks, cdn_tasks, social_tasks)
         for task in vars(module).values()
         if isinstance(task, Task)
     }
@@ -88,8 +89,12 @@ def test_beat_schedules_only_tasks_that_exist_and_every_periodic_task(settings):
     scheduled = {entry["task"]: entry["schedule"] for entry in entries}
     assert set(scheduled) - ours == set()  # every scheduled name is one of the tasks
     assert len(scheduled) == len(entries)  # each scheduled once
-    # Processing runs when a photo is completed, never on the clock; every other task does.
-    assert ours - set(scheduled) == {"images.tasks.process_photo"}
+    # Processing runs when a photo is completed, never on the clock, and a batch of digests
+    # when the digests' sweep queues it; every other task does.
+    assert ours - set(scheduled) == {
+        "images.tasks.process_photo",
+        "social.tasks.send_digest_batch",
+    }
     assert all(seconds > 0 for seconds in scheduled.values())
 
 

@@ -19,7 +19,7 @@ from accounts.models import AuditEntry
 from cdn.models import Invalidation
 from images.models import PendingObjectDeletion, Photo, ReconciliationRun, ShareInvitation
 from pettracker.admin import PetTrackerAdminSite, actions_without_permission
-from social.models import Comment
+from social.models import Comment, DigestSend
 from tests.factories import (
     PASSWORD,
     PetFactory,
@@ -75,6 +75,14 @@ TARGETS = {
     "images.ReconciliationRun": lambda: ReconciliationRun.objects.create(orphans=1),
     "social.Comment": lambda: Comment.objects.create(
         photo=PhotoFactory(state=Photo.State.READY), author=UserFactory(), text="Good dog"
+    ),
+    "social.DigestSend": lambda: DigestSend.objects.create(
+        user=UserFactory(username="reader"),
+        frequency="daily",
+        period_key="2026-11-25",
+        period_start=timezone.now(),
+        period_end=timezone.now(),
+        state="failed",
     ),
 }
 # What an action needs of its target before it has anything to do.

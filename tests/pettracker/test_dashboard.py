@@ -12,11 +12,13 @@ from pettracker.dashboard import (
     access_floor_counts,
     dashboard_figures,
     deletion_outbox,
+    digest_figures,
     last_reconciliation,
     photos_held_up,
     queue_depth,
 )
-from tests.factories import PhotoFactory, RenditionFactory
+from social.models import DigestSend
+from tests.factories import PhotoFactory, RenditionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -196,3 +198,74 @@ def test_revocations_waiting_for_cloudfront_are_counted_only_with_a_store(
     assert dashboard_figures().floors_unpushed is None
     settings.CLOUDFRONT_KEY_VALUE_STORE_ARN = "arn:aws:cloudfront::123456789012:key-value-store/x"
     assert dashboard_figures().floors_unpushed == 1
+
+
+# --- E-mail digests --------------------------------------------------------------------------
+
+
+def digest_sent(user, key: str, state: str, *, ago: datetime.timedelta, error: str = ""):
+    send = DigestSend.objects.create(
+        user=user,
+        frequency="daily",
+        period_key=key,
+        period_start=timezone.now(),
+        period_end=timezone.now(),
+        state=state,
+        error=error,
+    )
+    DigestSend.objects.filter(pk=send.pk).update(created_at=timezone.now() - ago)
+    return send
+
+
+@pytest.fixture
+def digest_data():
+    ann, bob = UserFactory(username="ann"), UserFactory(username="bob")
+    hours = datetime.timedelta(hours=1)
+    digest_sent(ann, "2026-11-25", "sent", ago=2 * hours)
+    digest_sent(bob, "2026-11-25", "sent", ago=3 * hours)
+    digest_sent(ann, "2026-11-24", "failed", ago=26 * hours, error="SMTPDataError: old")
+    digest_sent(bob, "2026-11-24", "failed", ago=5 * hours, error="SMTPServerDisconnected: x")
+    digest_sent(ann, "2026-11-23", "sending", ago=50 * hours)  # its worker died: interrupted
+    digest_sent(bob, "2026-11-23", "sending", ago=datetime.timedelta(minutes=2))  # under way
+    digest_sent(ann, "2026-11-22", "sending", ago=20 * hours)  # interrupted too
+    digest_sent(bob, "2026-11-22", "empty", ago=4 * hours)
+    digest_sent(ann, "2026-11-01", "sent", ago=10 * 24 * hours)  # older than a week
+    return {"ann": ann, "bob": bob}
+
+
+def test_the_digest_figures_count_each_outcome_over_a_day_and_a_week(digest_data):
+    figures = dashboard_figures().digests
+    assert figures.last_day == {
+        "sent": 2,
+        "failed": 1,
+        "interrupted": 1,
+        "sending": 1,
+        "empty": 1,
+    }
+    assert figures.last_week == {
+        "sent": 2,
+        "failed": 2,
+        "interrupted": 2,
+        "sending": 1,
+        "empty": 1,
+    }
+    assert [send.error for send in figures.latest_failures] == [
+        "SMTPServerDisconnected: x",
+        "SMTPDataError: old",
+    ]
+
+
+def test_the_digest_figures_take_two_queries(digest_data, django_assert_num_queries):
+    with django_assert_num_queries(2):
+        digest_figures(timezone.now())
+
+
+def test_the_dashboard_page_shows_the_digests(admin_client, digest_data, monkeypatch):
+    monkeypatch.setattr("pettracker.dashboard.queue_depth", lambda: 0)
+    html = admin_client.get("/admin/dashboard/").content.decode()
+    assert 'data-figure="digests-day-sent">2<' in html
+    assert 'data-figure="digests-week-interrupted">2<' in html
+    assert 'data-figure="digests-week-failed">2<' in html
+    assert "Interrupted (the worker died; not sent again)" in html
+    assert "bob, daily 2026-11-24" in html
+    assert "SMTPServerDisconnected: x" in html

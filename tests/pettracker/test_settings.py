@@ -181,3 +181,18 @@ def test_production_static_files_include_the_viewers_library_hashed(tmp_path):
         hashed = manifest[name]
         assert hashed != name
         assert (tmp_path / "static" / hashed).is_file()
+
+
+def test_the_sites_address_for_mails_is_local_by_default_and_given_in_production(tmp_path):
+    local = load_settings({"VAR_DIR": str(tmp_path)}, "repr(s.SITE_URL)")
+    production = load_settings(PRODUCTION, "repr(s.SITE_URL)")
+    given = load_settings({**PRODUCTION, "SITE_URL": "https://pets.example/"}, "repr(s.SITE_URL)")
+    assert local.stdout.strip() == "'http://localhost:8000'"
+    assert production.stdout.strip() == "''"  # no digest then (social.tasks.send_digests)
+    assert given.stdout.strip() == "'https://pets.example'"
+
+
+def test_an_smtp_server_that_stops_answering_times_out():
+    env = {**PRODUCTION, "EMAIL_HOST": "smtp.internal"}
+    assert load_settings(env, "s.EMAIL_TIMEOUT").stdout.strip() == "30"
+    assert load_settings({**env, "EMAIL_TIMEOUT": "5"}, "s.EMAIL_TIMEOUT").stdout.strip() == "5"
