@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('images', '0014_fixinv_invitation_mails'),
+        ("images", "0014_fixinv_invitation_mails"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='photo',
-            index=models.Index(fields=['pet', 'updated_at'], name='photo_pet_changed_idx'),
+            model_name="photo",
+            index=models.Index(fields=["pet", "updated_at"], name="photo_pet_changed_idx"),
         ),
     ]
