@@ -84,6 +84,20 @@ def render_granting(
     its images are only a garnish (``images_optional``: the upload page works without).
     ``floors``: the pets' access floors, when the view has read them already."""
     response = render(request, template, context, status=status)
+    return granting(
+        request, response, pet_ids=pet_ids, images_optional=images_optional, floors=floors
+    )
+
+
+def granting(
+    request: HttpRequest,
+    response: HttpResponse,
+    *,
+    pet_ids: Iterable,
+    images_optional: bool = False,
+    floors: Mapping | None = None,
+) -> HttpResponse:
+    """``response`` with the signed cookies of ``pet_ids``, as ``render_granting`` sets them."""
     pet_ids = list(dict.fromkeys(pet_ids))
     if pet_ids:
         if REGRANT_HEADER in request.headers:

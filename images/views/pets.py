@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from typing import NamedTuple
 
@@ -10,14 +9,11 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.models import User
@@ -28,8 +24,16 @@ from images.forms import PetForm
 from images.models import Access, Pet, Photo, PhotoQuerySet, upload_usage
 from images.pure.ages import age_in_words
 from images.services.pets import pet_create, pet_delete, pet_update
-from images.views.common import favourite_ids, page_of, pet_cards, render_granting
+from images.views.common import (
+    PAGE_SIZE,
+    favourite_ids,
+    granting,
+    page_of,
+    pet_cards,
+    render_granting,
+)
 from images.views.tiles import Tile, gallery_html, tiles
+from pettracker.pages import KeptPage, page_kept
 from pettracker.prepared import Prepared
 
 
@@ -84,30 +88,25 @@ def pet_gallery(request: HttpRequest, pet_id) -> HttpResponse:
     """A pet's photos by date taken, newest first, under the month of each; uploaders also
     see what is processing or failed.
 
-    The page's own part (everything but the site's header and footer) is kept in the cache
-    for each viewer, page and version of what it shows (``gallery_version``): a page asked
-    again is one query (who may see the pet, and the version) and a cache read. Who may see
-    it is asked on every request: a revoked friend gets 404 at once."""
+    A page asked again comes from the cache (``pettracker.pages.page_kept``), kept for the
+    viewer, the page and the version of what it shows (``gallery_state``): one query and a
+    cache read. Who may see the pet is asked every time: a revoked friend gets 404 at once."""
     state = gallery_state(request.user, pet_id)
     if state is None:
         raise Http404("No such pet.")
-    page, selecting = _page_asked(request)
-    key = _gallery_key(request.user, pet_id, state, page=page, selecting=selecting)
-    part = cache.get(key)
-    if part is None:
-        part = _gallery_part(request, pet_id)
-        cache.set(key, part, GALLERY_CACHE_SECONDS)
-    context = {
-        "pet_name": state.name,
-        # Rendered (and escaped) by a template; the token is letters and digits.
-        "content": mark_safe(part.html.replace(_CSRF_PLACEHOLDER, get_token(request))),  # noqa: S308
-        "can_select": part.can_select,
-    }
+    facts = (state.pet_id, state.role, state.version, timezone.localdate())
+    response, page = page_kept(
+        request,
+        facts,
+        lambda extra: _gallery_page(request, pet_id, extra),
+        kept_params=_kept_params(request, state),
+        seconds=GALLERY_CACHE_SECONDS,
+    )
     # A page without images needs no cookies (nor a signing key); photos still processing get
     # theirs when they turn ready (gallery.js asks the page again for a refused image).
-    pet_ids = [state.pet_id] if part.shows_images else []
+    pet_ids = [state.pet_id] if page.extra else []
     floors = {state.pet_id: state.floor} if state.floor is not None else {}
-    return render_granting(request, "pets/gallery.html", context, pet_ids=pet_ids, floors=floors)
+    return granting(request, response, pet_ids=pet_ids, floors=floors)
 
 
 GALLERY_CACHE_SECONDS = 600
@@ -118,6 +117,7 @@ class GalleryState(NamedTuple):
     name: str
     role: str
     floor: int | None
+    photos: int
     version: tuple
 
 
@@ -134,9 +134,9 @@ def _gallery_state_query(user_id: int, pet_id: uuid.UUID):
             "name",
             "role",
             "floor",
+            "photos_count",
             "updated_at",
             "owner__username",
-            "photos_count",
             "photos_changed",
             "hearts_count",
             "hearts_changed",
@@ -152,39 +152,28 @@ _GALLERY_STATE = Prepared(
 
 def gallery_state(user, pet_id) -> GalleryState | None:
     """Whether ``user`` sees the pet (``Pet.objects.visible_to``), their role, its access
-    floor and the version of what its gallery shows them; ``None`` when they do not see it."""
+    floor, its number of photos and the version of what its gallery shows them; ``None`` when
+    they do not see it."""
     if not (user.is_authenticated and user.is_active):
         return None
     rows = _GALLERY_STATE.run(user_id=user.pk, pet_id=pet_id)
     if not rows:
         return None
-    pk, name, role, floor, *version = rows[0]
-    return GalleryState(pk, name, role, floor, tuple(version))
+    pk, name, role, floor, photos, *version = rows[0]
+    return GalleryState(pk, name, role, floor, photos or 0, (photos, *version))
 
 
-def _page_asked(request: HttpRequest) -> tuple[str, bool]:
-    return request.GET.get("page", "")[:12], request.GET.get("select") == "1"
+def _kept_params(request: HttpRequest, state: GalleryState) -> tuple[str, ...]:
+    """The parameters a kept page may have: a page that exists and the select mode. Any other
+    (a page past the last, ``select=2``) is made afresh and not kept."""
+    asked = request.GET.get("page", "1")
+    pages = max(1, -(-state.photos // PAGE_SIZE))
+    if request.GET.get("select", "1") != "1" or not asked.isdigit() or int(asked) > pages:
+        return ()
+    return ("page", "select")
 
 
-def _gallery_key(user, pet_id, state: GalleryState, *, page: str, selecting: bool) -> str:
-    """One cached page per viewer, pet, page asked, select mode, day (the pet's age) and
-    version of what it shows: any change makes another key (the old one expires)."""
-    facts = repr((state.role, page, selecting, timezone.localdate(), state.version))
-    digest = hashlib.blake2b(facts.encode(), digest_size=16).hexdigest()
-    return f"gallery:{pet_id}:{user.pk}:{digest}"
-
-
-class GalleryPart(NamedTuple):
-    html: str  # with _CSRF_PLACEHOLDER where the request's token goes
-    can_select: bool
-    shows_images: bool
-
-
-# Never a token (Django's are letters and digits), and nothing HTML-escaping changes.
-_CSRF_PLACEHOLDER = "csrf-token-of-the-request"
-
-
-def _gallery_part(request: HttpRequest, pet_id) -> GalleryPart:
+def _gallery_page(request: HttpRequest, pet_id, extra: dict) -> KeptPage:
     visible = Pet.objects.visible_to(request.user).with_role(request.user)
     pet = get_object_or_404(visible.select_related("owner"), pk=pet_id)
     can_upload = pet.role in UPLOADING_ROLES
@@ -221,10 +210,10 @@ def _gallery_part(request: HttpRequest, pet_id) -> GalleryPart:
         "age": age_in_words(pet.birthday, timezone.localdate()),
         "cover": cover,
         "favourites": favourite_ids(request.user, shown),
-        "csrf_token": _CSRF_PLACEHOLDER,
+        **extra,
     }
-    html = render_to_string("pets/gallery_content.html", context)
-    return GalleryPart(html, can_select, any(t.ready for t in shown) or cover is not None)
+    html = render_to_string("pets/gallery.html", context, request=request)
+    return KeptPage(html, any(t.ready for t in shown) or cover is not None)
 
 
 UPLOADING_ROLES = ("owner", "contributor")

@@ -1,0 +1,86 @@
+"""Whole pages kept in the cache for the person who asked, given again with the request's own
+CSRF token.
+
+A page kept so is keyed by what its view says it shows (``facts``) and by what the site's frame
+(``templates/base.html``) shows this request (``frame_facts``): the person, their theme, the
+address (which the header marks and the theme switch returns to) and their unread news. Nothing
+else of the request reaches the frame (tests/pettracker/test_pages.py reads the template to
+hold it to ``FRAME_NAMES``). A request with messages waiting is never served from the cache nor
+kept (its messages are shown once), nor is one whose address carries parameters the view does
+not name (``kept_params``), so that nobody fills the cache with addresses of their own making.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
+
+from django.contrib.messages import get_messages
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+
+from accounts.themes import theme_of
+
+# Never a token (Django's are letters and digits), and nothing HTML-escaping changes.
+CSRF_PLACEHOLDER = "csrf-token-of-the-request"
+
+# What templates/base.html reads of its context (the names its tags set for themselves aside).
+FRAME_NAMES = frozenset(
+    {"user", "request", "theme", "theme_choices", "messages", "csrf_token", "activity_unread"}
+)
+
+
+class KeptPage(NamedTuple):
+    html: str  # with CSRF_PLACEHOLDER where the request's token goes
+    extra: object = None  # what the view needs of it besides (the pets it grants, say)
+
+
+def page_kept(
+    request: HttpRequest,
+    facts: tuple,
+    make: Callable[[dict], KeptPage],
+    *,
+    kept_params: Iterable[str] = (),
+    seconds: int,
+) -> tuple[HttpResponse, KeptPage]:
+    """The page for ``facts`` from the cache, or ``make(context_extra)`` (which renders it
+    with ``context_extra`` in its context: the CSRF placeholder), kept for ``seconds``. Returns
+    the response, with the request's token in place, and the page."""
+    frame = frame_facts(request, kept_params)
+    key = None if frame is None else _key(request.path, facts, frame)
+    page = cache.get(key) if key else None
+    if page is None:
+        page = make({"csrf_token": CSRF_PLACEHOLDER})
+        if key:
+            cache.set(key, page, seconds)
+    return HttpResponse(page.html.replace(CSRF_PLACEHOLDER, get_token(request))), page
+
+
+def frame_facts(request: HttpRequest, kept_params: Iterable[str] = ()) -> tuple | None:
+    """What the frame shows this request, or ``None`` when its page is not to be kept."""
+    kept = set(kept_params)
+    if set(request.GET) - kept or any(len(request.GET.getlist(name)) > 1 for name in kept):
+        return None
+    if len(get_messages(request)):
+        return None
+    user = request.user
+    unread = _unread(request)
+    return (
+        user.pk,
+        user.username,
+        user.is_staff,
+        theme_of(request),
+        request.get_full_path(),
+        unread,
+    )
+
+
+def _unread(request: HttpRequest) -> str:
+    return ""
+
+
+def _key(path: str, facts: tuple, frame: tuple) -> str:
+    digest = hashlib.blake2b(repr((path, facts, frame)).encode(), digest_size=20).hexdigest()
+    return f"page:{digest}"

@@ -1,0 +1,105 @@
+"""Pages kept in the cache (``pettracker.pages``), as the gallery keeps them: the site's frame
+always says what this request would, and nobody fills the cache with addresses of their own."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.services import user_set_theme
+from images.views.common import PAGE_SIZE
+from pettracker.pages import FRAME_NAMES
+from tests.factories import ready_photo
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("signing_key")]
+
+BASE = Path(settings.BASE_DIR) / "templates" / "base.html"
+
+
+def test_the_frame_reads_nothing_of_its_context_but_what_keys_kept_pages():
+    source = re.sub(r'"[^"]*"|\'[^\']*\'', '""', BASE.read_text())  # quoted words aside
+    expressions = re.findall(r"{{\s*([^}|]+)", source) + re.findall(
+        r"{%\s*(?:if|with|for|elif)\s+([^%]+)%}", source
+    )
+    names = {
+        word.split(".")[0]
+        for expression in expressions
+        for word in re.findall(r"[A-Za-z_][\w.]*", expression)
+    }
+    # Set by the template itself ({% url ... as x %}, {% with %}, {% for %}) or words of the
+    # template language.
+    own = set(re.findall(r"\bas (\w+)", source)) | set(re.findall(r"{% with (\w+)=", source))
+    own |= set(re.findall(r"{% for (\w+)(?:, (\w+))? in", source)[0]) | {"message"}
+    language = {"and", "or", "not", "in", "is", "None", "True", "False"}
+    unnamed = names - own - language - FRAME_NAMES - {""}
+    assert not unnamed, f"base.html reads {unnamed}: name it in pettracker.pages.frame_facts"
+
+
+def visit(client, user, pet, **params):
+    client.force_login(user)
+    return client.get(f"/pets/{pet.pk}/", params)
+
+
+def queries_of(client, pet, **params) -> int:
+    with CaptureQueriesContext(connection) as done:
+        assert client.get(f"/pets/{pet.pk}/", params).status_code == 200
+    return len(done.captured_queries)
+
+
+@pytest.fixture
+def shown(client, friend, pet):
+    photo = ready_photo(pet=pet)
+    visit(client, friend, pet)
+    return photo
+
+
+def test_a_kept_page_asked_again_is_read_from_the_cache(client, pet, shown):
+    assert queries_of(client, pet) == 2  # the user, and who sees the pet
+
+
+def test_a_new_theme_is_on_the_next_page(client, friend, pet, shown):
+    user_set_theme(user=friend, theme="dark")
+    assert 'data-theme="dark"' in visit(client, friend, pet).content.decode()
+
+
+def test_a_message_waiting_is_shown_once_not_kept(client, owner, pet):
+    photo = ready_photo(pet=pet)
+    visit(client, owner, pet)  # kept
+    # Making the photo the cover leaves a message for the next page, which is the photo's:
+    # the gallery, asked next, is the page that shows it.
+    client.post(f"/photos/{photo.pk}/cover/")
+    assert "is now" in client.get(f"/pets/{pet.pk}/").content.decode()
+    assert "is now" not in client.get(f"/pets/{pet.pk}/").content.decode()
+
+
+def test_addresses_with_other_parameters_are_made_afresh_and_not_kept(client, pet, shown):
+    made = queries_of(client, pet, utm_source="mail")
+    assert made > 2
+    assert queries_of(client, pet, utm_source="mail") == made
+
+
+def test_a_parameter_given_twice_is_not_kept(client, friend, pet, shown):
+    client.force_login(friend)
+    with CaptureQueriesContext(connection) as first:
+        client.get(f"/pets/{pet.pk}/?page=1&page=1")
+    with CaptureQueriesContext(connection) as again:
+        client.get(f"/pets/{pet.pk}/?page=1&page=1")
+    assert len(again.captured_queries) == len(first.captured_queries) > 2
+
+
+def test_pages_past_the_last_are_not_kept(client, pet, shown):
+    made = queries_of(client, pet, page=5)
+    assert queries_of(client, pet, page=5) == made > 2
+
+
+def test_every_page_that_exists_is_kept_with_and_without_the_select_mode(client, pet, shown):
+    for _ in range(PAGE_SIZE):
+        ready_photo(pet=pet)
+    for params in ({"page": "2"}, {"page": "2", "select": "1"}, {"select": "1"}):
+        queries_of(client, pet, **params)
+        assert queries_of(client, pet, **params) == 2, params
