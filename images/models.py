@@ -530,7 +530,7 @@ class Photo(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)  # when it first turned ready
 
     objects = PhotoQuerySet.as_manager()
 

@@ -259,7 +259,9 @@ def _finish(photo_id, result: ProcessedPhoto, content_hash: str, written: dict[s
         _set_taken(photo, result.taken_at)
     photo.state, photo.error = Photo.State.READY, ""
     photo.retry_at, photo.transient_failures = None, 0
-    photo.processed_at = timezone.now()
+    # When it first turned ready: what the activity and the digests call new ("Frank added 5
+    # photos"); processing it again (an admin's "Process again") does not make it news again.
+    photo.processed_at = photo.processed_at or timezone.now()
     photo.save()
     made = len(result.renditions)
     transaction.on_commit(lambda: (increment("photos_ready"), increment("renditions_made", made)))

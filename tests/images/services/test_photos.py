@@ -248,6 +248,17 @@ def test_a_failed_photo_can_be_processed_again(pet, django_capture_on_commit_cal
     assert len(callbacks) == 1
 
 
+def test_a_photo_processed_again_keeps_when_it_first_turned_ready(pet):
+    photo = photo_process(photo_id=stored_photo(pet, corpus.jpeg(size=(640, 480))).pk)
+    first = photo.processed_at - datetime.timedelta(days=30)
+    Photo.objects.filter(pk=photo.pk).update(processed_at=first)
+    photo_reprocess(photo=Photo.objects.get(pk=photo.pk))
+    again = photo_process(photo_id=photo.pk)
+    assert again.state == Photo.State.READY
+    # Not news again: the activity and the digests count photos by when they turned ready.
+    assert again.processed_at == first
+
+
 class BrokerDown(Exception):
     pass
 
