@@ -119,10 +119,10 @@ class PetQuerySet(models.QuerySet):
     def with_gallery_version(self, user) -> PetQuerySet:
         """Annotate what a gallery page shows ``user`` changes with, besides the pet's row
         (``updated_at``) and its owner's name: the number of the pet's photos and when one
-        last changed (every write that shows sets ``Photo.updated_at``; a deletion lowers the
-        number), and the number of ``user``'s hearts on them and the newest (a heart taken off
-        lowers the number; one put on is the newest). A cached gallery page is kept under
-        these (``images.views.pets``)."""
+        last changed (every write that shows sets ``Photo.updated_at``, and ``images.signals``
+        for an uploader renamed or deleted; a deletion lowers the number), and the number of
+        ``user``'s hearts on them and the newest (a heart taken off lowers the number; one put
+        on is the newest). A cached gallery page is kept under these (``images.views.pets``)."""
         photos = Photo.objects.filter(pet=models.OuterRef("pk")).order_by().values("pet")
         hearts = Favourite.objects.filter(user=user, photo__pet=models.OuterRef("pk"))
         hearts = hearts.order_by().values("user")

@@ -7,10 +7,12 @@ transaction would cost a second write and push, and put the floor a second furth
 
 from __future__ import annotations
 
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
+from django.utils import timezone
 
+from accounts.models import User
 from cdn.revocation import renditions_revoke
-from images.models import Pet, Share, ShareLink
+from images.models import Pet, Photo, Share, ShareLink
 
 
 def _previous(sender, instance, fields: tuple[str, ...]) -> dict | None:
@@ -62,3 +64,24 @@ def connect() -> None:
             _revoke_if_narrowed, sender=model, dispatch_uid=f"access-narrowed-{model.__name__}"
         )
     post_delete.connect(_revoke_deleted_share, sender=Share, dispatch_uid="share-deleted")
+    connect_uploaders()
+
+
+# Galleries name each photo's uploader; a cached gallery page is kept by when its pet's photos
+# last changed (PetQuerySet.with_gallery_version), so a name changed or gone changes the
+# photos it names.
+
+
+def _uploads_renamed(sender, instance, created=False, update_fields=None, **kwargs) -> None:
+    if created or (update_fields is not None and "username" not in update_fields):
+        return  # a log-in's last_login, a theme: no name changed
+    _uploads_touched(instance)
+
+
+def _uploads_touched(instance, **kwargs) -> None:
+    Photo.objects.filter(uploader=instance).update(updated_at=timezone.now())
+
+
+def connect_uploaders() -> None:
+    post_save.connect(_uploads_renamed, sender=User, dispatch_uid="uploads-renamed")
+    pre_delete.connect(_uploads_touched, sender=User, dispatch_uid="uploads-orphaned")

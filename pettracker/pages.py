@@ -6,14 +6,14 @@ A page kept so is keyed by what its view says it shows (``facts``) and by what t
 address (which the header marks and the theme switch returns to) and their unread news. Nothing
 else of the request reaches the frame (tests/pettracker/test_pages.py reads the template to
 hold it to ``FRAME_NAMES``). A request with messages waiting is never served from the cache nor
-kept (its messages are shown once), nor is one whose address carries parameters the view does
-not name (``kept_params``), so that nobody fills the cache with addresses of their own making.
+kept (its messages are shown once), nor one the view says not to keep (``keep``): a view keeps
+only its canonical addresses, so that nobody fills the cache with addresses of their own making.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import NamedTuple
 
 from django.contrib.messages import get_messages
@@ -23,8 +23,12 @@ from django.middleware.csrf import get_token
 
 from accounts.themes import theme_of
 
-# Never a token (Django's are letters and digits), and nothing HTML-escaping changes.
+# Never a token (Django's are letters and digits), and nothing HTML-escaping changes. Only the
+# forms' hidden field is filled in ({% csrf_token %}'s markup): the same words typed in a caption
+# stay words, never anybody's token.
 CSRF_PLACEHOLDER = "csrf-token-of-the-request"
+_CSRF_FIELD = f'name="csrfmiddlewaretoken" value="{CSRF_PLACEHOLDER}"'
+
 
 # What templates/base.html reads of its context (the names its tags set for themselves aside).
 FRAME_NAMES = frozenset(
@@ -42,27 +46,25 @@ def page_kept(
     facts: tuple,
     make: Callable[[dict], KeptPage],
     *,
-    kept_params: Iterable[str] = (),
+    keep: bool,
     seconds: int,
 ) -> tuple[HttpResponse, KeptPage]:
     """The page for ``facts`` from the cache, or ``make(context_extra)`` (which renders it
-    with ``context_extra`` in its context: the CSRF placeholder), kept for ``seconds``. Returns
-    the response, with the request's token in place, and the page."""
-    frame = frame_facts(request, kept_params)
+    with ``context_extra`` in its context: the CSRF placeholder), kept for ``seconds`` if
+    ``keep``. Returns the response, with the request's token in place, and the page."""
+    frame = frame_facts(request) if keep else None
     key = None if frame is None else _key(request.path, facts, frame)
     page = cache.get(key) if key else None
     if page is None:
         page = make({"csrf_token": CSRF_PLACEHOLDER})
         if key:
             cache.set(key, page, seconds)
-    return HttpResponse(page.html.replace(CSRF_PLACEHOLDER, get_token(request))), page
+    filled = f'name="csrfmiddlewaretoken" value="{get_token(request)}"'
+    return HttpResponse(page.html.replace(_CSRF_FIELD, filled)), page
 
 
-def frame_facts(request: HttpRequest, kept_params: Iterable[str] = ()) -> tuple | None:
+def frame_facts(request: HttpRequest) -> tuple | None:
     """What the frame shows this request, or ``None`` when its page is not to be kept."""
-    kept = set(kept_params)
-    if set(request.GET) - kept or any(len(request.GET.getlist(name)) > 1 for name in kept):
-        return None
     if len(get_messages(request)):
         return None
     user = request.user

@@ -33,6 +33,9 @@ class Prepared:
         for name, value in placeholders.items():
             if not isinstance(value, int | uuid.UUID) or isinstance(value, bool):
                 raise TypeError(f"{name}: placeholders are ints or UUIDs, not {type(value)}")
+            if isinstance(value, int) and abs(value) < _LEAST_PLACEHOLDER:
+                # Constants of a query (a LIMIT, True == 1) must never be taken for it.
+                raise ValueError(f"{name}: an int placeholder is at least {_LEAST_PLACEHOLDER:,}")
         self._build = build
         self._placeholders = placeholders
         self._compiled: dict[str, tuple] = {}
@@ -51,11 +54,13 @@ class Prepared:
         return list(compiler.results_iter(results=[rows], tuple_expected=True))
 
     def _compile(self, using: str) -> tuple:
-        found = self._compiled.get(using)
+        # Per connection (each thread has its own): the compiler it keeps converts the rows.
+        key = (using, id(connections[using]))
+        found = self._compiled.get(key)
         if found is None:
             with self._lock:
-                found = self._compiled.get(using) or self._compile_now(using)
-                self._compiled[using] = found
+                found = self._compiled.get(key) or self._compile_now(using)
+                self._compiled[key] = found
         return found
 
     def _compile_now(self, using: str) -> tuple:
@@ -76,6 +81,9 @@ class Prepared:
         if missing:
             raise ValueError(f"placeholders not among the query's parameters: {sorted(missing)}")
         return compiler, sql, slots
+
+
+_LEAST_PLACEHOLDER = 1_000_000
 
 
 def _forms(value: int | uuid.UUID) -> dict:

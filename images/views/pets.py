@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import NamedTuple
 
@@ -99,7 +100,7 @@ def pet_gallery(request: HttpRequest, pet_id) -> HttpResponse:
         request,
         facts,
         lambda extra: _gallery_page(request, pet_id, extra),
-        kept_params=_kept_params(request, state),
+        keep=_canonical(request, state),
         seconds=GALLERY_CACHE_SECONDS,
     )
     # A page without images needs no cookies (nor a signing key); photos still processing get
@@ -163,14 +164,21 @@ def gallery_state(user, pet_id) -> GalleryState | None:
     return GalleryState(pk, name, role, floor, photos or 0, (photos, *version))
 
 
-def _kept_params(request: HttpRequest, state: GalleryState) -> tuple[str, ...]:
-    """The parameters a kept page may have: a page that exists and the select mode. Any other
-    (a page past the last, ``select=2``) is made afresh and not kept."""
-    asked = request.GET.get("page", "1")
-    pages = max(1, -(-state.photos // PAGE_SIZE))
-    if request.GET.get("select", "1") != "1" or not asked.isdigit() or int(asked) > pages:
-        return ()
-    return ("page", "select")
+def _canonical(request: HttpRequest, state: GalleryState) -> bool:
+    """Whether the page was asked by its one address: none, ``page=N`` (a page that may exist,
+    in plain digits) and ``select=1``, in that order. Only those are kept: any other spelling
+    (``page=02``, ``page=1&&``, ``select=1&page=1``, a page past the last) is made afresh."""
+    query = request.META.get("QUERY_STRING", "")
+    asked = _CANONICAL_QUERY.fullmatch(query)
+    if asked is None:
+        return False
+    page = asked["page"]
+    return page is None or int(page) <= max(1, -(-state.photos // PAGE_SIZE))
+
+
+_CANONICAL_QUERY = re.compile(
+    r"(?:page=(?P<page>[1-9][0-9]{0,5})(?:&select=1)?|select=1)?", re.ASCII
+)
 
 
 def _gallery_page(request: HttpRequest, pet_id, extra: dict) -> KeptPage:

@@ -71,3 +71,8 @@ def test_a_placeholder_the_query_does_not_take_is_refused():
 def test_placeholders_are_ints_or_uuids():
     with pytest.raises(TypeError, match="ints or UUIDs"):
         Prepared(lambda name: Pet.objects.filter(name=name), name="Rex")
+
+
+def test_small_int_placeholders_are_refused():
+    with pytest.raises(ValueError, match="at least"):
+        Prepared(lambda user_id: Pet.objects.filter(owner_id=user_id), user_id=1)

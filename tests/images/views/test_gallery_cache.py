@@ -121,6 +121,21 @@ def test_a_photo_moved_to_another_pet_leaves_the_next_page(client, owner, friend
     assert str(shown.pk) not in gallery(client, friend, pet)
 
 
+def test_an_uploader_renamed_is_renamed_on_the_next_page(client, friend, contributor, pet):
+    ready_photo(pet=pet, uploader=contributor)
+    assert 'data-uploader="contributor"' in gallery(client, friend, pet)
+    contributor.username = "cora"
+    contributor.save()
+    assert 'data-uploader="cora"' in gallery(client, friend, pet)
+
+
+def test_an_uploader_deleted_is_no_longer_named_on_the_next_page(client, friend, contributor, pet):
+    ready_photo(pet=pet, uploader=contributor)
+    assert 'data-uploader="contributor"' in gallery(client, friend, pet)
+    contributor.delete()
+    assert 'data-uploader="contributor"' not in gallery(client, friend, pet)
+
+
 def test_a_revoked_friend_is_refused_the_page_they_had_cached(client, friend, pet, shown):
     share_revoke(share=Share.objects.get(pet=pet, grantee=friend))
     assert client.get(f"/pets/{pet.pk}/").status_code == 404
