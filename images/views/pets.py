@@ -27,6 +27,7 @@ from images.pure.ages import age_in_words
 from images.services.pets import pet_create, pet_delete, pet_update
 from images.views.common import (
     PAGE_SIZE,
+    REGRANT_HEADER,
     favourite_ids,
     granting,
     page_of,
@@ -100,7 +101,8 @@ def pet_gallery(request: HttpRequest, pet_id) -> HttpResponse:
         request,
         facts,
         lambda extra: _gallery_page(request, pet_id, extra),
-        keep=_canonical(request, state),
+        # gallery.js asks again for cookies an image was refused for: made afresh, always.
+        keep=_canonical(request, state) and REGRANT_HEADER not in request.headers,
         seconds=GALLERY_CACHE_SECONDS,
     )
     # A page without images needs no cookies (nor a signing key); photos still processing get

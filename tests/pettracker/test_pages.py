@@ -137,3 +137,12 @@ def test_every_page_that_exists_is_kept_with_and_without_the_select_mode(client,
     for params in ({"page": "2"}, {"page": "2", "select": "1"}, {"select": "1"}, {"page": "1"}):
         queries_of(client, pet, **params)
         assert queries_of(client, pet, **params) == 2, params
+
+
+def test_a_regrant_is_made_afresh(client, friend, pet, shown):
+    """gallery.js asks the page again for the cookies of an image refused: whatever the cache
+    holds, the answer is the page as it is now."""
+    client.force_login(friend)
+    with CaptureQueriesContext(connection) as regrant:
+        client.get(f"/pets/{pet.pk}/", headers={"X-Regrant": "1"})
+    assert len(regrant.captured_queries) > 2
