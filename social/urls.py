@@ -1,3 +1,9 @@
 """Likes, comments, the activity page and the digests' unsubscribe: mounted at the site's root."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from social.views import activity
+
+urlpatterns: list = [
+    path("activity/", activity.activity_page, name="activity"),
+]
