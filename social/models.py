@@ -17,8 +17,8 @@ from django.db import models
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from images.models import Photo, PhotoQuerySet
-from social.pure.activity import Event, Kind, complete_since, group_events
+from images.models import Photo, PhotoQuerySet, Rendition, RenditionName
+from social.pure.activity import Event, Group, Kind, complete_since, group_events
 
 COMMENT_MAX_LENGTH = 2000
 
@@ -128,41 +128,38 @@ class ActivityRead(models.Model):
 # How far back the activity looks, and how many rows of each kind it reads at most: bounded,
 # so that its queries stay cheap however much happened (benchmarks/scale.py).
 ACTIVITY_WINDOW = datetime.timedelta(days=30)
-ACTIVITY_ROWS = 100  # home's few groups, and the header's count
+ACTIVITY_ROWS = 100  # home's news and the header's count
 ACTIVITY_PAGE_ROWS = 500  # the activity page's
-# The header's count stops here ("99+") and is kept this long per person.
+HOME_GROUPS = 10  # the news home shows
+THUMBS = 4  # added photos shown beside their news
+# The header's count stops here ("99+"); it and home's news are kept this long per person.
 UNREAD_CAP = 99
-UNREAD_CACHE_SECONDS = 60
+SUMMARY_CACHE_SECONDS = 60
 
 
-class Activity(NamedTuple):
-    events: list[Event]
-    # The added photos, with the columns their tiles need (``for_tiles``), by id.
-    photos: dict
-
-
-def activity_of(user, *, since=None, limit: int = ACTIVITY_ROWS) -> Activity:
+def activity_of(user, *, since=None, limit: int = ACTIVITY_ROWS) -> list[Event]:
     """What others did since ``since`` (at most ``ACTIVITY_WINDOW`` ago) that ``user`` hears
     about: photos others added to pets they see now, comments others made on photos they see,
     likes others gave to their uploads. Never their own actions; nothing of a pet they no
-    longer see (``visible_to``, live). Three queries, each of at most ``limit`` rows."""
-    if not user.is_authenticated:  # link visitors have no activity
-        return Activity([], {})
+    longer see (``visible_to``, live); nothing for visitors. Three queries of plain values,
+    each of at most ``limit`` rows, cut where one of them was (``complete_since``)."""
+    if not user.is_authenticated:
+        return []
     floor = timezone.now() - ACTIVITY_WINDOW
     since = floor if since is None else max(since, floor)
-    added = list(
+    pet = ("pet_id", "pet__name")
+    added = (
         photos_added_for(user, since=since)
-        .for_tiles()
-        .annotate(at=models.F("processed_at"), pet_name=models.F("pet__name"))
-        .order_by("-processed_at")[:limit]
+        .order_by("-processed_at")
+        .values_list("processed_at", "pk", *pet, "uploader_id", "uploader__username")[:limit]
     )
-    dated = ("created_at", "photo_id", "photo__pet_id", "photo__pet__name")
+    on_photo = ("created_at", "photo_id", *[f"photo__{field}" for field in pet])
     comments = (
         Comment.objects.visible_to(user)
         .by_others_than(user)
         .made_between(since)
         .order_by("-created_at")
-        .values_list(*dated, "author_id", "author__username")[:limit]
+        .values_list(*on_photo, "author_id", "author__username")[:limit]
     )
     likes = (
         Like.objects.visible_to(user)
@@ -170,26 +167,29 @@ def activity_of(user, *, since=None, limit: int = ACTIVITY_ROWS) -> Activity:
         .by_others_than(user)
         .made_between(since)
         .order_by("-created_at")
-        .values_list(*dated, "user_id", "user__username")[:limit]
+        .values_list(*on_photo, "user_id", "user__username")[:limit]
     )
     kinds = [
-        [
-            Event(Kind.ADDED, p.at, p.uploader_id, _name(p.uploader), p.pet_id, p.pet_name, p.pk)
-            for p in added
-        ],
+        [_event(Kind.ADDED, row) for row in added],
         [_event(Kind.COMMENTED, row) for row in comments],
         [_event(Kind.LIKED, row) for row in likes],
     ]
-    return Activity(complete_since(kinds, limit=limit), {p.pk: p for p in added})
-
-
-def _name(uploader) -> str:
-    return uploader.username if uploader is not None else ""
+    return complete_since(kinds, limit=limit)
 
 
 def _event(kind: Kind, row: tuple) -> Event:
     at, photo_id, pet_id, pet, actor_id, actor = row
-    return Event(kind, at, actor_id, actor, pet_id, pet, photo_id)
+    return Event(kind, at, actor_id, actor or "", pet_id, pet, photo_id)
+
+
+def thumbnail_keys(groups: list[Group]) -> dict:
+    """The keys of the ``thumb`` renditions of the first ``THUMBS`` photos of each group of
+    added photos, by photo (one query; none without such groups)."""
+    ids = [pk for g in groups if g.kind is Kind.ADDED for pk in g.photo_ids[:THUMBS]]
+    if not ids:
+        return {}
+    thumbs = Rendition.objects.filter(photo_id__in=ids, name=RenditionName.THUMB)
+    return dict(thumbs.values_list("photo_id", "key"))
 
 
 def activity_seen_at(user) -> datetime.datetime | None:
@@ -197,22 +197,36 @@ def activity_seen_at(user) -> datetime.datetime | None:
     return ActivityRead.objects.filter(user=user).values_list("seen_at", flat=True).first()
 
 
-def unread_cache_key(user_id) -> str:
-    return f"social:activity-unread:{user_id}"
+class Summary(NamedTuple):
+    """What every page's header and home show of one person's activity."""
+
+    unread: int  # groups of news after ``seen_at``, at most ``UNREAD_CAP + 1`` ("99+")
+    groups: list[Group]  # home's, the newest ``HOME_GROUPS``
+    seen_at: datetime.datetime | None
+    thumbs: dict  # the ``thumb`` rendition's key of the groups' first added photos
+
+
+def summary_cache_key(user_id) -> str:
+    return f"social:activity:{user_id}"
+
+
+def activity_summary(user) -> Summary:
+    """``user``'s unread count and home's news, from one read (five queries) kept in the
+    cache for ``SUMMARY_CACHE_SECONDS``: every page's header shows the count, so a page
+    costs one cache read, and news reaches the header and home within a minute.
+    ``activity_mark_read`` forgets it."""
+    key = summary_cache_key(user.pk)
+    summary = cache.get(key)
+    if summary is None:
+        seen_at = activity_seen_at(user)
+        groups = group_events(activity_of(user))
+        unread = sum(1 for g in groups[: UNREAD_CAP + 1] if g.unread_after(seen_at))
+        shown = groups[:HOME_GROUPS]
+        summary = Summary(unread, shown, seen_at, thumbnail_keys(shown))
+        cache.set(key, summary, SUMMARY_CACHE_SECONDS)
+    return summary
 
 
 def unread_activity_count(user) -> int:
-    """How many groups of news ``user`` has not read, at most ``UNREAD_CAP + 1`` (shown
-    "99+"): every page's header shows it, so it is kept in the cache for
-    ``UNREAD_CACHE_SECONDS`` (``activity_mark_read`` forgets it)."""
-    key = unread_cache_key(user.pk)
-    count = cache.get(key)
-    if count is None:
-        # Only the events after what was read: their groups are the unread ones (those of a
-        # group come in a row, so its unread end groups as the whole does).
-        seen_at = activity_seen_at(user)
-        events = activity_of(user, since=seen_at, limit=UNREAD_CAP + 1).events
-        unread = [e for e in events if seen_at is None or e.at > seen_at]
-        count = min(len(group_events(unread)), UNREAD_CAP + 1)
-        cache.set(key, count, UNREAD_CACHE_SECONDS)
-    return count
+    """How many groups of news ``user`` has not read, at most ``UNREAD_CAP + 1``."""
+    return activity_summary(user).unread

@@ -16,16 +16,12 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 
 from cdn.signer import get_signer
-from images.views.tiles import Tile, tiles
-from social.models import activity_of, activity_seen_at
-from social.pure.activity import Group, Kind, group_events
+from social.models import THUMBS, activity_summary
+from social.pure.activity import Group, Kind
 
 register = template.Library()
 
 # --- The activity ---------------------------------------------------------------------------
-
-HOME_GROUPS = 10  # the home page's latest news
-THUMBS = 4  # added photos shown beside their news
 
 
 @dataclass(frozen=True)
@@ -35,26 +31,14 @@ class NewsItem:
     href: str
     unread: bool
     ago: str
-    thumbs: list[Tile]
+    thumbs: list[str]  # the URLs of the first added photos' thumb renditions
 
 
-def news_items(groups: Iterable[Group], photos: dict, seen_at) -> list[NewsItem]:
-    """The groups as the pages show them, with the thumbnails of the added photos among
-    ``photos`` (one query for all their renditions). The page must grant the cookies of those
-    photos' pets: home grants every pet with a ready photo (its card's cover), the activity
-    page those it shows."""
-    groups = list(groups)
-    wanted = [
-        photos[pk]
-        for group in groups
-        if group.kind is Kind.ADDED
-        for pk in group.photo_ids[:THUMBS]
-        if pk in photos
-    ]
-    made = (
-        {t.photo.pk: t for t in tiles(wanted, get_signer(), pet_name=_pet_name)} if wanted else {}
-    )
-    now = timezone.now()
+def news_items(groups: Iterable[Group], thumbs: dict, seen_at) -> list[NewsItem]:
+    """The groups as the pages show them, with the thumbnails ``thumbs`` has keys for (plain
+    CDN URLs, no query: the page must grant their pets' cookies; home grants every pet with a
+    ready photo, its card's cover, and the activity page those it shows)."""
+    signer, now = get_signer(), timezone.now()
     return [
         NewsItem(
             group,
@@ -62,16 +46,12 @@ def news_items(groups: Iterable[Group], photos: dict, seen_at) -> list[NewsItem]
             _href(group),
             group.unread_after(seen_at),
             _ago(group.latest, now),
-            [made[pk] for pk in group.photo_ids[:THUMBS] if pk in made and made[pk].ready]
+            [signer.object_url(thumbs[pk]) for pk in group.photo_ids[:THUMBS] if pk in thumbs]
             if group.kind is Kind.ADDED
             else [],
         )
         for group in groups
     ]
-
-
-def _pet_name(photo) -> str:
-    return photo.pet_name
 
 
 def _href(group: Group) -> str:
@@ -92,18 +72,17 @@ def _ago(moment: datetime.datetime, now: datetime.datetime) -> str:
 
 @register.inclusion_tag("social/activity_feed.html", takes_context=True)
 def activity_feed(context) -> dict:
-    """Home's news: the latest ``HOME_GROUPS`` groups of what others did, unread ones marked.
-    Four queries (how far one read, three kinds of events) and one for the thumbnails'
-    renditions. Showing them marks nothing read: the activity page does."""
+    """Home's news: the latest groups of what others did, unread ones marked, from the
+    summary the header's count shares (``activity_summary``: no query while it is cached).
+    Showing them marks nothing read: the activity page does."""
     user = context["request"].user
     if not user.is_authenticated:
         return {"items": []}
-    activity = activity_of(user)
-    groups = group_events(activity.events)[:HOME_GROUPS]
-    return {"items": news_items(groups, activity.photos, activity_seen_at(user))}
+    summary = activity_summary(user)
+    return {"items": news_items(summary.groups, summary.thumbs, summary.seen_at)}
 
 
 @register.inclusion_tag("social/activity_list.html")
-def activity_list(groups: Iterable[Group], photos: dict, seen_at) -> dict:
+def activity_list(groups: Iterable[Group], thumbs: dict, seen_at) -> dict:
     """The activity page's groups (``social.views.activity``), as home shows its own."""
-    return {"items": news_items(groups, photos, seen_at)}
+    return {"items": news_items(groups, thumbs, seen_at)}

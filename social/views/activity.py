@@ -8,7 +8,13 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
 from images.views.common import render_granting
-from social.models import ACTIVITY_PAGE_ROWS, ACTIVITY_WINDOW, activity_of, activity_seen_at
+from social.models import (
+    ACTIVITY_PAGE_ROWS,
+    ACTIVITY_WINDOW,
+    activity_of,
+    activity_seen_at,
+    thumbnail_keys,
+)
 from social.pure.activity import Kind, group_events
 from social.services.activity import activity_mark_read
 
@@ -26,15 +32,13 @@ def activity_page(request: HttpRequest) -> HttpResponse:
     and the page works without script."""
     user = request.user
     seen_at = activity_seen_at(user)  # read before marking: the page shows what was new
-    activity = activity_of(user, limit=ACTIVITY_PAGE_ROWS)
-    page = Paginator(group_events(activity.events), GROUPS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    groups = group_events(activity_of(user, limit=ACTIVITY_PAGE_ROWS))
+    page = Paginator(groups, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
     if page.object_list:
         activity_mark_read(user=user, until=page.object_list[0].latest)
     context = {
         "page": page,
-        "photos": activity.photos,
+        "thumbs": thumbnail_keys(page.object_list),
         "seen_at": seen_at,
         "window_days": ACTIVITY_WINDOW.days,
     }

@@ -18,11 +18,13 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import Theme, User
+from images.models import Photo
 from images.services.favourites import favourite_set
 from images.services.invitations import invitation_token, share_invitation_send
 from images.services.sharing import share_link_create
 from tests.e2e.helpers import LAPTOP, PHONE, SCREENS, axe_violations, log_in
 from tests.factories import PetFactory, ShareFactory, UserFactory, ready_photo, store_renditions
+from tests.social.helpers import commented, liked
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -81,6 +83,11 @@ def world(signing_key):
     )
     for photo in photos[:2]:
         favourite_set(user=bob, photo=photo, on=True)
+    # Issue 17's activity: Ann's photos turned ready just now (Bob's News, with thumbnails), and
+    # Bob liked and commented on one (Ann's News); both headers count them unread.
+    Photo.objects.filter(pet=biscuit).update(processed_at=timezone.now())
+    liked(photos[0], bob)
+    commented(photos[0], bob, text="What a sleepy dog")
     return {
         "ann": ann,
         "pet": biscuit,
@@ -213,6 +220,7 @@ def pages_of(world) -> dict[str, dict[str, object]]:
             "gallery-select": selecting(f"/pets/{pet.pk}/"),
             "photos-delete": selecting(f"/pets/{pet.pk}/", then="Delete"),
             "photos-move": selecting(f"/pets/{pet.pk}/", then="Move"),
+            "activity": "/activity/",  # last: it marks the news read
         },
         "friend": {
             "home-friend": "/",
@@ -221,6 +229,7 @@ def pages_of(world) -> dict[str, dict[str, object]]:
             "photo-friend": f"/photos/{photo.pk}/",
             "favourites": "/favourites/",
             "invitation-friend": f"/invitations/{world['invitation']}/",
+            "activity-friend": "/activity/",
         },
     }
 

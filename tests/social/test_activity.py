@@ -10,8 +10,9 @@ from images.models import Share
 from social.models import (
     ACTIVITY_WINDOW,
     activity_of,
+    activity_summary,
+    summary_cache_key,
     unread_activity_count,
-    unread_cache_key,
 )
 from social.pure.activity import Kind
 from social.services.activity import activity_mark_read
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 def heard(user) -> list[tuple]:
     """(kind, who, photo) of each event ``user`` hears about, newest first per kind."""
-    return [(e.kind, e.actor, e.photo_id) for e in activity_of(user).events]
+    return [(e.kind, e.actor, e.photo_id) for e in activity_of(user)]
 
 
 @pytest.fixture
@@ -61,14 +62,14 @@ def test_a_photo_counts_when_it_turned_ready_not_before(pet, owner, contributor)
 def test_an_event_carries_the_pet_and_when_it_happened(pet, owner, contributor):
     when = ago(minutes=5)
     photo = added(pet, contributor, at=when)
-    (event,) = activity_of(owner).events
-    assert (event.pet_id, event.pet, event.at, event.actor_id) == (
+    (event,) = activity_of(owner)
+    assert (event.pet_id, event.pet, event.at, event.actor_id, event.photo_id) == (
         pet.pk,
         "Biscuit",
         when,
         contributor.pk,
+        photo.pk,
     )
-    assert activity_of(owner).photos == {photo.pk: photo}
 
 
 # --- Comments -------------------------------------------------------------------------------
@@ -122,7 +123,7 @@ def test_a_contributor_revoked_hears_of_no_like_of_their_old_uploads(
 
 
 def test_visitors_have_no_activity(photos):
-    assert activity_of(AnonymousUser()).events == []
+    assert activity_of(AnonymousUser()) == []
 
 
 def test_other_pets_news_reaches_only_their_people(pet, owner, stranger):
@@ -131,7 +132,7 @@ def test_other_pets_news_reaches_only_their_people(pet, owner, stranger):
     ShareFactory(pet=other, grantee=friend_of_stranger)
     added(other, stranger)
     assert heard(owner) == []
-    assert [e.pet for e in activity_of(friend_of_stranger).events] == ["Pip"]
+    assert [e.pet for e in activity_of(friend_of_stranger)] == ["Pip"]
 
 
 # --- The window and the bounds --------------------------------------------------------------
@@ -151,7 +152,7 @@ def test_only_the_last_thirty_days_are_news(pet, owner, friend, contributor):
 def test_since_limits_what_is_read_to_later_events(pet, owner, contributor):
     added(pet, contributor, at=ago(hours=3))
     later = added(pet, contributor, at=ago(hours=1))
-    assert [e.photo_id for e in activity_of(owner, since=ago(hours=2)).events] == [later.pk]
+    assert [e.photo_id for e in activity_of(owner, since=ago(hours=2))] == [later.pk]
 
 
 def test_each_kind_reads_at_most_its_limit_and_nothing_older_than_a_cut(
@@ -160,7 +161,7 @@ def test_each_kind_reads_at_most_its_limit_and_nothing_older_than_a_cut(
     photos = [added(pet, contributor, at=ago(minutes=m)) for m in (10, 20, 30)]
     commented(photos[0], friend, at=ago(minutes=15))
     commented(photos[0], friend, at=ago(minutes=25))  # older than the added photos' cut
-    events = activity_of(owner, limit=2).events
+    events = activity_of(owner, limit=2)
     assert sorted((e.kind, e.photo_id) for e in events) == sorted(
         [(Kind.ADDED, photos[0].pk), (Kind.ADDED, photos[1].pk), (Kind.COMMENTED, photos[0].pk)]
     )
@@ -174,12 +175,16 @@ def test_the_reads_are_three_queries_however_many_events(
         commented(photo, friend)
         liked(added(pet, owner), friend)
     with django_assert_num_queries(3):
-        activity = activity_of(owner)
-        [(e.actor, e.pet) for e in activity.events]
-        [(p.uploader.username, p.pet_name, p.caption) for p in activity.photos.values()]
+        assert len(activity_of(owner)) == 15
 
 
-# --- The header's count ---------------------------------------------------------------------
+def test_an_uploader_whose_account_is_gone_is_no_one_by_name(pet, owner, contributor):
+    added(pet, contributor)
+    contributor.delete()
+    assert heard(owner)[0][1] == ""
+
+
+# --- The summary: the header's count and home's news ------------------------------------------
 
 
 def test_the_unread_count_is_of_groups_after_what_was_read(pet, owner, friend, contributor):
@@ -187,22 +192,43 @@ def test_the_unread_count_is_of_groups_after_what_was_read(pet, owner, friend, c
     added(pet, contributor, at=ago(hours=4, minutes=30))  # with the first: one group
     commented(first, friend, at=ago(hours=1))
     assert unread_activity_count(owner) == 2
-    cache.clear()
     activity_mark_read(user=owner, until=ago(hours=2))
     assert unread_activity_count(owner) == 1  # the comment
 
 
-def test_the_unread_count_is_kept_a_while_and_forgotten_when_read(
+def test_the_summary_is_kept_a_while_and_forgotten_when_read(
     pet, owner, contributor, django_assert_num_queries
 ):
     added(pet, contributor, at=ago(minutes=5))
-    assert unread_activity_count(owner) == 1
-    added(pet, contributor, at=ago(hours=4))  # news the cached count does not know yet
+    with django_assert_num_queries(5):  # how far one read, three reads, the thumbnails
+        summary = activity_summary(owner)
+    assert (summary.unread, len(summary.groups), summary.seen_at) == (1, 1, None)
+    added(pet, contributor, at=ago(hours=4))  # news the cached summary does not know yet
     with django_assert_num_queries(0):
         assert unread_activity_count(owner) == 1
     activity_mark_read(user=owner, until=ago(hours=3))
-    assert cache.get(unread_cache_key(owner.pk)) is None
+    assert cache.get(summary_cache_key(owner.pk)) is None
     assert unread_activity_count(owner) == 1  # the 5-minute one; the 4-hour one is read
+
+
+def test_the_summary_holds_homes_newest_groups_and_their_first_thumbnails(
+    pet, owner, contributor, monkeypatch
+):
+    monkeypatch.setattr(social.models, "HOME_GROUPS", 2)
+    photos = [added(pet, contributor, at=ago(minutes=m)) for m in (1, 2, 3, 4, 5)]
+    added(pet, contributor, at=ago(hours=5))
+    added(pet, contributor, at=ago(hours=10))
+    summary = activity_summary(owner)
+    assert [g.text for g in summary.groups] == [
+        "contributor added 5 photos of Biscuit",
+        "contributor added a photo of Biscuit",
+    ]
+    assert summary.unread == 3
+    assert set(summary.thumbs) == {p.pk for p in photos[:4]} | {summary.groups[1].photo_ids[0]}
+    assert (
+        summary.thumbs[photos[0].pk]
+        == f"renditions/{pet.pk}/{photos[0].pk}/thumb-{photos[0].pk.hex[:8]}.webp"
+    )
 
 
 def test_the_unread_count_stops_past_its_cap(pet, owner, contributor, monkeypatch):
@@ -215,3 +241,20 @@ def test_the_unread_count_stops_past_its_cap(pet, owner, contributor, monkeypatc
 def test_nobody_has_unread_news_of_their_own_doing(pet, owner):
     added(pet, owner)
     assert unread_activity_count(owner) == 0
+
+
+def test_a_revoked_share_takes_its_news_from_the_cached_summary_at_once(pet, friend, contributor):
+    from images.services.sharing import share_revoke
+
+    added(pet, contributor)
+    assert unread_activity_count(friend) == 1  # cached
+    share_revoke(share=Share.objects.get(pet=pet, grantee=friend))
+    assert unread_activity_count(friend) == 0
+    assert activity_summary(friend).groups == []
+
+
+def test_a_new_share_brings_its_news_at_once(pet, stranger, contributor):
+    added(pet, contributor)
+    assert unread_activity_count(stranger) == 0  # cached
+    ShareFactory(pet=pet, grantee=stranger)
+    assert unread_activity_count(stranger) == 1

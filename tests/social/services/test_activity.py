@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from social.models import ActivityRead, unread_cache_key
+from social.models import ActivityRead, summary_cache_key
 from social.services.activity import activity_mark_read
 from tests.social.helpers import ago
 
@@ -50,7 +50,7 @@ def test_each_person_reads_for_themself(owner, friend):
 def test_it_forgets_the_cached_count_now_and_after_commit(
     owner, django_capture_on_commit_callbacks
 ):
-    key = unread_cache_key(owner.pk)
+    key = summary_cache_key(owner.pk)
     cache.set(key, 7)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         activity_mark_read(user=owner, until=ago(hours=1))
