@@ -274,12 +274,12 @@ def main() -> None:
 
 
 def explain_activity(users) -> None:
-    """The plans of the activity's three queries, for a few users."""
+    """The plans of the activity's queries, for a few users."""
     prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN ANALYZE "
     for user in users:
         with CaptureQueriesContext(connection) as queries:
-            activity = activity_of(user)
-        print(f"\nactivity of {user.username}: {len(activity.events)} events")
+            events = activity_of(user)
+        print(f"\nactivity of {user.username}: {len(events)} events")
         for query in queries.captured_queries:
             print(f"  {float(query['time']) * 1000:.1f} ms: {query['sql'][:300]}...")
             with connection.cursor() as cursor:
