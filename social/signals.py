@@ -6,18 +6,19 @@ the next page rather than up to a minute later. A new share's news comes at once
 
 from __future__ import annotations
 
-from django.core.cache import cache
+import functools
+
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from images.models import Share
-from social.models import summary_cache_key
+from social.models import forget_activity_summary
 
 
 def _forget_grantees_summary(sender, instance: Share, **kwargs) -> None:
-    key = summary_cache_key(instance.grantee_id)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))  # a page that read it meanwhile
+    forget = functools.partial(forget_activity_summary, instance.grantee_id)
+    forget()
+    transaction.on_commit(forget)  # and again: a page may have read it meanwhile
 
 
 def connect() -> None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime
 import functools
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from social.models import ActivityRead, summary_cache_key
+from social.models import ActivityRead, forget_activity_summary
 
 
 @transaction.atomic
@@ -28,7 +27,7 @@ def activity_mark_read(*, user: User, until: datetime.datetime) -> datetime.date
         read.save(update_fields=["seen_at"])
     # Forgotten now, for this request's page, and again once committed: a page that read the
     # old summary meanwhile may have put it back.
-    forget = functools.partial(cache.delete, summary_cache_key(user.pk))
+    forget = functools.partial(forget_activity_summary, user.pk)
     forget()
     transaction.on_commit(forget)
     return read.seen_at

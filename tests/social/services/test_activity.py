@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from social.models import ActivityRead, summary_cache_key
+from social.models import ActivityRead, summary_cache_key, unread_cache_key
 from social.services.activity import activity_mark_read
 from tests.social.helpers import ago
 
@@ -47,15 +47,15 @@ def test_each_person_reads_for_themself(owner, friend):
     assert not ActivityRead.objects.filter(user=friend).exists()
 
 
-def test_it_forgets_the_cached_count_now_and_after_commit(
+def test_it_forgets_the_cached_summary_and_count_now_and_after_commit(
     owner, django_capture_on_commit_callbacks
 ):
-    key = summary_cache_key(owner.pk)
-    cache.set(key, 7)
+    keys = [summary_cache_key(owner.pk), unread_cache_key(owner.pk)]
+    cache.set_many(dict.fromkeys(keys, 7))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         activity_mark_read(user=owner, until=ago(hours=1))
-    assert cache.get(key) is None
-    cache.set(key, 7)  # a page that read the old count meanwhile
+    assert cache.get_many(keys) == {}
+    cache.set_many(dict.fromkeys(keys, 7))  # a page that read the old ones meanwhile
     for callback in callbacks:
         callback()
-    assert cache.get(key) is None
+    assert cache.get_many(keys) == {}
