@@ -222,8 +222,13 @@ class Summary(NamedTuple):
     thumbs: dict  # the ``thumb`` rendition's key of the groups' first added photos
 
 
+# In the key: bump it when ``Summary`` or ``Group`` change shape, so that a deploy never
+# unpickles the previous one (pages would fail for a minute).
+SUMMARY_VERSION = 1
+
+
 def summary_cache_key(user_id) -> str:
-    return f"social:activity:{user_id}"
+    return f"social:activity:v{SUMMARY_VERSION}:{user_id}"
 
 
 def unread_cache_key(user_id) -> str:
