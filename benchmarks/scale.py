@@ -1,4 +1,5 @@
-"""The pages at scale: 100,000 photos over 1,000 pets, 10,000 shares.
+"""The pages at scale: 100,000 photos over 1,000 pets, 10,000 shares, and the activity's
+20,000 comments and 20,000 likes of the last 60 days.
 
 Seeds a fresh database (SQLite in a temporary folder, or the PostgreSQL of DATABASE_URL —
 its tables are emptied first), then renders the home, shared-with-me and gallery pages (first
@@ -7,13 +8,15 @@ page's SQL queries and server time (p50, p95), beside the same pages over a tiny
 the baseline: the number of queries must be the same, and p95 under 50 ms.
 
 Run: ``.venv/bin/python benchmarks/scale.py [--pets 1000 --photos-per-pet 100 --shares 10000]``;
-``--explain`` also prints, for each page at scale, its slowest query with the database's plan.
+``--explain`` also prints, for each page at scale, its slowest query with the database's plan,
+and the plans of the activity's queries (``social.models.activity_of``).
 """
 
 from __future__ import annotations
 
 import argparse
 import atexit
+import datetime
 import os
 import random
 import shutil
@@ -49,8 +52,13 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from accounts.models import User  # noqa: E402
 from cdn.rotation import signing_key_rotate  # noqa: E402
 from images.models import Pet, Photo, Rendition, Share  # noqa: E402
+from social.models import Comment, Like, activity_of  # noqa: E402
 
 BATCH = 5000
+# Photos turned ready over the last 60 days, twice the activity's window; as many comments and
+# likes, by people the pet is shared with.
+READY_DAYS = 60
+COMMENTS = LIKES = 20_000
 RENDITIONS = (("thumb", 256, 256), ("medium", 1024, 768), ("large", 2048, 1536))
 
 
@@ -77,11 +85,41 @@ def seed(*, pets: int, photos_per_pet: int, shares: int, seed_value: int = 7) ->
         ),
         batch_size=BATCH,
     )
+    _seed_social(rng, pairs, scale=len(pet_rows) / 1000)
     return users
+
+
+def _seed_social(rng: random.Random, pairs: set, *, scale: float) -> None:
+    """Comments and likes by the people each pet is shared with, on its photos."""
+    photos: dict = {}
+    for pet_id, photo_id in Photo.objects.values_list("pet_id", "pk"):
+        photos.setdefault(pet_id, []).append(photo_id)
+    pairs = sorted(pairs)
+    now = time.time()
+
+    def when():
+        return datetime.datetime.fromtimestamp(
+            now - rng.uniform(0, READY_DAYS * 86400), tz=datetime.UTC
+        )
+
+    comments, likes = [], {}
+    for _ in range(int(COMMENTS * scale)):
+        pet, grantee = rng.choice(pairs)
+        photo = rng.choice(photos[pet])
+        comments.append(
+            Comment(photo_id=photo, author_id=grantee, text="Lovely", created_at=when())
+        )
+    for _ in range(int(LIKES * scale)):
+        pet, grantee = rng.choice(pairs)
+        photo = rng.choice(photos[pet])
+        likes[(photo, grantee)] = Like(photo_id=photo, user_id=grantee, created_at=when())
+    Comment.objects.bulk_create(comments, batch_size=BATCH)
+    Like.objects.bulk_create(likes.values(), batch_size=BATCH)
 
 
 def _seed_photos(pets: list[Pet], per_pet: int) -> None:
     photos, renditions = [], []
+    rng, now = random.Random(3), time.time()
     for pet in pets:
         for _ in range(per_pet):
             photo_id = uuid.uuid4()
@@ -97,6 +135,9 @@ def _seed_photos(pets: list[Pet], per_pet: int) -> None:
                     height=3000,
                     state=Photo.State.READY,
                     placeholder_color="#808080",
+                    processed_at=datetime.datetime.fromtimestamp(
+                        now - rng.uniform(0, READY_DAYS * 86400), tz=datetime.UTC
+                    ),
                 )
             )
             for name, width, height in RENDITIONS:
@@ -130,6 +171,7 @@ def measure(users: list[User], *, samples: int, rng: random.Random) -> dict[str,
         own = Pet.objects.filter(owner=user).values_list("pk", flat=True).first()
         paths = {
             "home": "/",
+            "activity": "/activity/",
             "shared with me": "/shared/",
             "gallery (own), page 1": f"/pets/{own}/",
             "gallery (own), page 3": f"/pets/{own}/?page=3",
@@ -228,6 +270,22 @@ def main() -> None:
     )
     if options.explain:
         explain(big)
+        explain_activity(User.objects.order_by("?")[:3])
+
+
+def explain_activity(users) -> None:
+    """The plans of the activity's queries, for a few users."""
+    prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN ANALYZE "
+    for user in users:
+        with CaptureQueriesContext(connection) as queries:
+            events = activity_of(user)
+        print(f"\nactivity of {user.username}: {len(events)} events")
+        for query in queries.captured_queries:
+            print(f"  {float(query['time']) * 1000:.1f} ms: {query['sql'][:300]}...")
+            with connection.cursor() as cursor:
+                cursor.execute(prefix + query["sql"])
+                for row in cursor.fetchall():
+                    print("    " + " ".join(str(part) for part in row))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 
 from accounts.themes import theme_of
+from social.context_processors import UnreadActivity
 
 # Never a token (Django's are letters and digits), and nothing HTML-escaping changes. Only the
 # forms' hidden field is filled in ({% csrf_token %}'s markup): the same words typed in a caption
@@ -80,7 +81,8 @@ def frame_facts(request: HttpRequest) -> tuple | None:
 
 
 def _unread(request: HttpRequest) -> str:
-    return ""
+    """The header's count of unread news, as it shows it (from the cache, mostly)."""
+    return UnreadActivity(request).shown
 
 
 def _key(path: str, facts: tuple, frame: tuple) -> str:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from social.views import comments, counts, digests, likes
+from social.views import activity, comments, counts, digests, likes
 
 urlpatterns: list = [
     # Likes and comments on a photo (issue 17, item 1).
@@ -18,4 +18,6 @@ urlpatterns: list = [
     # E-mail digests (issue 17, item 3).
     path("accounts/digests/", digests.digest_choice_set, name="digest_choice"),
     path("digests/unsubscribe/<str:token>/", digests.digest_unsubscribe, name="digest_unsubscribe"),
+    # The activity (issue 17, item 2).
+    path("activity/", activity.activity_page, name="activity"),
 ]

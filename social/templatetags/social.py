@@ -1,17 +1,25 @@
-"""What pages of other apps show of likes and comments (``{% load social %}``), as
+"""What pages of other apps show of likes, comments and news (``{% load social %}``), as
 django-contrib-comments attaches comments to other apps' objects: ``images`` renders the
 photo page and the galleries and knows nothing of this app."""
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from django import template
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import Urlizer, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince
 
+from cdn.signer import get_signer
 from images.models import Photo
-from social.models import COMMENT_MAX_LENGTH, Comment, Like
+from social.models import COMMENT_MAX_LENGTH, THUMBS, Comment, Like, activity_summary
+from social.pure.activity import Group, Kind
 from social.pure.words import counted, liked_by
 
 register = template.Library()
@@ -99,3 +107,70 @@ def viewer_social(context) -> SafeString:
         reverse("social_like", args=[NO_ID]),
         reverse("photo_page", args=[NO_ID]) + "#comments",
     )
+
+
+# --- The activity ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewsItem:
+    group: Group
+    text: str
+    href: str
+    unread: bool
+    ago: str
+    thumbs: list[str]  # the URLs of the first added photos' thumb renditions
+
+
+def news_items(groups: Iterable[Group], thumbs: dict, seen_at) -> list[NewsItem]:
+    """The groups as the pages show them, with the thumbnails ``thumbs`` has keys for (plain
+    CDN URLs, no query: the page must grant their pets' cookies; home grants every pet with a
+    ready photo, its card's cover, and the activity page those it shows)."""
+    signer, now = get_signer(), timezone.now()
+    return [
+        NewsItem(
+            group,
+            group.text,
+            _href(group),
+            group.unread_after(seen_at),
+            _ago(group.latest, now),
+            [signer.object_url(thumbs[pk]) for pk in group.photo_ids[:THUMBS] if pk in thumbs]
+            if group.kind is Kind.ADDED
+            else [],
+        )
+        for group in groups
+    ]
+
+
+def _href(group: Group) -> str:
+    """Where the news leads: one photo's page (at its comments, for comments), else the
+    pet's gallery."""
+    if group.kind is not Kind.ADDED and group.one_photo is not None:
+        page = reverse("photo_page", args=[group.one_photo])
+        return f"{page}#comments" if group.kind is Kind.COMMENTED else page
+    return reverse("pet_gallery", args=[group.pet_id])
+
+
+def _ago(moment: datetime.datetime, now: datetime.datetime) -> str:
+    """ "2 hours ago", "just now"."""
+    if now - moment < datetime.timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(moment, now, depth=1)} ago"
+
+
+@register.inclusion_tag("social/activity_feed.html", takes_context=True)
+def activity_feed(context) -> dict:
+    """Home's news: the latest groups of what others did, unread ones marked, from the
+    summary the header's count shares (``activity_summary``: no query while it is cached).
+    Showing them marks nothing read: the activity page does."""
+    user = context["request"].user
+    if not user.is_authenticated:
+        return {"items": []}
+    summary = activity_summary(user)
+    return {"items": news_items(summary.groups, summary.thumbs, summary.seen_at)}
+
+
+@register.inclusion_tag("social/activity_list.html")
+def activity_list(groups: Iterable[Group], thumbs: dict, seen_at) -> dict:
+    """The activity page's groups (``social.views.activity``), as home shows its own."""
+    return {"items": news_items(groups, thumbs, seen_at)}

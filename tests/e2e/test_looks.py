@@ -18,6 +18,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import Theme, User
+from images.models import Photo
 from images.services.favourites import favourite_set
 from images.services.invitations import invitation_token, share_invitation_send
 from images.services.sharing import share_link_create
@@ -84,6 +85,8 @@ def world(signing_key):
     )
     for photo in photos[:2]:
         favourite_set(user=bob, photo=photo, on=True)
+    # Issue 17's activity: Ann's photos turned ready just now (Bob's News, with thumbnails).
+    Photo.objects.filter(pet=biscuit).update(processed_at=timezone.now())
     # Likes and comments on the captioned photo (issue 17): its page shows them, with a link
     # and a word too long for a phone's line.
     like_set(user=bob, photo=photos[0], on=True)
@@ -264,6 +267,7 @@ def pages_of(world) -> dict[str, dict[str, object]]:
             "gallery-select": selecting(f"/pets/{pet.pk}/"),
             "photos-delete": selecting(f"/pets/{pet.pk}/", then="Delete"),
             "photos-move": selecting(f"/pets/{pet.pk}/", then="Move"),
+            "activity": "/activity/",  # last: it marks the news read
         },
         "friend": {
             "home-friend": "/",
@@ -273,6 +277,7 @@ def pages_of(world) -> dict[str, dict[str, object]]:
             "photo-friend-comment-refused": refusing_a_comment(f"/photos/{photo.pk}/"),
             "favourites": "/favourites/",
             "invitation-friend": f"/invitations/{world['invitation']}/",
+            "activity-friend": "/activity/",
         },
     }
 

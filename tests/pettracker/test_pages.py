@@ -146,3 +146,13 @@ def test_a_regrant_is_made_afresh(client, friend, pet, shown):
     with CaptureQueriesContext(connection) as regrant:
         client.get(f"/pets/{pet.pk}/", headers={"X-Regrant": "1"})
     assert len(regrant.captured_queries) > 2
+
+
+def test_news_counted_in_the_header_is_on_the_next_kept_page(client, owner, friend, pet, shown):
+    from social.models import forget_activity_summary
+    from social.services.comments import comment_create
+
+    assert 'class="badge"' not in visit(client, friend, pet).content.decode()
+    comment_create(author=owner, photo=shown, text="Look at him")
+    forget_activity_summary(friend.pk)  # as the count's minute in the cache runs out
+    assert 'class="badge">1<' in visit(client, friend, pet).content.decode()

@@ -62,7 +62,7 @@ def test_its_queries_do_not_grow_with_the_number_of_pets(
     client.force_login(owner)
     client.get("/")  # the first visit of the window also stores the pets' cookies' grants
     # session, user, pets, covers and their renditions, recent photos and their renditions,
-    # the pets' access floors
+    # the pets' access floors (the news and the header's count: social's summary, cached)
     with django_assert_max_num_queries(9):
         client.get("/")
 
