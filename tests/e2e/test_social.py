@@ -153,3 +153,44 @@ def test_a_link_holder_sees_the_counts_in_the_viewer_and_no_like(
     page.screenshot(path=str(output_dir / f"social-link-viewer-{screen}.png"))
     no_serious_violations(page)
     no_console_errors(console_errors)
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_a_friends_like_and_comment_reach_the_owners_news_at_once(
+    person, live_server, biscuit, output_dir, console_errors, screen
+):
+    """Issue 17's journey across its parts: Ann has her home open; Bob, in his own browser,
+    likes a photo and comments on it with the buttons; Ann's next page counts two pieces of
+    news in the header and shows them on home, and the activity page clears the count."""
+    photo = biscuit.photos.get(caption="Asleep on the radiator")
+    ann = person(**SCREENS[screen])
+    log_in(ann, "ann")
+    ann.goto("/")
+    expect(ann.locator(".activity-link .badge")).to_have_count(0)
+
+    bob = person(**SCREENS[screen])
+    log_in(bob, "bob")
+    bob.goto(f"/photos/{photo.pk}/")
+    bob.locator("button.like").click()
+    expect(bob.locator("button.like")).to_have_attribute("aria-pressed", "true")
+    bob.fill("#comment-text", "He has found the warmest spot again!")
+    bob.click("[data-comment-form] button[type=submit]")
+    expect(bob.locator("[data-social-status]")).to_have_text("Your comment is posted.")
+
+    ann.reload()  # her next page, well within the news' minute in the cache
+    badge = ann.locator(".activity-link")
+    expect(badge).to_have_attribute("aria-label", "Activity, 2 unread")
+    news = [" ".join(t.split()) for t in ann.locator(".news-item .news-link").all_inner_texts()]
+    assert news == [
+        "New bob commented on a photo of Biscuit",
+        "New bob liked your photo of Biscuit",
+    ]
+    no_serious_violations(ann)
+    ann.screenshot(path=str(output_dir / f"social-owners-news-{screen}.png"), full_page=True)
+
+    ann.click("text=bob commented on a photo of Biscuit")
+    ann.wait_for_url(f"**/photos/{photo.pk}/#comments")
+    expect(ann.locator(".comment-text").last).to_have_text("He has found the warmest spot again!")
+    ann.goto("/activity/")
+    expect(ann.locator(".activity-link .badge")).to_have_count(0)
+    no_console_errors(console_errors)

@@ -258,3 +258,20 @@ def test_a_new_share_brings_its_news_at_once(pet, stranger, contributor):
     assert unread_activity_count(stranger) == 0  # cached
     ShareFactory(pet=pet, grantee=stranger)
     assert unread_activity_count(stranger) == 1
+
+
+def test_a_new_comment_or_like_is_news_on_the_next_page_not_a_minute_later(
+    owner, friend, pet, django_capture_on_commit_callbacks
+):
+    from social.models import activity_summary
+    from social.services.comments import comment_create
+    from social.services.likes import like_set
+    from tests.factories import ready_photo
+
+    photo = ready_photo(pet=pet, uploader=owner)
+    before = activity_summary(owner)  # cached for a minute
+    with django_capture_on_commit_callbacks(execute=True):
+        comment_create(author=friend, photo=photo, text="What a face")
+        like_set(user=friend, photo=photo, on=True)
+    after = activity_summary(owner)
+    assert len(after.groups) == len(before.groups) + 2
