@@ -22,7 +22,6 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 
 from accounts.themes import theme_of
-from social.context_processors import UnreadActivity
 
 # Never a token (Django's are letters and digits), and nothing HTML-escaping changes. Only the
 # forms' hidden field is filled in ({% csrf_token %}'s markup): the same words typed in a caption
@@ -69,20 +68,21 @@ def frame_facts(request: HttpRequest) -> tuple | None:
     if len(get_messages(request)):
         return None
     user = request.user
-    unread = _unread(request)
-    return (
-        user.pk,
-        user.username,
-        user.is_staff,
-        theme_of(request),
-        request.get_full_path(),
-        unread,
-    )
+    theme, address = theme_of(request), request.get_full_path()
+    added = tuple(read(request) for read in _FRAME_READERS)
+    return (user.pk, user.username, user.is_staff, theme, address, *added)
 
 
-def _unread(request: HttpRequest) -> str:
-    """The header's count of unread news, as it shows it (from the cache, mostly)."""
-    return UnreadActivity(request).shown
+# What apps' context processors add to the frame, each read by a function of the request the app
+# registers (social: the header's count of unread news), so that this module imports no app.
+_FRAME_READERS: list[Callable[[HttpRequest], object]] = []
+
+
+def frame_reader(read: Callable[[HttpRequest], object]) -> Callable[[HttpRequest], object]:
+    """Register ``read(request)``: what an app's context processor shows in the frame."""
+    if read not in _FRAME_READERS:
+        _FRAME_READERS.append(read)
+    return read
 
 
 def _key(path: str, facts: tuple, frame: tuple) -> str:

@@ -6,6 +6,10 @@ class SocialConfig(AppConfig):
     verbose_name = "Likes, comments and news"
 
     def ready(self) -> None:
+        from pettracker.pages import frame_reader
         from social import signals
+        from social.context_processors import unread_shown
 
         signals.connect()
+        # Pages kept whole (the gallery) are kept per count the header shows.
+        frame_reader(unread_shown)

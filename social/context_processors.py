@@ -33,3 +33,8 @@ def activity(request: HttpRequest) -> dict:
     """Template context: ``activity_unread``, 0 for visitors (lazy: no query, no cache read,
     not even the session's user, unless a template asks for its ``count``)."""
     return {"activity_unread": UnreadActivity(request)}
+
+
+def unread_shown(request: HttpRequest) -> str:
+    """The count the header shows, for the key of pages kept whole (``pettracker.pages``)."""
+    return UnreadActivity(request).shown
