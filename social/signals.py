@@ -6,7 +6,10 @@ the next page rather than up to a minute later. A new share's news comes at once
 So does news of a new comment or like: the summaries of those who hear about it are forgotten
 (a comment: whoever sees the pet; a like: the photo's uploader), so that the owner's home shows
 a friend's comment on the next page, not a minute later. (Not their deletions: a receiver there
-would make Django load every comment of a photo or pet it deletes, to send it.)
+would make Django load every comment of a photo or pet it deletes, to send it.) A photo turning
+ready and a pet renamed forget the summaries of whoever sees the pet the same way. A photo
+deleted or moved leaves news that names it for up to the summary's minute (its link then
+finds the photo gone); /activity/, which is read afresh, has it right at once.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import functools
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
-from images.models import Pet, Share
+from images.models import Pet, Photo, Share
 from social.models import Comment, Like, forget_activity_summary
 
 
@@ -33,14 +36,32 @@ def _forget_audiences_summaries(sender, instance, created=False, **kwargs) -> No
     if sender is Like:
         audience = [photo.uploader_id] if photo.uploader_id else []
     else:
-        pet = Pet.objects.filter(pk=photo.pet_id)
-        owners = pet.values_list("owner_id", flat=True)
-        grantees = Share.objects.filter(pet_id=photo.pet_id).values_list("grantee_id", flat=True)
-        audience = [*owners, *grantees]
+        audience = _who_sees(photo.pet_id)
     transaction.on_commit(lambda: [forget_activity_summary(user) for user in audience])
 
 
+def _forget_when_ready(sender, instance: Photo, update_fields=None, **kwargs) -> None:
+    """A photo saved ready (processing's last write) is news for whoever sees its pet."""
+    if instance.state == Photo.State.READY and update_fields is None:
+        audience = _who_sees(instance.pet_id)
+        transaction.on_commit(lambda: [forget_activity_summary(user) for user in audience])
+
+
+def _forget_when_renamed(sender, instance: Pet, created=False, **kwargs) -> None:
+    if not created:
+        audience = _who_sees(instance.pk)
+        transaction.on_commit(lambda: [forget_activity_summary(user) for user in audience])
+
+
+def _who_sees(pet_id) -> list:
+    owners = Pet.objects.filter(pk=pet_id).values_list("owner_id", flat=True)
+    grantees = Share.objects.filter(pet_id=pet_id).values_list("grantee_id", flat=True)
+    return [*owners, *grantees]
+
+
 def connect() -> None:
+    post_save.connect(_forget_when_ready, sender=Photo, dispatch_uid="social.photo_ready_news")
+    post_save.connect(_forget_when_renamed, sender=Pet, dispatch_uid="social.pet_renamed_news")
     for model in (Comment, Like):
         post_save.connect(
             _forget_audiences_summaries, sender=model, dispatch_uid=f"social.{model.__name__}_news"

@@ -4,6 +4,7 @@ a fixed number of queries; and the header's count of unread news, cached and cap
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
+from django.utils import timezone
 
 import social.models
 from images.models import Share
@@ -275,3 +276,24 @@ def test_a_new_comment_or_like_is_news_on_the_next_page_not_a_minute_later(
         like_set(user=friend, photo=photo, on=True)
     after = activity_summary(owner)
     assert len(after.groups) == len(before.groups) + 2
+
+
+def test_a_photo_turning_ready_or_a_pet_renamed_is_on_the_next_page(
+    owner, friend, pet, django_capture_on_commit_callbacks
+):
+    from images.models import Photo
+    from images.services.pets import pet_update
+    from social.models import activity_summary
+    from tests.factories import PhotoFactory
+
+    processing = PhotoFactory(pet=pet, uploader=owner, state=Photo.State.PROCESSING)
+    assert activity_summary(friend).groups == []  # cached for a minute
+    with django_capture_on_commit_callbacks(execute=True):
+        processing.state, processing.processed_at = Photo.State.READY, timezone.now()
+        processing.save()  # as processing's last write
+    (group,) = activity_summary(friend).groups
+    assert "Biscuit" in group.text
+    with django_capture_on_commit_callbacks(execute=True):
+        pet_update(pet=pet, name="Crumpet", species=pet.species)
+    (group,) = activity_summary(friend).groups
+    assert "Crumpet" in group.text
