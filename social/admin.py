@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.urls import reverse
 from django.utils.text import Truncator
 
 from accounts.audit import AuditedAdmin, audit_record
 from social.models import Comment, DigestSend
 from social.services.comments import comment_delete, comments_delete
 
-EXCERPT_WORDS = 12
+# At most this many characters: a word as long as the line would push the list off the screen.
+EXCERPT_CHARACTERS = 80
 
 
 @admin.register(Comment)
@@ -35,7 +38,7 @@ class CommentAdmin(AuditedAdmin):
 
     @admin.display(description="Comment")
     def excerpt(self, comment: Comment) -> str:
-        return Truncator(comment.text).words(EXCERPT_WORDS, truncate=" …")
+        return Truncator(comment.text).chars(EXCERPT_CHARACTERS, truncate="…")
 
     @admin.display(description="Pet", ordering="photo__pet__name")
     def pet(self, comment: Comment):
@@ -54,6 +57,21 @@ class CommentAdmin(AuditedAdmin):
             }
             audit_record(request=request, action="comment.remove", target=comment, details=details)
         return admin.ModelAdmin.log_deletions(self, request, queryset)
+
+    def response_delete(self, request, obj_display, obj_id):
+        # Read-only (no change permission), Django would go to the admin's index: back to
+        # the list, its search and filters kept, where the removal was chosen.
+        response = super().response_delete(request, obj_display, obj_id)
+        if response.status_code == 302:
+            changelist = reverse("admin:social_comment_changelist")
+            filters = self.get_preserved_filters(request)
+            response["Location"] = add_preserved_filters(
+                {"preserved_filters": filters, "opts": self.opts}, changelist
+            )
+        return response
+
+    class Media:
+        css = {"all": ["css/admin_comments.css"]}
 
     def delete_model(self, request, obj: Comment) -> None:
         comment_delete(comment=obj)

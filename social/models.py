@@ -145,7 +145,12 @@ class Comment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Comment {self.pk} by {self.author_id} on {self.photo_id}"
+        # What the admin names it (its pages, messages, the audit trail): who and when, and
+        # the start of what they said.
+        start = self.text[:40] + ("…" if len(self.text) > 40 else "")
+        when = self.created_at
+        day = f" of {when:%d %b %Y}" if isinstance(when, datetime.datetime) else ""
+        return f"{self.author}'s comment{day}: “{start}”"
 
 
 class ActivityRead(models.Model):

@@ -121,3 +121,33 @@ def test_staff_without_the_delete_permission_cannot_remove(client, comments):
     assert client.post(f"{CHANGELIST}{comments[0].pk}/delete/", {"post": "yes"}).status_code == 403
     assert Comment.objects.count() == 2
     assert not AuditEntry.objects.filter(action="comment.remove").exists()
+
+
+def test_a_long_word_is_cut_in_the_list_and_wraps_on_the_comments_page(admin_client, pet, friend):
+    long_word = "S" + "o" * 300 + " sleepy"
+    comment = Comment.objects.create(photo=ready_photo(pet=pet), author=friend, text=long_word)
+    listing = admin_client.get(CHANGELIST).content.decode()
+    assert long_word[:79] + "…" in listing
+    assert long_word[:120] not in listing
+    page = admin_client.get(f"{CHANGELIST}{comment.pk}/change/").content.decode()
+    assert "css/admin_comments" in page  # whose rule wraps the text
+
+
+def test_a_comment_is_named_by_who_wrote_it_when_and_how_it_starts(pet, friend):
+    comment = Comment.objects.create(
+        photo=ready_photo(pet=pet), author=friend, text="What a lovely beach day " * 3
+    )
+    comment.refresh_from_db()
+    day = f"{comment.created_at:%d %b %Y}"
+    assert str(comment) == f"friend's comment of {day}: “What a lovely beach day What a lovely be…”"
+
+
+def test_removing_a_comment_from_its_page_goes_back_to_the_search(admin_client, comments):
+    search = f"{CHANGELIST}?q=beach"
+    admin_client.get(search)
+    changelist_filters = "_changelist_filters=q%3Dbeach"
+    response = admin_client.post(
+        f"{CHANGELIST}{comments[0].pk}/delete/?{changelist_filters}", {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"{CHANGELIST}?q=beach"
