@@ -34,7 +34,10 @@ def digest_choice_set(request: HttpRequest) -> HttpResponse:
         return render(request, "social/digest_choice_refused.html", {"form": form}, status=400)
     frequency = form.cleaned_data["frequency"]
     digest_subscription_set(user=request.user, frequency=frequency)
-    messages.success(request, SAVED[frequency])
+    saved = SAVED[frequency]
+    if frequency != DigestFrequency.OFF and not request.user.email:
+        saved += " They will go to your e-mail address once it is confirmed."
+    messages.success(request, saved)
     return redirect("account")
 
 

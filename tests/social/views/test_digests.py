@@ -39,6 +39,15 @@ def test_a_choice_is_saved_and_said_and_back_to_the_account_page(friend, friend_
     assert frequency(friend) == "daily"
 
 
+def test_someone_without_a_confirmed_address_is_told_where_digests_will_go(friend, friend_client):
+    friend.email = ""  # signed up, the address given still to confirm
+    friend.save(update_fields=["email"])
+    response = friend_client.post("/accounts/digests/", {"frequency": "daily"}, follow=True)
+    page = response.content.decode()
+    assert "They will go to your e-mail address once it is confirmed." in page
+    assert "confirm the one you gave with the link we sent" in page
+
+
 @pytest.mark.parametrize("data", [{"frequency": "hourly"}, {}])
 def test_a_choice_that_is_not_one_is_refused_with_a_message(friend, friend_client, data):
     response = friend_client.post("/accounts/digests/", data)
