@@ -18,17 +18,9 @@ CHOICE = {"owner": 302, "viewer": 302, "contributor": 302, "stranger": 302, "ano
 
 
 @pytest.fixture
-def actors(owner, friend, contributor, stranger, link_holder):
-    clients = {"anonymous": Client(), "link holder": link_holder}
-    for name, user in {
-        "owner": owner,
-        "viewer": friend,
-        "contributor": contributor,
-        "stranger": stranger,
-    }.items():
-        clients[name] = Client()
-        clients[name].force_login(user)
-    return clients
+def actors(actors, link_holder):
+    """conftest's actors, and a share link's holder."""
+    return {**actors, "link holder": link_holder}
 
 
 @pytest.fixture
