@@ -141,7 +141,8 @@ def digest_send(*, user_id: int, period: Period) -> DigestSend | None:
     """Send ``user_id``'s digest for ``period`` unless one was decided already (another run,
     another worker): returns its row, or None when there was nothing to do. Not atomic as a
     whole, on purpose: the row is committed before the mail goes, so it must not be called
-    inside a transaction (the tasks call it in autocommit)."""
+    inside a transaction (the tasks call it in autocommit; ``_decide`` raises otherwise). A
+    digest that cannot be composed is recorded ``failed`` with its error."""
     user = User.objects.filter(pk=user_id, is_active=True).exclude(email="").first()
     if user is None or DigestSubscription.frequency_of(user) != period.frequency:
         return None  # deactivated, address removed or choice changed since the batch was made
@@ -149,7 +150,11 @@ def digest_send(*, user_id: int, period: Period) -> DigestSend | None:
         user=user, frequency=period.frequency, period_key=period.key
     ).exists():
         return None  # the cheap answer; the insert below is the one that counts
-    composed = compose_digest(user, period)
+    try:
+        composed = compose_digest(user, period)
+    except Exception as exc:  # bad data, a template's error: recorded, not tried every hour
+        logger.warning("a digest could not be composed: %s", type(exc).__name__)
+        return _decide(user, period, state=DigestSend.State.FAILED, error=_safe_error(exc))
     state = DigestSend.State.SENDING if composed.message else DigestSend.State.EMPTY
     send = _decide(user, period, state=state, items=composed.items)
     if send is None or composed.message is None:
@@ -164,11 +169,16 @@ def digest_send(*, user_id: int, period: Period) -> DigestSend | None:
     return send
 
 
-def _decide(user: User, period: Period, *, state: str, items: int) -> DigestSend | None:
+def _decide(
+    user: User, period: Period, *, state: str, items: int = 0, error: str = ""
+) -> DigestSend | None:
     """Insert the period's row for ``user``, committed; None when one exists (the unique
-    constraint: a racing worker's insert waits for ours, then fails)."""
+    constraint: a racing worker's insert waits for ours, then fails). Durable: inside a
+    caller's transaction it raises instead of leaving the row uncommitted while the mail goes.
+    A digest that could not be composed is decided ``failed``: nothing went, and the same bad
+    data would fail it again every hour of the period."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             return DigestSend.objects.create(
                 user=user,
                 frequency=period.frequency,
@@ -177,7 +187,8 @@ def _decide(user: User, period: Period, *, state: str, items: int) -> DigestSend
                 period_end=period.end,
                 state=state,
                 items=items,
-                finished_at=timezone.now() if state == DigestSend.State.EMPTY else None,
+                error=error,
+                finished_at=None if state == DigestSend.State.SENDING else timezone.now(),
             )
     except IntegrityError:
         return None

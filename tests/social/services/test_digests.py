@@ -7,8 +7,12 @@ from email import policy
 import pytest
 from django.core import mail
 from django.db import IntegrityError
+from django.utils import timezone
 
+from images.models import Photo
+from images.services.photos import photo_process, photo_reprocess
 from social.models import DigestSend, DigestSubscription, digest_reads
+from social.pure.digest_periods import latest_period
 from social.services import digests
 from social.services.digests import (
     compose_digest,
@@ -18,6 +22,8 @@ from social.services.digests import (
     users_due,
 )
 from tests.factories import PetFactory, ShareFactory, UserFactory
+from tests.images import corpus
+from tests.images.helpers import stored_photo
 from tests.social.helpers import HOUR, added, commented, yesterday
 
 pytestmark = pytest.mark.django_db
@@ -244,3 +250,24 @@ def test_a_digest_attaches_six_thumbnails_at_most_taken_in_turns_from_each_pet(
     keys = [key for _, key in reads.thumbnails]
     assert quiet.renditions.get(name="thumb").key in keys  # not crowded out by the busy pet
     assert busy[-1].renditions.get(name="thumb").key == keys[0]  # the newest first
+
+
+def test_the_decision_cannot_be_made_inside_a_callers_transaction(friend, activity, period):
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+        digest_send(user_id=friend.pk, period=period)
+
+
+def test_a_photo_processed_again_is_not_news_in_the_digest_of_the_day_it_was(
+    owner, friend, pet, period
+):
+    """An admin's "Process again" today of a photo first ready a month ago: today's digest
+    tells nothing of it (``processed_at`` keeps when it first turned ready)."""
+    photo = photo_process(photo_id=stored_photo(pet, corpus.jpeg(size=(64, 48))).pk)
+    Photo.objects.filter(pk=photo.pk).update(processed_at=period.start - 30 * 24 * HOUR)
+    photo_reprocess(photo=Photo.objects.get(pk=photo.pk))
+    assert photo_process(photo_id=photo.pk).state == Photo.State.READY
+    today = latest_period("daily", now=timezone.now() + 24 * HOUR, zone=digests.site_zone())
+    assert compose_digest(friend, today).message is None
+    assert friend.pk not in users_due(today)
