@@ -120,6 +120,24 @@ class Comment(models.Model):
         return f"Comment {self.pk} by {self.author_id} on {self.photo_id}"
 
 
+class CommentPost(models.Model):
+    """That an author posted a comment, and when: what the comment rate counts. Kept apart from
+    the comment, append-only, so that deleting comments (the author's own, or an owner removing
+    spam) gives back none of the rate. Rows older than the longest window are pruned as the
+    author posts (``comment_create``): a day's at most per person."""
+
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comment_posts"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["author", "-created_at"], name="comment_post_author_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.author_id} posted a comment at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
 class ActivityRead(models.Model):
     """How far one person has read the activity: what came after is unread."""
 
