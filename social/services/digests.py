@@ -213,7 +213,7 @@ def _safe_error(exc: BaseException) -> str:
 def compose_digest(user: User, period: Period) -> Composed:
     """The digest ``user`` gets for ``period``, or none when nothing happened."""
     reads = digest_reads(user, since=period.start, until=period.end)
-    news = group_news(reads.photo_counts, reads.comments)
+    news = group_news(reads.photo_counts, reads.comments, reads.comment_counts)
     if not news:
         return Composed(None, 0)
     for item in news:

@@ -271,3 +271,42 @@ def test_a_photo_processed_again_is_not_news_in_the_digest_of_the_day_it_was(
     today = latest_period("daily", now=timezone.now() + 24 * HOUR, zone=digests.site_zone())
     assert compose_digest(friend, today).message is None
     assert friend.pk not in users_due(today)
+
+
+def test_the_reads_fetch_only_the_quoted_comments_and_count_the_rest_in_sql(
+    owner, friend, pet, period, django_assert_max_num_queries
+):
+    photo = added(pet, owner, period.start - HOUR)
+    for n in range(12):
+        commented(photo, owner, period.start + HOUR + n * HOUR / 60, text=f"Comment {n}")
+    with django_assert_max_num_queries(4):
+        reads = digest_reads(friend, since=period.start, until=period.end)
+    assert reads.comment_counts == {str(pet.pk): 12}
+    assert [text for *_, text in reads.comments] == ["Comment 9", "Comment 10", "Comment 11"]
+    assert reads.items == 12
+    composed = compose_digest(friend, period)
+    assert "Biscuit: 12 comments" in composed.message.body
+    assert "Comment 11" in composed.message.body
+    assert "Comment 8" not in composed.message.body
+
+
+def test_those_due_are_found_by_subqueries_each_once(owner, friend, pet, period):
+    """Someone who owns busy pets and is shared others is one row, with no join across
+    their pets and shares (rows pets × shares, folded by DISTINCT)."""
+    digest_subscription_set(user=owner, frequency="daily")
+    for name in ("Rex", "Ziggy"):
+        mine = PetFactory(owner=owner, name=name)
+        theirs = PetFactory(owner=friend, name=f"{name}'s friend")
+        ShareFactory(pet=theirs, grantee=owner)
+        added(mine, friend, period.start + HOUR)
+        added(theirs, friend, period.start + HOUR)
+    assert list(users_due(period)) == sorted([owner.pk, friend.pk])
+    sql = str(
+        digests.digest_candidates(
+            period.frequency, key=period.key, start=period.start, end=period.end
+        ).query
+    ).upper()
+    assert "DISTINCT" not in sql
+    joined = sql.split(" WHERE ")[0]
+    assert "_SHARE" not in joined
+    assert "_PET" not in joined
