@@ -74,10 +74,10 @@ def test_one_users_digest_that_cannot_be_composed_stops_nobody_elses(
     first = readers[0]
     compose = digests.compose_digest
 
-    def broken_for_the_first(user, period):
+    def broken_for_the_first(user, period, **kwargs):
         if user.pk == first.pk:
             raise ValueError(f"bad data of {user.email}")
-        return compose(user, period)
+        return compose(user, period, **kwargs)
 
     monkeypatch.setattr(digests, "compose_digest", broken_for_the_first)
     period = yesterday()
@@ -107,3 +107,28 @@ def test_a_failure_before_the_decision_is_logged_and_the_batch_goes_on(
     assert not DigestSend.objects.filter(user=first).exists()  # due again next run
     assert "a digest failed" in caplog.text
     assert first.email not in caplog.text
+
+
+def test_a_batch_reads_each_thumbnail_once_for_all_its_recipients(owner, mailoutbox, monkeypatch):
+    pet = PetFactory(owner=owner, name="Pip")
+    people = [UserFactory(username=f"reader{n}") for n in range(3)]
+    for person in people:
+        ShareFactory(pet=pet, grantee=person)
+        digest_subscription_set(user=person, frequency="daily")
+    for n in range(2):
+        added(pet, owner, yesterday().start + HOUR * (n + 1), stored=True)
+    reads = []
+    storage = type(digests.default_storage._wrapped)
+    storage_open = storage.open
+
+    def counted_open(self, name, *args, **kwargs):
+        reads.append(name)
+        return storage_open(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(storage, "open", counted_open)
+    period = yesterday()
+    assert send_digest_batch(period.frequency, period.key, [p.pk for p in people]) == 3
+    assert len(reads) == 2
+    assert len(set(reads)) == 2
+    for message in mailoutbox:  # each mail has both, all the same
+        assert len([a for a in message.attachments if a.get_content_type() == "image/jpeg"]) == 2

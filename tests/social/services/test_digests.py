@@ -154,8 +154,8 @@ def test_a_worker_that_decided_first_wins_the_race(friend, activity, period, mon
     refuses this one's, and it sends nothing."""
     compose = digests.compose_digest
 
-    def compose_while_another_decides(user, period):
-        composed = compose(user, period)
+    def compose_while_another_decides(user, period, **kwargs):
+        composed = compose(user, period, **kwargs)
         digests._decide(user, period, state=DigestSend.State.SENDING, items=1)
         return composed
 
