@@ -68,11 +68,6 @@ def _count_of(model) -> models.Expression:
     return Coalesce(models.Subquery(counted), 0)
 
 
-class LikeQuerySet(models.QuerySet):
-    def visible_to(self, user) -> LikeQuerySet:
-        return self.filter(photo__in=Photo.objects.visible_to(user).ready())
-
-
 class Like(models.Model):
     """Someone who sees a pet liked one of its photos: seen by everyone who sees the pet."""
 
@@ -81,8 +76,6 @@ class Like(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="likes"
     )
     created_at = models.DateTimeField(db_default=Now())
-
-    objects = LikeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
