@@ -15,13 +15,13 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.cache import cache
 from django.db import models
-from django.db.models.functions import Coalesce, Now
+from django.db.models.functions import Coalesce, Now, RowNumber
 from django.utils import timezone
 
 from accounts.models import User
-from images.models import Pet, Photo, PhotoQuerySet, Rendition, RenditionName
+from images.models import Pet, Photo, PhotoQuerySet, Rendition, RenditionName, Share
 from social.pure.activity import Event, Group, Kind, complete_since, group_events
-from social.pure.digest_news import spread
+from social.pure.digest_news import COMMENTS_QUOTED, spread
 
 COMMENT_MAX_LENGTH = 2000
 
@@ -110,8 +110,6 @@ class Like(models.Model):
     )
     created_at = models.DateTimeField(db_default=Now())
 
-    objects = LikeQuerySet.as_manager()
-
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["-created_at"], name="like_created_idx")]
@@ -151,6 +149,24 @@ class Comment(models.Model):
         when = self.created_at
         day = f" of {when:%d %b %Y}" if isinstance(when, datetime.datetime) else ""
         return f"{self.author}'s comment{day}: “{start}”"
+
+
+class CommentPost(models.Model):
+    """That an author posted a comment, and when: what the comment rate counts. Kept apart from
+    the comment, append-only, so that deleting comments (the author's own, or an owner removing
+    spam) gives back none of the rate. Rows older than the longest window are pruned as the
+    author posts (``comment_create``): a day's at most per person."""
+
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comment_posts"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["author", "-created_at"], name="comment_post_author_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.author_id} posted a comment at {self.created_at:%Y-%m-%d %H:%M:%S}"
 
 
 class ActivityRead(models.Model):
@@ -280,14 +296,17 @@ def digest_candidates(frequency: str, *, key: str, start, end) -> models.QuerySe
     if frequency == DIGEST_DEFAULT:
         chose |= models.Q(digest_subscription__isnull=True)
     done = DigestSend.objects.filter(frequency=frequency, period_key=key).values("user_id")
+    # Subqueries, not joins: an OR across the pets and shares joins made rows pets × shares
+    # (each user repeated) for DISTINCT to fold again.
+    owners = Pet.objects.filter(pk__in=busy).values("owner_id")
+    grantees = Share.objects.filter(pet__in=busy).values("grantee_id")
     return (
         User.objects.filter(chose, is_active=True)
         .exclude(email="")
-        .filter(models.Q(pets__in=busy) | models.Q(shares_received__pet__in=busy))
+        .filter(models.Q(pk__in=owners) | models.Q(pk__in=grantees))
         .exclude(pk__in=done)
         .order_by("pk")
         .values_list("pk", flat=True)
-        .distinct()
     )
 
 
@@ -296,12 +315,14 @@ class DigestReads:
     """What one user's digest for a period tells, as plain rows for ``social.pure.digest_news``."""
 
     photo_counts: list[tuple[str, str, str, int]]  # pet id, pet name, uploader, photos
-    comments: list[tuple[str, str, str, str]]  # pet id, pet name, author, text; oldest first
+    # pet id, pet name, author, text: the latest COMMENTS_QUOTED of each pet, oldest first
+    comments: list[tuple[str, str, str, str]]
     thumbnails: list[tuple[str, str]]  # pet id, rendition key: the newest photos' squares
+    comment_counts: dict[str, int]  # pet id: its comments (all, quoted or not)
 
     @property
     def items(self) -> int:
-        return sum(row[3] for row in self.photo_counts) + len(self.comments)
+        return sum(row[3] for row in self.photo_counts) + sum(self.comment_counts.values())
 
 
 # Thumbnails a digest attaches at most: each is a small JPEG made while the mail is composed.
@@ -312,19 +333,32 @@ def digest_reads(user, *, since, until) -> DigestReads:
     """The photos others added and the comments others wrote, in [since, until), on the pets
     ``user`` sees now (the shared reads: a pet no longer shared, or a photo deleted, is
     left out), their own pets included: a contributor's photos of them, a friend's comments
-    on them, are news to their owner too. Four queries."""
+    on them, are news to their owner too. Four queries, whatever the comments: only the
+    quoted ones are read, the rest counted in SQL."""
     added = photos_added_for(user, since=since, until=until)
     counts = (
         added.order_by()
         .values_list("pet_id", "pet__name", "uploader__username")
         .annotate(n=models.Count("pk"))
     )
+    # Only the quoted comments' texts are read; each row carries its pet's count (windows
+    # over every comment of the period, computed before the filter on the rank).
+    per_pet = {"partition_by": [models.F("photo__pet_id")]}
     comments = (
         Comment.objects.visible_to(user)
         .by_others_than(user)
         .made_between(since, until)
+        .annotate(
+            rank=models.Window(
+                RowNumber(), order_by=[models.F("created_at").desc(), "-pk"], **per_pet
+            ),
+            pet_comments=models.Window(models.Count("pk"), **per_pet),
+        )
+        .filter(rank__lte=COMMENTS_QUOTED)
         .order_by("created_at", "pk")
-        .values_list("photo__pet_id", "photo__pet__name", "author__username", "text")
+        .values_list(
+            "photo__pet_id", "photo__pet__name", "author__username", "text", "pet_comments"
+        )
     )
     newest = added.order_by("-processed_at", "-pk").values_list("pk", "pet_id")
     chosen = spread(list(newest[: DIGEST_THUMBNAILS * 5]), DIGEST_THUMBNAILS)
@@ -335,10 +369,12 @@ def digest_reads(user, *, since, until) -> DigestReads:
     )
     smallest = {photo_id: (str(pet_id), key) for photo_id, pet_id, key in squares}
     thumbnails = [smallest[photo_id] for photo_id in chosen if photo_id in smallest]
+    rows = list(comments)
     return DigestReads(
         photo_counts=[(str(p), name, who or "Someone", n) for p, name, who, n in counts],
-        comments=[(str(p), name, who, text) for p, name, who, text in comments],
+        comments=[(str(p), name, who, text) for p, name, who, text, _ in rows],
         thumbnails=thumbnails,
+        comment_counts={str(p): n for p, *_, n in rows},
     )
 
 

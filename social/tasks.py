@@ -45,15 +45,22 @@ def send_digests() -> int:
 
 @shared_task
 def send_digest_batch(frequency: str, period_key: str, user_ids: list[int]) -> int:
-    """Send each user's digest for the period, at most once each (``digest_send``). Returns
-    how many mails went."""
+    """Send each user's digest for the period, at most once each (``digest_send``); one
+    user's failure is logged (no address) and the others go on. Returns how many mails
+    went."""
     period = digests.period_named(frequency, period_key)
     deadline = time.monotonic() + BATCH_SECONDS
     sent = 0
+    thumbnails = digests.ThumbnailMemo()  # a pet's thumbnails made once for its recipients
     for index, user_id in enumerate(user_ids):
         if index and time.monotonic() > deadline:  # one at least: the rest goes on
             send_digest_batch.delay(frequency, period_key, user_ids[index:])
             break
-        send = digests.digest_send(user_id=user_id, period=period)
+        try:
+            send = digests.digest_send(user_id=user_id, period=period, thumbnails=thumbnails)
+        except Exception as exc:  # one user's failure (the database, before the decision)
+            # blocks nobody else's digest; with no row decided, the next run tries again.
+            logger.warning("a digest failed before it was decided: %s", type(exc).__name__)
+            continue
         sent += bool(send and send.state == send.State.SENT)
     return sent

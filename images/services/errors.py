@@ -25,7 +25,8 @@ class OverQuota(PhotoError):
 
 
 class TooFast(PhotoError):
-    """More tickets than the rate allows; ``retry_after`` is the seconds until one is free."""
+    """More requests (upload tickets, comments) than the rate allows; ``retry_after`` is the
+    seconds until one is free."""
 
     def __init__(self, message: str, *, retry_after: int):
         super().__init__(message)

@@ -60,9 +60,11 @@ def quote(text: str) -> str:
 def group_news(
     photo_counts: Iterable[tuple[str, str, str, int]],
     comments: Iterable[tuple[str, str, str, str]],
+    comment_counts: dict[str, int] | None = None,
 ) -> list[PetNews]:
     """Per pet, by name: ``photo_counts`` are (pet id, pet name, uploader, photos) and
-    ``comments`` (pet id, pet name, author, text), oldest first."""
+    ``comments`` (pet id, pet name, author, text), oldest first; ``comment_counts`` (pet id:
+    comments) when ``comments`` holds only the ones quoted, else they are counted."""
     pets: dict[str, PetNews] = {}
     for pet_id, name, uploader, n in photo_counts:
         news = pets.setdefault(pet_id, PetNews(pet_id, name))
@@ -72,6 +74,9 @@ def group_news(
         news.comments += 1
         news.quotes.append(Quote(author, quote(text)))
         del news.quotes[:-COMMENTS_QUOTED]
+    for pet_id, n in (comment_counts or {}).items():
+        if pet_id in pets:
+            pets[pet_id].comments = n
     return sorted(pets.values(), key=lambda news: (news.name.casefold(), news.pet_id))
 
 

@@ -12,18 +12,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from images.models import Photo
-from social.models import COMMENT_MAX_LENGTH, Comment
+from images.services.errors import TooFast
+from social.models import COMMENT_MAX_LENGTH, Comment, CommentPost
 from social.pure.comment_text import CommentRefused, normalise_comment
 
-__all__ = ["CommentRefused", "CommentTooFast", "comment_create", "comment_delete"]
-
-
-class CommentTooFast(CommentRefused):
-    """More comments than the rate allows; ``retry_after`` is the seconds until one is free."""
-
-    def __init__(self, message: str, *, retry_after: int):
-        super().__init__(message)
-        self.retry_after = retry_after
+__all__ = ["CommentRefused", "TooFast", "comment_create", "comment_delete"]
 
 
 @transaction.atomic
@@ -31,15 +24,19 @@ def comment_create(*, author: User, photo: Photo, text: str) -> Comment:
     """A comment by ``author`` on ``photo`` (the caller has checked that they see it and that
     it is ready), its text tidied (``social.pure.comment_text``). Refused, with words for the
     author, when nothing is left once tidied, when it is too long, or past the rate
-    (``CommentTooFast``)."""
+    (``images.services.errors.TooFast``, as uploads are: the same refusal, 429 and
+    ``Retry-After``)."""
     kept = normalise_comment(text, max_length=COMMENT_MAX_LENGTH)
     # One comment at a time per author: concurrent posts would each see room for one more.
-    # The rate is counted from the Comment rows themselves (not the cache): exact across
-    # processes, nothing more to run or to keep, and the (author, -created_at) index answers it.
+    # The rate is counted from CommentPost rows, one a post, which deleting a comment leaves:
+    # exact across processes, and the day's window outlives what the cache keeps (10 minutes).
     # (SQLite ignores the lock, but its IMMEDIATE transactions already run one at a time.)
     User.objects.select_for_update().filter(pk=author.pk).values_list("pk", flat=True).first()
     now = timezone.now()
     _refuse_if_too_fast(author, now)
+    longest = max(window for window, _, _ in _windows())
+    CommentPost.objects.filter(author=author, created_at__lte=now - longest).delete()
+    CommentPost.objects.create(author=author, created_at=now)
     return Comment.objects.create(author=author, photo=photo, text=kept, created_at=now)
 
 
@@ -66,17 +63,19 @@ def _windows() -> list[tuple[datetime.timedelta, int, str]]:
 
 
 def _refuse_if_too_fast(author: User, now: datetime.datetime) -> None:
-    """``CommentTooFast`` when ``author`` posted the most allowed in one of the windows;
-    ``retry_after`` is when the oldest counted leaves it. Deleted comments no longer count:
-    what they said is gone, so they flood nobody."""
+    """``TooFast`` when ``author`` posted the most allowed in one of the windows;
+    ``retry_after`` is when the oldest counted leaves it. Every post counts, deleted or not:
+    else posting and deleting would be unlimited, and an owner removing spam would refund
+    the spammer. (Two windows, and waits said in hours: uploads' one-minute check does not
+    fit as it is.)"""
     for window, limit, named in _windows():
-        newest_first = Comment.objects.filter(author=author, created_at__gt=now - window)
+        newest_first = CommentPost.objects.filter(author=author, created_at__gt=now - window)
         times = newest_first.order_by("-created_at").values_list("created_at", flat=True)
         oldest_counted = times[limit - 1 : limit].first()
         if oldest_counted is None:
             continue
         wait = max(1, math.ceil((oldest_counted + window - now).total_seconds()))
-        raise CommentTooFast(
+        raise TooFast(
             f"{limit} comments {named} is the most allowed; try again in {_duration(wait)}.",
             retry_after=wait,
         )

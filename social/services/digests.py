@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime
 import logging
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from email.mime.image import MIMEImage
 from zoneinfo import ZoneInfo
@@ -137,11 +138,34 @@ class Composed:
     items: int
 
 
-def digest_send(*, user_id: int, period: Period) -> DigestSend | None:
+class ThumbnailMemo:
+    """The mail JPEGs a batch made, by rendition key: the recipients of one pet share its
+    thumbnails, read from storage and encoded once a batch. Bounded (the oldest forgotten
+    past ``size``); a thumbnail that could not be made is remembered as None."""
+
+    def __init__(self, size: int = 200):
+        self.size = size
+        self._jpegs: OrderedDict[str, bytes | None] = OrderedDict()
+
+    def jpeg(self, key: str) -> bytes | None:
+        if key in self._jpegs:
+            self._jpegs.move_to_end(key)
+            return self._jpegs[key]
+        jpeg = _mail_jpeg_of(key)
+        self._jpegs[key] = jpeg
+        if len(self._jpegs) > self.size:
+            self._jpegs.popitem(last=False)
+        return jpeg
+
+
+def digest_send(
+    *, user_id: int, period: Period, thumbnails: ThumbnailMemo | None = None
+) -> DigestSend | None:
     """Send ``user_id``'s digest for ``period`` unless one was decided already (another run,
     another worker): returns its row, or None when there was nothing to do. Not atomic as a
     whole, on purpose: the row is committed before the mail goes, so it must not be called
-    inside a transaction (the tasks call it in autocommit)."""
+    inside a transaction (the tasks call it in autocommit; ``_decide`` raises otherwise). A
+    digest that cannot be composed is recorded ``failed`` with its error."""
     user = User.objects.filter(pk=user_id, is_active=True).exclude(email="").first()
     if user is None or DigestSubscription.frequency_of(user) != period.frequency:
         return None  # deactivated, address removed or choice changed since the batch was made
@@ -149,7 +173,11 @@ def digest_send(*, user_id: int, period: Period) -> DigestSend | None:
         user=user, frequency=period.frequency, period_key=period.key
     ).exists():
         return None  # the cheap answer; the insert below is the one that counts
-    composed = compose_digest(user, period)
+    try:
+        composed = compose_digest(user, period, thumbnails=thumbnails)
+    except Exception as exc:  # bad data, a template's error: recorded, not tried every hour
+        logger.warning("a digest could not be composed: %s", type(exc).__name__)
+        return _decide(user, period, state=DigestSend.State.FAILED, error=_safe_error(exc))
     state = DigestSend.State.SENDING if composed.message else DigestSend.State.EMPTY
     send = _decide(user, period, state=state, items=composed.items)
     if send is None or composed.message is None:
@@ -164,11 +192,16 @@ def digest_send(*, user_id: int, period: Period) -> DigestSend | None:
     return send
 
 
-def _decide(user: User, period: Period, *, state: str, items: int) -> DigestSend | None:
+def _decide(
+    user: User, period: Period, *, state: str, items: int = 0, error: str = ""
+) -> DigestSend | None:
     """Insert the period's row for ``user``, committed; None when one exists (the unique
-    constraint: a racing worker's insert waits for ours, then fails)."""
+    constraint: a racing worker's insert waits for ours, then fails). Durable: inside a
+    caller's transaction it raises instead of leaving the row uncommitted while the mail goes.
+    A digest that could not be composed is decided ``failed``: nothing went, and the same bad
+    data would fail it again every hour of the period."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             return DigestSend.objects.create(
                 user=user,
                 frequency=period.frequency,
@@ -177,7 +210,8 @@ def _decide(user: User, period: Period, *, state: str, items: int) -> DigestSend
                 period_end=period.end,
                 state=state,
                 items=items,
-                finished_at=timezone.now() if state == DigestSend.State.EMPTY else None,
+                error=error,
+                finished_at=None if state == DigestSend.State.SENDING else timezone.now(),
             )
     except IntegrityError:
         return None
@@ -199,15 +233,18 @@ def _safe_error(exc: BaseException) -> str:
 # --- Composing ----------------------------------------------------------------------------------
 
 
-def compose_digest(user: User, period: Period) -> Composed:
-    """The digest ``user`` gets for ``period``, or none when nothing happened."""
+def compose_digest(
+    user: User, period: Period, *, thumbnails: ThumbnailMemo | None = None
+) -> Composed:
+    """The digest ``user`` gets for ``period``, or none when nothing happened; its thumbnails
+    taken from (and kept in) a batch's ``thumbnails``."""
     reads = digest_reads(user, since=period.start, until=period.end)
-    news = group_news(reads.photo_counts, reads.comments)
+    news = group_news(reads.photo_counts, reads.comments, reads.comment_counts)
     if not news:
         return Composed(None, 0)
     for item in news:
         item.url = settings.SITE_URL + reverse("pet_gallery", args=[item.pet_id])
-    images = _inline_images(reads.thumbnails, news)
+    images = _inline_images(reads.thumbnails, news, thumbnails or ThumbnailMemo())
     unsubscribe = unsubscribe_url(user)
     context = {
         "user": user,
@@ -249,18 +286,17 @@ def period_label(period: Period) -> str:
     return f"the week of {local_start.day} {local_start:%B} to {last.day} {last:%B}"
 
 
-def _inline_images(thumbnails: list[tuple[str, str]], news: list[PetNews]) -> list[MIMEImage]:
+def _inline_images(
+    thumbnails: list[tuple[str, str]], news: list[PetNews], memo: ThumbnailMemo
+) -> list[MIMEImage]:
     """The newest photos' squares as small JPEGs, each named by a Content-ID its pet's
     ``thumbnails`` lists. One that cannot be read or made is left out: the digest goes
     without it."""
     by_pet = {item.pet_id: item for item in news}
     images = []
     for index, (pet_id, key) in enumerate(thumbnails):
-        try:
-            with default_storage.open(key) as stored:
-                jpeg = mail_jpeg(stored.read())
-        except Exception:  # storage down, object gone, not an image: the mail goes without
-            logger.warning("a digest's thumbnail could not be made", exc_info=True)
+        jpeg = memo.jpeg(key)
+        if jpeg is None:
             continue
         cid = f"photo{index}"
         image = MIMEImage(jpeg, "jpeg")
@@ -270,3 +306,12 @@ def _inline_images(thumbnails: list[tuple[str, str]], news: list[PetNews]) -> li
         if pet_id in by_pet:
             by_pet[pet_id].thumbnails.append(f"{cid}@pettracker")
     return images
+
+
+def _mail_jpeg_of(key: str) -> bytes | None:
+    try:
+        with default_storage.open(key) as stored:
+            return mail_jpeg(stored.read())
+    except Exception:  # storage down, object gone, not an image: the mail goes without
+        logger.warning("a digest's thumbnail could not be made", exc_info=True)
+        return None

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django import template
+from django.db.models import Count, Window
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +27,9 @@ register = template.Library()
 
 # Stands for the slide's photo id in the addresses the viewer is given (viewer.js's NO_ID).
 NO_ID = "00000000-0000-0000-0000-000000000000"
+# The photo page shows its newest comments, this many; "Show earlier comments" shows them all.
+COMMENTS_SHOWN = 50
+ALL_COMMENTS = "all"  # ?comments=all
 # A link's text longer than this is cut (its address stays whole): long URLs wrap less badly.
 LINK_TEXT_MAX = 60
 
@@ -55,13 +59,16 @@ def comment_html(text: str) -> SafeString:
 def photo_social(context, photo: Photo) -> dict:
     """A photo's likes and comments on its page: the Like button, who likes it, the comments
     and the form to add one. Two queries, whatever the counts: the likes (at most one a
-    person who sees the pet) and the comments with their authors. Nothing for a photo not
-    ready: only ready photos are liked and commented on."""
+    person who sees the pet) and the newest COMMENTS_SHOWN comments with their authors and
+    how many there are in all (``?comments=all``: every one). Nothing for a photo not ready:
+    only ready photos are liked and commented on."""
     user = context["user"]
     if photo.state != Photo.State.READY or not user.is_authenticated:
         return {"shown": False}
     likers = list(Like.objects.filter(photo=photo).values_list("user_id", "user__username"))
-    comments = list(Comment.objects.filter(photo=photo).select_related("author"))
+    request = context.get("request")
+    every = request is not None and request.GET.get("comments") == ALL_COMMENTS
+    comments, total = _comments_shown(photo, every=every)
     owns_pet = photo.pet.owner_id == user.pk
     for comment in comments:
         comment.can_delete = owns_pet or comment.author_id == user.pk
@@ -74,12 +81,30 @@ def photo_social(context, photo: Photo) -> dict:
         "likes_text": counted(len(likers), "like", "likes"),
         "liked_by": liked_by([name for _, name in likers], you=user.username),
         "comments": comments,
-        "comments_text": counted(len(comments), "comment", "comments"),
+        "comments_text": counted(total, "comment", "comments"),
+        "earlier_url": (
+            f"{reverse('photo_page', args=[photo.pk])}?comments={ALL_COMMENTS}#comments"
+            if total > len(comments)
+            else ""
+        ),
         "max_length": COMMENT_MAX_LENGTH,
         "max_length_text": f"{COMMENT_MAX_LENGTH:,}",
         "csrf_token": context.get("csrf_token"),
         "request": context.get("request"),
     }
+
+
+def _comments_shown(photo: Photo, *, every: bool) -> tuple[list[Comment], int]:
+    """The photo's newest COMMENTS_SHOWN comments (or all), oldest first, and how many it has:
+    one query (the count a window over every row, taken before the limit)."""
+    newest = (
+        Comment.objects.filter(photo=photo)
+        .select_related("author")
+        .annotate(total=Window(Count("pk")))
+        .order_by("-created_at", "-pk")
+    )
+    comments = list(newest if every else newest[:COMMENTS_SHOWN])[::-1]
+    return comments, (comments[0].total if comments else 0)
 
 
 @register.simple_tag(takes_context=True)

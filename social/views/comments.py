@@ -14,7 +14,7 @@ from images.models import Photo
 from social.models import COMMENT_MAX_LENGTH, Comment
 from social.services.comments import (
     CommentRefused,
-    CommentTooFast,
+    TooFast,
     comment_create,
     comment_delete,
 )
@@ -33,7 +33,7 @@ def comment_post(request: HttpRequest, photo_id) -> HttpResponse:
     text = request.POST.get("text", "")
     try:
         comment = comment_create(author=request.user, photo=photo, text=text)
-    except CommentRefused as refusal:
+    except (CommentRefused, TooFast) as refusal:
         return _refused(request, photo, text, refusal)
     count = Comment.objects.filter(photo=photo).count()
     if wants_json(request):
@@ -45,8 +45,8 @@ def comment_post(request: HttpRequest, photo_id) -> HttpResponse:
     return redirect(photo_anchor(photo.pk, f"comment-{comment.pk}"))
 
 
-def _refused(request: HttpRequest, photo: Photo, text: str, refusal: CommentRefused):
-    status = 429 if isinstance(refusal, CommentTooFast) else 400
+def _refused(request: HttpRequest, photo: Photo, text: str, refusal: CommentRefused | TooFast):
+    status = 429 if isinstance(refusal, TooFast) else 400
     if wants_json(request):
         response = json_error(str(refusal), status=status)
     else:
@@ -59,7 +59,7 @@ def _refused(request: HttpRequest, photo: Photo, text: str, refusal: CommentRefu
             "back": reverse("photo_page", args=[photo.pk]),
         }
         response = render(request, "social/comment_refused.html", context, status=status)
-    if isinstance(refusal, CommentTooFast):
+    if isinstance(refusal, TooFast):
         response["Retry-After"] = str(refusal.retry_after)
     return response
 

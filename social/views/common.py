@@ -27,9 +27,10 @@ def photo_anchor(photo_id, anchor: str = "comments") -> str:
 
 
 def signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """``login_required`` for social's actions: a script gets a 403 in JSON (a redirect to a
-    log-in page means nothing to it); a browser goes to log in, and comes back to the photo's
-    page (the action's own address answers only POST). A script's 404 is JSON too."""
+    """``login_required`` for social's actions: a script gets a 401 in JSON, as from images'
+    API (a redirect to a log-in page means nothing to it); a browser goes to log in, and
+    comes back to the photo's page (the action's own address answers only POST). A script's
+    404 is JSON too."""
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -41,7 +42,7 @@ def signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
                     return json_error(NOT_FOUND, status=404)
                 raise
         if wants_json(request):
-            return json_error(LOG_IN_FIRST, status=403)
+            return json_error(LOG_IN_FIRST, status=401)
         photo_id = kwargs.get("photo_id")
         back = reverse("photo_page", args=[photo_id]) if photo_id else reverse("home")
         return redirect_to_login(back)

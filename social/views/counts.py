@@ -18,10 +18,10 @@ NO_SUCH_PHOTO = "No such photo."
 @require_safe
 @never_cache
 def photo_counts(request: HttpRequest, photo_id) -> HttpResponse:
-    """``{likes, liked, comments}`` of a ready photo the user sees (else 404; 403 for
+    """``{likes, liked, comments}`` of a ready photo the user sees (else 404; 401 for
     visitors not logged in): one query."""
     if not request.user.is_authenticated:
-        return json_error(LOG_IN_FIRST, status=403)
+        return json_error(LOG_IN_FIRST, status=401)
     photos = with_social_counts(Photo.objects.visible_to(request.user).ready(), request.user)
     return _counts(photos.filter(pk=photo_id), "like_count", "liked", "comment_count")
 

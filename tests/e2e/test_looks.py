@@ -275,6 +275,8 @@ def pages_of(world) -> dict[str, dict[str, object]]:
             "gallery-friend": f"/pets/{pet.pk}/",
             "photo-friend": f"/photos/{photo.pk}/",
             "photo-friend-comment-refused": refusing_a_comment(f"/photos/{photo.pk}/"),
+            # COMMENTS_SHOWN is 1 here (the test's): the newest with "Show earlier comments".
+            "photo-friend-all-comments": f"/photos/{photo.pk}/?comments=all",
             "favourites": "/favourites/",
             "invitation-friend": f"/invitations/{world['invitation']}/",
             "activity-friend": "/activity/",
@@ -322,9 +324,11 @@ def look_at(page, name: str, width: int, output_dir, findings: Findings) -> None
 
 @pytest.mark.parametrize("width", SCREENS)
 def test_every_page_passes_axe_and_fits_the_screen_in_both_themes(
-    person, live_server, world, output_dir, settings, console_errors, width
+    person, live_server, world, output_dir, settings, console_errors, width, monkeypatch
 ):
     settings.AXES_FAILURE_LIMIT = 1  # the lock-out page after one wrong password
+    # The photo page's "Show earlier comments", with the two comments of the world.
+    monkeypatch.setattr("social.templatetags.social.COMMENTS_SHOWN", 1)
     started = time.monotonic()
     findings = Findings()
     for role, pages in pages_of(world).items():

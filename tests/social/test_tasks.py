@@ -66,3 +66,69 @@ def test_a_batch_out_of_time_queues_the_rest_after_sending_at_least_one(
     period = yesterday()
     assert send_digest_batch.delay(period.frequency, period.key, [p.pk for p in readers]).get()
     assert len(mailoutbox) == 5  # one a task, each queuing the rest
+
+
+def test_one_users_digest_that_cannot_be_composed_stops_nobody_elses(
+    readers, mailoutbox, monkeypatch, caplog
+):
+    first = readers[0]
+    compose = digests.compose_digest
+
+    def broken_for_the_first(user, period, **kwargs):
+        if user.pk == first.pk:
+            raise ValueError(f"bad data of {user.email}")
+        return compose(user, period, **kwargs)
+
+    monkeypatch.setattr(digests, "compose_digest", broken_for_the_first)
+    period = yesterday()
+    assert send_digest_batch(period.frequency, period.key, [p.pk for p in readers]) == 4
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(p.email for p in readers[1:])
+    failed = DigestSend.objects.get(user=first)
+    assert failed.state == DigestSend.State.FAILED  # on the dashboard, and not tried again
+    assert failed.error == "ValueError: bad data of [address]"
+    assert failed.finished_at is not None
+    assert first.email not in caplog.text
+
+
+def test_a_failure_before_the_decision_is_logged_and_the_batch_goes_on(
+    readers, mailoutbox, monkeypatch, caplog
+):
+    first = readers[0]
+    decide = digests._decide
+
+    def database_gone_for_the_first(user, period, **kwargs):
+        if user.pk == first.pk:
+            raise ConnectionError("the database went away")
+        return decide(user, period, **kwargs)
+
+    monkeypatch.setattr(digests, "_decide", database_gone_for_the_first)
+    period = yesterday()
+    assert send_digest_batch(period.frequency, period.key, [p.pk for p in readers]) == 4
+    assert not DigestSend.objects.filter(user=first).exists()  # due again next run
+    assert "a digest failed" in caplog.text
+    assert first.email not in caplog.text
+
+
+def test_a_batch_reads_each_thumbnail_once_for_all_its_recipients(owner, mailoutbox, monkeypatch):
+    pet = PetFactory(owner=owner, name="Pip")
+    people = [UserFactory(username=f"reader{n}") for n in range(3)]
+    for person in people:
+        ShareFactory(pet=pet, grantee=person)
+        digest_subscription_set(user=person, frequency="daily")
+    for n in range(2):
+        added(pet, owner, yesterday().start + HOUR * (n + 1), stored=True)
+    reads = []
+    storage = type(digests.default_storage._wrapped)
+    storage_open = storage.open
+
+    def counted_open(self, name, *args, **kwargs):
+        reads.append(name)
+        return storage_open(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(storage, "open", counted_open)
+    period = yesterday()
+    assert send_digest_batch(period.frequency, period.key, [p.pk for p in people]) == 3
+    assert len(reads) == 2
+    assert len(set(reads)) == 2
+    for message in mailoutbox:  # each mail has both, all the same
+        assert len([a for a in message.attachments if a.get_content_type() == "image/jpeg"]) == 2

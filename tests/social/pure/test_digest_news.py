@@ -35,3 +35,10 @@ def test_thumbnails_are_taken_in_turns_from_each_pet_newest_first():
     assert spread(photos, 6) == [1, 5, 7, 2, 3, 4]
     assert spread(photos[:2], 6) == [1, 2]
     assert spread([], 6) == []
+
+
+def test_counts_given_apart_are_the_comments_counted_when_only_the_quoted_are_read():
+    comments = [("p1", "Pip", "ann", f"c{n}") for n in range(3)]
+    (item,) = group_news([], comments, {"p1": 40})
+    assert item.comments == 40
+    assert [q.text for q in item.quotes] == ["c0", "c1", "c2"]

@@ -7,10 +7,10 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from social.models import Comment
+from images.services.errors import TooFast
+from social.models import Comment, CommentPost
 from social.pure.comment_text import CommentTooLong, EmptyComment
 from social.services.comments import (
-    CommentTooFast,
     comment_create,
     comment_delete,
     comments_delete,
@@ -23,6 +23,15 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def photo(pet):
     return ready_photo(pet=pet)
+
+
+def posted_ago(comment, ago: datetime.timedelta) -> None:
+    """As if ``comment`` had been posted ``ago`` (its row and the post the rate counts)."""
+    when = timezone.now() - ago
+    CommentPost.objects.filter(author=comment.author, created_at=comment.created_at).update(
+        created_at=when
+    )
+    Comment.objects.filter(pk=comment.pk).update(created_at=when)
 
 
 def test_a_comment_is_kept_tidied(photo, friend):
@@ -49,7 +58,7 @@ def test_past_the_rate_a_minute_a_comment_is_refused_saying_when_to_try(photo, f
     settings.COMMENTS_PER_MINUTE = 3
     for n in range(3):
         comment_create(author=friend, photo=photo, text=f"Number {n}")
-    with pytest.raises(CommentTooFast) as refused:
+    with pytest.raises(TooFast) as refused:
         comment_create(author=friend, photo=photo, text="One more")
     assert 1 <= refused.value.retry_after <= 60
     assert "3 comments a minute is the most allowed; try again in" in str(refused.value)
@@ -61,13 +70,11 @@ def test_the_rate_frees_up_as_the_oldest_leaves_the_minute(photo, friend, settin
     now = timezone.now()
     for seconds_ago in (50, 10):
         comment = comment_create(author=friend, photo=photo, text="hi")
-        Comment.objects.filter(pk=comment.pk).update(
-            created_at=now - datetime.timedelta(seconds=seconds_ago)
-        )
-    with pytest.raises(CommentTooFast) as refused:
+        posted_ago(comment, datetime.timedelta(seconds=seconds_ago))
+    with pytest.raises(TooFast) as refused:
         comment_create(author=friend, photo=photo, text="too soon")
     assert 9 <= refused.value.retry_after <= 11  # when the one of 50 s ago leaves the minute
-    Comment.objects.filter(created_at__lt=now - datetime.timedelta(seconds=30)).update(
+    CommentPost.objects.filter(created_at__lt=now - datetime.timedelta(seconds=30)).update(
         created_at=now - datetime.timedelta(seconds=61)
     )
     comment_create(author=friend, photo=photo, text="now it goes")
@@ -75,13 +82,10 @@ def test_the_rate_frees_up_as_the_oldest_leaves_the_minute(photo, friend, settin
 
 def test_past_the_rate_a_day_the_wait_is_said_in_hours(photo, friend, settings):
     settings.COMMENTS_PER_DAY = 2
-    now = timezone.now()
     for hours_ago in (20, 5):
         comment = comment_create(author=friend, photo=photo, text="hi")
-        Comment.objects.filter(pk=comment.pk).update(
-            created_at=now - datetime.timedelta(hours=hours_ago)
-        )
-    with pytest.raises(CommentTooFast) as refused:
+        posted_ago(comment, datetime.timedelta(hours=hours_ago))
+    with pytest.raises(TooFast) as refused:
         comment_create(author=friend, photo=photo, text="again")
     assert str(refused.value) == "2 comments a day is the most allowed; try again in 4 hours."
 
@@ -90,8 +94,25 @@ def test_the_rate_is_each_authors_own_across_photos(pet, photo, friend, contribu
     settings.COMMENTS_PER_MINUTE = 1
     comment_create(author=friend, photo=photo, text="mine")
     comment_create(author=contributor, photo=photo, text="theirs")
-    with pytest.raises(CommentTooFast):
+    with pytest.raises(TooFast):
         comment_create(author=friend, photo=ready_photo(pet=pet), text="another photo")
+
+
+def test_deleting_comments_gives_back_none_of_the_rate(photo, friend, owner, settings):
+    settings.COMMENTS_PER_MINUTE = 3
+    for n in range(2):
+        comment_delete(comment=comment_create(author=friend, photo=photo, text=f"Spam {n}"))
+    comment_create(author=friend, photo=photo, text="Spam 2")
+    comments_delete(comments=Comment.objects.filter(author=friend))  # the owner removes it
+    assert not Comment.objects.exists()
+    with pytest.raises(TooFast):
+        comment_create(author=friend, photo=photo, text="Spam 3")
+
+
+def test_posts_older_than_a_day_are_forgotten_as_the_author_posts(photo, friend):
+    posted_ago(comment_create(author=friend, photo=photo, text="old"), datetime.timedelta(days=2))
+    comment_create(author=friend, photo=photo, text="new")
+    assert CommentPost.objects.filter(author=friend).count() == 1
 
 
 def test_deleting_a_comment_twice_deletes_it_once(photo, friend):

@@ -22,8 +22,8 @@ def test_two_workers_racing_for_one_digest_send_one_mail(
     both_composed = threading.Barrier(2, timeout=10)
     compose = digests.compose_digest
 
-    def compose_then_wait(user, period):
-        composed = compose(user, period)
+    def compose_then_wait(user, period, **kwargs):
+        composed = compose(user, period, **kwargs)
         both_composed.wait()  # each has decided to send, neither has written its row
         return composed
 

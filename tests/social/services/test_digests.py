@@ -7,8 +7,12 @@ from email import policy
 import pytest
 from django.core import mail
 from django.db import IntegrityError
+from django.utils import timezone
 
+from images.models import Photo
+from images.services.photos import photo_process, photo_reprocess
 from social.models import DigestSend, DigestSubscription, digest_reads
+from social.pure.digest_periods import latest_period
 from social.services import digests
 from social.services.digests import (
     compose_digest,
@@ -18,6 +22,8 @@ from social.services.digests import (
     users_due,
 )
 from tests.factories import PetFactory, ShareFactory, UserFactory
+from tests.images import corpus
+from tests.images.helpers import stored_photo
 from tests.social.helpers import HOUR, added, commented, yesterday
 
 pytestmark = pytest.mark.django_db
@@ -148,8 +154,8 @@ def test_a_worker_that_decided_first_wins_the_race(friend, activity, period, mon
     refuses this one's, and it sends nothing."""
     compose = digests.compose_digest
 
-    def compose_while_another_decides(user, period):
-        composed = compose(user, period)
+    def compose_while_another_decides(user, period, **kwargs):
+        composed = compose(user, period, **kwargs)
         digests._decide(user, period, state=DigestSend.State.SENDING, items=1)
         return composed
 
@@ -244,3 +250,63 @@ def test_a_digest_attaches_six_thumbnails_at_most_taken_in_turns_from_each_pet(
     keys = [key for _, key in reads.thumbnails]
     assert quiet.renditions.get(name="thumb").key in keys  # not crowded out by the busy pet
     assert busy[-1].renditions.get(name="thumb").key == keys[0]  # the newest first
+
+
+def test_the_decision_cannot_be_made_inside_a_callers_transaction(friend, activity, period):
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+        digest_send(user_id=friend.pk, period=period)
+
+
+def test_a_photo_processed_again_is_not_news_in_the_digest_of_the_day_it_was(
+    owner, friend, pet, period
+):
+    """An admin's "Process again" today of a photo first ready a month ago: today's digest
+    tells nothing of it (``processed_at`` keeps when it first turned ready)."""
+    photo = photo_process(photo_id=stored_photo(pet, corpus.jpeg(size=(64, 48))).pk)
+    Photo.objects.filter(pk=photo.pk).update(processed_at=period.start - 30 * 24 * HOUR)
+    photo_reprocess(photo=Photo.objects.get(pk=photo.pk))
+    assert photo_process(photo_id=photo.pk).state == Photo.State.READY
+    today = latest_period("daily", now=timezone.now() + 24 * HOUR, zone=digests.site_zone())
+    assert compose_digest(friend, today).message is None
+    assert friend.pk not in users_due(today)
+
+
+def test_the_reads_fetch_only_the_quoted_comments_and_count_the_rest_in_sql(
+    owner, friend, pet, period, django_assert_max_num_queries
+):
+    photo = added(pet, owner, period.start - HOUR)
+    for n in range(12):
+        commented(photo, owner, period.start + HOUR + n * HOUR / 60, text=f"Comment {n}")
+    with django_assert_max_num_queries(4):
+        reads = digest_reads(friend, since=period.start, until=period.end)
+    assert reads.comment_counts == {str(pet.pk): 12}
+    assert [text for *_, text in reads.comments] == ["Comment 9", "Comment 10", "Comment 11"]
+    assert reads.items == 12
+    composed = compose_digest(friend, period)
+    assert "Biscuit: 12 comments" in composed.message.body
+    assert "Comment 11" in composed.message.body
+    assert "Comment 8" not in composed.message.body
+
+
+def test_those_due_are_found_by_subqueries_each_once(owner, friend, pet, period):
+    """Someone who owns busy pets and is shared others is one row, with no join across
+    their pets and shares (rows pets × shares, folded by DISTINCT)."""
+    digest_subscription_set(user=owner, frequency="daily")
+    for name in ("Rex", "Ziggy"):
+        mine = PetFactory(owner=owner, name=name)
+        theirs = PetFactory(owner=friend, name=f"{name}'s friend")
+        ShareFactory(pet=theirs, grantee=owner)
+        added(mine, friend, period.start + HOUR)
+        added(theirs, friend, period.start + HOUR)
+    assert list(users_due(period)) == sorted([owner.pk, friend.pk])
+    sql = str(
+        digests.digest_candidates(
+            period.frequency, key=period.key, start=period.start, end=period.end
+        ).query
+    ).upper()
+    assert "DISTINCT" not in sql
+    joined = sql.split(" WHERE ")[0]
+    assert "_SHARE" not in joined
+    assert "_PET" not in joined

@@ -2,7 +2,8 @@
 each with the status it must get (images' matrix, tests/images/views/test_permissions.py).
 
 404, never 403, for a photo or comment an actor may not see; 403 for what they see but may
-not do; anonymous visitors are sent to log in (scripts asking for JSON get a 403)."""
+not do; anonymous visitors are sent to log in (scripts asking for JSON get a 401, as from the
+API)."""
 
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ def test_every_action_answers_scripts_in_json_as_it_must(actors, photo, comments
     response = _post(actors[actor], action, photo, comments, **JSON)
     wanted = {302: 200, LOGIN: 200}.get(ACTIONS[action][actor], ACTIONS[action][actor])
     if actor == "anonymous":
-        wanted = 403  # a script is not sent to a log-in page
+        wanted = 401  # a script is not sent to a log-in page (as images' API answers)
     elif action[0].startswith("/photos/{photo}/comments/") and wanted == 200:
         wanted = 201
     assert response.status_code == wanted
@@ -98,7 +99,7 @@ def test_a_viewer_deleting_anothers_comment_leaves_it(actors, photo, comments):
     assert Comment.objects.filter(pk=comments["contributors"]).exists()
 
 
-COUNTS = expect(200, 200, 200, 404, anonymous=403)
+COUNTS = expect(200, 200, 200, 404, anonymous=401)
 
 
 @pytest.mark.parametrize("actor", ACTORS)
@@ -138,7 +139,7 @@ def test_a_link_holder_reads_the_counts_through_the_link(
 
 def test_a_link_holder_cannot_like_or_comment(client, photo, link_token):
     assert client.post(f"/photos/{photo.pk}/like/")["Location"].startswith("/accounts/login/")
-    assert client.post(f"/photos/{photo.pk}/comments/", {"text": "hi"}, **JSON).status_code == 403
+    assert client.post(f"/photos/{photo.pk}/comments/", {"text": "hi"}, **JSON).status_code == 401
     assert not Like.objects.exists()
     assert not Comment.objects.exists()
 

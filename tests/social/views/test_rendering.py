@@ -171,3 +171,43 @@ def test_the_viewers_addresses_cost_no_query(friend, django_assert_num_queries):
     with django_assert_num_queries(0):
         html = template.render(Context({"request": request}))
     assert "data-social-like" in html
+
+
+def test_the_photo_page_shows_the_newest_comments_in_order_and_links_to_the_earlier(
+    actors, photo, friend, settings
+):
+    from social.templatetags import social as tags
+
+    for n in range(tags.COMMENTS_SHOWN + 2):
+        Comment.objects.create(photo=photo, author=friend, text=f"Comment number {n}")
+    page = actors["owner"].get(f"/photos/{photo.pk}/").content.decode()
+    shown = re.findall(r"Comment number (\d+)", page)
+    assert shown == [str(n) for n in range(2, tags.COMMENTS_SHOWN + 2)]  # oldest of them first
+    assert f"{tags.COMMENTS_SHOWN + 2} comments" in page  # all counted
+    assert f'href="/photos/{photo.pk}/?comments=all#comments"' in page
+    assert "Show earlier comments" in page
+    everything = actors["owner"].get(f"/photos/{photo.pk}/?comments=all").content.decode()
+    assert re.findall(r"Comment number (\d+)", everything) == [
+        str(n) for n in range(tags.COMMENTS_SHOWN + 2)
+    ]
+    assert "Show earlier comments" not in everything
+
+
+def test_a_photo_with_few_comments_offers_no_earlier_ones(actors, photo, friend):
+    Comment.objects.create(photo=photo, author=friend, text="only one")
+    assert (
+        "Show earlier comments" not in actors["owner"].get(f"/photos/{photo.pk}/").content.decode()
+    )
+
+
+def test_the_photo_pages_queries_stay_the_same_past_the_comments_shown(
+    actors, photo, friend, monkeypatch
+):
+    monkeypatch.setattr("social.templatetags.social.COMMENTS_SHOWN", 3)
+    Comment.objects.create(photo=photo, author=friend, text="one")
+    few = _photo_page_queries(actors["owner"], photo)
+    for n in range(6):
+        Comment.objects.create(photo=photo, author=friend, text=f"comment {n}")
+    assert _photo_page_queries(actors["owner"], photo) == few
+    page = actors["owner"].get(f"/photos/{photo.pk}/").content.decode()
+    assert page.count('class="comment"') == 3
