@@ -110,6 +110,8 @@ class Like(models.Model):
     )
     created_at = models.DateTimeField(db_default=Now())
 
+    objects = LikeQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["-created_at"], name="like_created_idx")]
