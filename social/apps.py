@@ -6,8 +6,10 @@ class SocialConfig(AppConfig):
     verbose_name = "Likes, comments and news"
 
     def ready(self) -> None:
+        # The tasks too: beat names them, and every process that may queue one must have them
+        # registered (as images.apps and cdn.apps do for theirs).
         from pettracker.pages import frame_reader
-        from social import signals
+        from social import signals, tasks  # noqa: F401
         from social.context_processors import unread_shown
 
         signals.connect()
