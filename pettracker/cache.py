@@ -28,10 +28,29 @@ import logging
 import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
+
+
+class ReusedClients(RedisCacheClient):
+    """Django's Redis client, with one redis-py client per connection pool rather than one made
+    for every cache call: making one builds its table of ~170 response callbacks, which was a
+    tenth of a kept gallery page's time (three cache calls a page; benchmarks/load.sh). A
+    redis-py client is safe to share between threads: it takes a connection from the pool for
+    each command."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, object] = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
 
 
 class ForgivingRedisCache(RedisCache):
@@ -46,6 +65,7 @@ class ForgivingRedisCache(RedisCache):
         self.retry_after = float(options.pop("RETRY_AFTER", 5))
         self.max_timeout = options.pop("MAX_TIMEOUT", None)
         super().__init__(server, {**params, "OPTIONS": options})
+        self._class = ReusedClients
         self._aside_until = 0.0
 
     def get_backend_timeout(self, timeout=DEFAULT_TIMEOUT):

@@ -200,3 +200,12 @@ def test_downloads_under_way_are_counted_in_the_shared_redis_for_ten_minutes_at_
     assert 0 < redis_sessions.ttl(key) <= 600
     slots[0]()
     assert download_slot_take(holder="user:7") is not None
+
+
+def test_each_connection_pool_has_one_client_reused_by_every_call():
+    from pettracker.cache import ForgivingRedisCache
+
+    cache = ForgivingRedisCache("redis://127.0.0.1:1/1", {})
+    client = cache._cache.get_client()
+    assert cache._cache.get_client(write=True) is client
+    assert cache._cache.get_client("a key") is client
