@@ -73,7 +73,14 @@ def test_each_file_shows_its_preview_before_anything_is_sent(owner_page, output_
         "() => Array.from(document.querySelectorAll('img.upload-preview'))"
         ".filter(i => i.complete && i.naturalWidth > 0).length === 2"
         " && document.querySelector('.upload-preview.placeholder')"
+        " && Array.from(document.querySelectorAll('.upload'))"
+        ".every(r => r.dataset.state === 'asking')"
     )
+    # The third file is hashed last: its ticket request can reach the route a moment after the
+    # previews show, and the route's handler runs only while Playwright waits.
+    deadline = time.monotonic() + 10
+    while len(held) < 3 and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
     assert len(held) == 3
     assert states(page) == ["asking", "asking", "asking"]
     assert not Photo.objects.filter(pet=pet).exists()
@@ -265,6 +272,8 @@ def test_leaving_while_files_are_sending_asks_first(owner_page, celery_worker, s
     assert dialogs == ["beforeunload"]
     assert page.url.endswith("/upload/")  # stayed
 
+    while len(asked) < 2 and time.monotonic() < deadline + 10:
+        page.wait_for_timeout(50)  # both held before they are let go
     for route in asked:
         route.continue_()
     page.unroute(TICKETS)
