@@ -8,6 +8,13 @@ else of the request reaches the frame (tests/pettracker/test_pages.py reads the 
 hold it to ``FRAME_NAMES``). A request with messages waiting is never served from the cache nor
 kept (its messages are shown once), nor one the view says not to keep (``keep``): a view keeps
 only its canonical addresses, so that nobody fills the cache with addresses of their own making.
+
+A kept page is read first from the process's own memory (the ``pages`` cache, Django's
+``LocMemCache``: the last few hundred pages this process read or made), then from the shared
+cache. A page asked again of the same process so costs no round trip to Redis (a quarter of a
+millisecond here, with the page's ~30 KB: a sixth of a kept gallery). Holding copies apart is
+safe because a kept page's key names everything the page shows: no kept page is ever forgotten
+or overwritten, a change makes a new key; its memory is bounded by ``MAX_ENTRIES``.
 """
 
 from __future__ import annotations
@@ -16,8 +23,9 @@ import hashlib
 from collections.abc import Callable
 from typing import NamedTuple
 
+from django.conf import settings
 from django.contrib.messages import get_messages
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 
@@ -54,11 +62,11 @@ def page_kept(
     ``keep``. Returns the response, with the request's token in place, and the page."""
     frame = frame_facts(request) if keep else None
     key = None if frame is None else _key(request.path, facts, frame)
-    page = cache.get(key) if key else None
+    page = _read(key, seconds) if key else None
     if page is None:
         page = make({"csrf_token": CSRF_PLACEHOLDER})
         if key:
-            cache.set(key, page, seconds)
+            _keep(key, page, seconds)
     filled = f'name="csrfmiddlewaretoken" value="{get_token(request)}"'
     return HttpResponse(page.html.replace(_CSRF_FIELD, filled)), page
 
@@ -83,6 +91,30 @@ def frame_reader(read: Callable[[HttpRequest], object]) -> Callable[[HttpRequest
     if read not in _FRAME_READERS:
         _FRAME_READERS.append(read)
     return read
+
+
+# The cache alias of the process's own copies (settings.CACHES), when there is one.
+NEAR = "pages"
+
+
+def _near():
+    return caches[NEAR] if NEAR in settings.CACHES else None
+
+
+def _read(key: str, seconds: int) -> KeptPage | None:
+    near = _near()
+    page = near.get(key) if near is not None else None
+    if page is None:
+        page = cache.get(key)
+        if page is not None and near is not None:
+            near.set(key, page, seconds)
+    return page
+
+
+def _keep(key: str, page: KeptPage, seconds: int) -> None:
+    cache.set(key, page, seconds)
+    if (near := _near()) is not None:
+        near.set(key, page, seconds)
 
 
 def _key(path: str, facts: tuple, frame: tuple) -> str:

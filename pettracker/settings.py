@@ -645,7 +645,16 @@ def _cache(url: str) -> dict:
 
 
 CACHE_URL = env_str("CACHE_URL") or _cache_url(CELERY_BROKER_URL)
-CACHES = {"default": _cache(CACHE_URL)}
+CACHES = {
+    "default": _cache(CACHE_URL),
+    # Kept pages (pettracker.pages) this process read or made last, before the shared cache:
+    # at most MAX_ENTRIES of them (a 50-photo gallery is about 30 KB).
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "kept-pages",
+        "OPTIONS": {"MAX_ENTRIES": 300},
+    },
+}
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- Metrics -------------------------------------------------------------------------------

@@ -420,7 +420,7 @@ def activity_of(user, *, since=None, limit: int = ACTIVITY_ROWS) -> list[Event]:
         .by_others_than(user)
         .made_between(since)
         .order_by("-created_at")
-        .values_list(*on_photo, "author_id", "author__username")[:limit]
+        .values_list(*on_photo, "author_id", "author__username", "photo__uploader_id")[:limit]
     )
     likes = (
         Like.objects.visible_to(user, pets=seen)
@@ -432,15 +432,18 @@ def activity_of(user, *, since=None, limit: int = ACTIVITY_ROWS) -> list[Event]:
     )
     kinds = [
         [_event(Kind.ADDED, row, pets) for row in added],
-        [_event(Kind.COMMENTED, row, pets) for row in comments],
-        [_event(Kind.LIKED, row, pets) for row in likes],
+        [_event(Kind.COMMENTED, row, pets, reader=user.pk) for row in comments],
+        [_event(Kind.LIKED, row, pets, reader=user.pk) for row in likes],
     ]
     return complete_since(kinds, limit=limit)
 
 
-def _event(kind: Kind, row: tuple, pets: dict) -> Event:
-    at, photo_id, pet_id, actor_id, actor = row
-    return Event(kind, at, actor_id, actor or "", pet_id, pets[pet_id], photo_id)
+def _event(kind: Kind, row: tuple, pets: dict, *, reader=None) -> Event:
+    """An event of a row (when, photo, pet, who, their name[, the photo's uploader]); likes are
+    only ever of the reader's uploads."""
+    at, photo_id, pet_id, actor_id, actor, *uploader = row
+    yours = kind is Kind.LIKED or (uploader != [] and uploader[0] == reader)
+    return Event(kind, at, actor_id, actor or "", pet_id, pets[pet_id], photo_id, yours)
 
 
 def thumbnail_keys(groups: list[Group]) -> dict:
@@ -469,7 +472,7 @@ class Summary(NamedTuple):
 
 # In the key: bump it when ``Summary`` or ``Group`` change shape, so that a deploy never
 # unpickles the previous one (pages would fail for a minute).
-SUMMARY_VERSION = 1
+SUMMARY_VERSION = 2  # 2: Group.yours
 
 
 def summary_cache_key(user_id) -> str:

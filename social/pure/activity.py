@@ -2,7 +2,8 @@
 
 "Frank added 5 photos of Pip", "Olivia and Ted commented on a photo of Biscuit", "Ted liked 4
 of your photos of Pip": events of the same kind about the same pet (and, for added photos, by
-the same person) that came together, each within ``GAP`` of the one before, are one group.
+the same person; for comments, on the reader's own photos or on others') that came together,
+each within ``GAP`` of the one before, are one group.
 Plain values only (no Django): the reads that make the events are ``social.models``'."""
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Event:
     pet_id: Hashable
     pet: str
     photo_id: Hashable
+    yours: bool = False  # the photo is the reader's upload
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Group:
     earliest: datetime.datetime
     latest: datetime.datetime
     events: int
+    yours: bool = False  # every photo is the reader's upload
 
     @property
     def text(self) -> str:
@@ -67,9 +70,10 @@ class Group:
 
 
 def _key(event: Event) -> tuple:
-    # Added photos are each uploader's own news; comments and likes gather everyone's.
+    # Added photos are each uploader's own news; comments and likes gather everyone's, comments
+    # on the reader's own photos apart from those on others'.
     actor = event.actor_id if event.kind is Kind.ADDED else None
-    return (event.kind, event.pet_id, actor)
+    return (event.kind, event.pet_id, actor, event.yours)
 
 
 def group_events(events: Iterable[Event], *, gap: datetime.timedelta = GAP) -> list[Group]:
@@ -105,6 +109,7 @@ def _group(run: list[Event]) -> Group:
         earliest=run[0].at,
         latest=run[-1].at,
         events=len(run),
+        yours=all(e.yours for e in run),
     )
 
 
@@ -127,11 +132,12 @@ def sentence(group: Group) -> str:
     who, photos = actors_text(group.actors), len(group.photo_ids)
     if group.kind is Kind.ADDED:
         return f"{who} added {photos_text(photos)} of {group.pet}"
-    if group.kind is Kind.COMMENTED:
-        return f"{who} commented on {photos_text(photos)} of {group.pet}"
+    verb = "commented on" if group.kind is Kind.COMMENTED else "liked"
+    if group.kind is Kind.COMMENTED and not group.yours:
+        return f"{who} {verb} {photos_text(photos)} of {group.pet}"
     if photos == 1:
-        return f"{who} liked your photo of {group.pet}"
-    return f"{who} liked {photos} of your photos of {group.pet}"
+        return f"{who} {verb} your photo of {group.pet}"
+    return f"{who} {verb} {photos} of your photos of {group.pet}"
 
 
 def complete_since(kinds: Iterable[Sequence[Event]], *, limit: int) -> list[Event]:

@@ -57,7 +57,7 @@ def test_the_owner_finds_the_news_on_home_and_reading_it_clears_the_count(
     expect(badge).to_have_attribute("aria-label", "Activity, 3 unread")
     expect(badge.locator(".badge")).to_have_text("3")
     assert news_texts(page) == [
-        "New bob commented on a photo of Biscuit",
+        "New bob commented on your photo of Biscuit",
         "New bob liked your photo of Biscuit",
         "New carol added 3 photos of Biscuit",
     ]
@@ -71,13 +71,13 @@ def test_the_owner_finds_the_news_on_home_and_reading_it_clears_the_count(
 
     page.click("text=See all")
     page.wait_for_url("**/activity/")
-    assert news_texts(page)[0] == "New bob commented on a photo of Biscuit"  # what was new
+    assert news_texts(page)[0] == "New bob commented on your photo of Biscuit"  # what was new
     expect(page.locator(".activity-link .badge")).to_have_count(0)  # and is read now
     expect(page.locator(".activity-link")).to_have_attribute("aria-current", "page")
     no_serious_violations(page)
     page.screenshot(path=str(output_dir / f"activity-page-{screen}.png"), full_page=True)
 
-    page.click("text=bob commented on a photo of Biscuit")
+    page.click("text=bob commented on your photo of Biscuit")
     page.wait_for_url("**/photos/*/#comments")
     page.goto("/")
     assert [t.startswith("New ") for t in news_texts(page)] == [False, False, False]

@@ -182,13 +182,13 @@ def test_a_friends_like_and_comment_reach_the_owners_news_at_once(
     expect(badge).to_have_attribute("aria-label", "Activity, 2 unread")
     news = [" ".join(t.split()) for t in ann.locator(".news-item .news-link").all_inner_texts()]
     assert news == [
-        "New bob commented on a photo of Biscuit",
+        "New bob commented on your photo of Biscuit",
         "New bob liked your photo of Biscuit",
     ]
     no_serious_violations(ann)
     ann.screenshot(path=str(output_dir / f"social-owners-news-{screen}.png"), full_page=True)
 
-    ann.click("text=bob commented on a photo of Biscuit")
+    ann.click("text=bob commented on your photo of Biscuit")
     ann.wait_for_url(f"**/photos/{photo.pk}/#comments")
     expect(ann.locator(".comment-text").last).to_have_text("He has found the warmest spot again!")
     ann.goto("/activity/")

@@ -1,12 +1,16 @@
 """Pages and API answers go gzipped to clients that accept it; the edge's images never do."""
 
 import gzip
+import os
 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.http import HttpResponse
+from django.test import RequestFactory
 
 from cdn.signer import get_signer
+from pettracker.compression import TextGZipMiddleware
 
 pytestmark = pytest.mark.django_db
 
@@ -53,3 +57,19 @@ def test_the_edges_images_are_never_gzipped(client, signing_key):
     assert response["Content-Length"] == str(len(body))
     assert b"".join(response.streaming_content) == body
     assert response["ETag"].startswith('"')  # still strong: byte ranges stay valid
+
+
+def test_pages_are_gzipped_at_the_faster_level(client):
+    body = client.get("/", headers=GZIP).content
+    plain = gzip.decompress(body)
+    assert body[3] == gzip.FNAME  # the padding's file name, ended by a zero byte
+    deflated = body[body.index(b"\0", 10) + 1 :]
+    assert deflated == gzip.compress(plain, compresslevel=3, mtime=0)[10:]
+
+
+def test_an_answer_that_gzip_would_not_shorten_goes_plain():
+    noise = os.urandom(4000)
+    middleware = TextGZipMiddleware(lambda request: HttpResponse(noise, content_type="text/plain"))
+    response = middleware(RequestFactory().get("/", headers=GZIP))
+    assert "Content-Encoding" not in response
+    assert response.content == noise

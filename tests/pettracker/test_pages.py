@@ -156,3 +156,35 @@ def test_news_counted_in_the_header_is_on_the_next_kept_page(client, owner, frie
     comment_create(author=owner, photo=shown, text="Look at him")
     forget_activity_summary(friend.pk)  # as the count's minute in the cache runs out
     assert 'class="badge">1<' in visit(client, friend, pet).content.decode()
+
+
+def kept_keys(store) -> list[str]:
+    return [key for key in store._cache if ":page:" in key]  # LocMemCache's keys
+
+
+def test_a_page_kept_by_this_process_is_read_without_asking_the_shared_cache(
+    client, friend, pet, shown
+):
+    from django.core.cache import cache, caches
+
+    assert kept_keys(caches["pages"]) == kept_keys(cache) != []
+    cache.clear()  # the shared copy gone (evicted, Redis flushed), the session's with it
+    html = client.get(f"/pets/{pet.pk}/").content.decode()
+    assert kept_keys(cache) == []  # read from this process's memory: not made again
+    assert pet.name in html
+
+
+def test_a_page_kept_by_another_process_is_copied_into_this_ones(client, friend, pet, shown):
+    from django.core.cache import cache, caches
+
+    caches["pages"].clear()  # this process has not seen it: another one made it
+    assert queries_of(client, pet) == 2
+    assert kept_keys(caches["pages"]) == kept_keys(cache) != []
+
+
+def test_a_change_is_on_the_next_page_whatever_this_process_kept(client, owner, friend, pet, shown):
+    from images.services.photos import photo_update_caption
+
+    visit(client, friend, pet)
+    photo_update_caption(photo=shown, caption="Asleep on the sofa")
+    assert "Asleep on the sofa" in visit(client, friend, pet).content.decode()

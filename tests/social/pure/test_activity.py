@@ -21,10 +21,9 @@ PEOPLE = {1: "Frank", 2: "Olivia", 3: "Ted", 4: "Sam", 5: "Ann"}
 PETS = {"pip": "Pip", "biscuit": "Biscuit"}
 
 
-def event(kind, minutes, actor, pet="pip", photo="p1") -> Event:
-    return Event(
-        Kind(kind), T0 + minutes * MINUTE, actor, PEOPLE.get(actor, ""), pet, PETS[pet], photo
-    )
+def event(kind, minutes, actor, pet="pip", photo="p1", *, yours=False) -> Event:
+    at, name = T0 + minutes * MINUTE, PEOPLE.get(actor, "")
+    return Event(Kind(kind), at, actor, name, pet, PETS[pet], photo, yours)
 
 
 def texts(events) -> list[str]:
@@ -78,6 +77,22 @@ def test_someone_commenting_again_is_named_once_where_they_last_came():
     (group,) = group_events(comments)
     assert group.actors == ("Olivia", "Ted")
     assert group.events == 3
+
+
+def test_comments_on_the_readers_own_photos_speak_of_your_photos():
+    assert texts([event("commented", 0, 2, yours=True)]) == [
+        "Olivia commented on your photo of Pip"
+    ]
+    three = [event("commented", i, 2, photo=f"p{i}", yours=True) for i in range(3)]
+    assert texts(three) == ["Olivia commented on 3 of your photos of Pip"]
+
+
+def test_comments_on_ones_own_photos_and_on_others_are_two_pieces_of_news():
+    mine, theirs = event("commented", 0, 2, yours=True), event("commented", 1, 3, photo="p2")
+    assert texts([mine, theirs]) == [
+        "Ted commented on a photo of Pip",
+        "Olivia commented on your photo of Pip",
+    ]
 
 
 def test_likes_speak_of_your_photos():

@@ -49,7 +49,7 @@ def news_for_owner(pet, owner, friend, contributor):
 def test_home_shows_the_news_newest_first_unread_ones_marked(actors, news_for_owner):
     html = actors["owner"].get("/").content.decode()
     assert news(html) == [
-        "New friend commented on a photo of Biscuit just now",
+        "New friend commented on your photo of Biscuit just now",
         "New friend liked your photo of Biscuit 2 minutes ago",
         "New contributor added 3 photos of Biscuit 1 hour ago",
     ]
@@ -150,7 +150,7 @@ def test_news_after_a_reading_is_new_and_the_rest_is_not(
     commented(news_for_owner, contributor)  # joins the friend's comment: that news is new again
     html = actors["owner"].get("/activity/").content.decode()
     assert news(html) == [
-        "New contributor and friend commented on a photo of Biscuit just now",
+        "New contributor and friend commented on your photo of Biscuit just now",
         "friend liked your photo of Biscuit 2 minutes ago",
         "contributor added 3 photos of Biscuit 1 hour ago",
     ]
@@ -230,3 +230,12 @@ def test_the_count_is_read_only_when_a_page_shows_it(rf, owner, monkeypatch):
     assert asked == []
     assert context["activity_unread"].count is None  # what the stand-in returned
     assert asked == [owner]
+
+
+def test_comments_on_someone_elses_photo_of_a_pet_one_sees_are_on_a_photo(
+    actors, pet, owner, friend, contributor
+):
+    theirs = added(pet, contributor, at=ago(days=2))
+    commented(theirs, friend, at=ago(seconds=20))
+    html = actors["owner"].get("/").content.decode()
+    assert news(html)[0] == "New friend commented on a photo of Biscuit just now"
