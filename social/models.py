@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Coalesce, Now, RowNumber
 from django.utils import timezone
 
@@ -510,3 +510,17 @@ def unread_activity_count(user) -> int:
 
 def forget_activity_summary(user_id) -> None:
     cache.delete_many([summary_cache_key(user_id), unread_cache_key(user_id)])
+
+
+def news_audience(pet_ids) -> list:
+    """Whoever hears the news of these pets: their owners and everyone they are shared with."""
+    owners = Pet.objects.filter(pk__in=pet_ids).values_list("owner_id", flat=True)
+    grantees = Share.objects.filter(pet_id__in=pet_ids).values_list("grantee_id", flat=True)
+    return list({*owners, *grantees})
+
+
+def forget_news_of_pets_on_commit(pet_ids) -> None:
+    """Once the transaction commits, forget the cached summaries of the pets' audience (read
+    now, while the rows are there), so that their next page tells the news as it is."""
+    audience = news_audience(pet_ids)
+    transaction.on_commit(lambda: [forget_activity_summary(user) for user in audience])

@@ -5,8 +5,9 @@ the next page rather than up to a minute later. A new share's news comes at once
 
 So does news of a new comment or like: the summaries of those who hear about it are forgotten
 (a comment: whoever sees the pet; a like: the photo's uploader), so that the owner's home shows
-a friend's comment on the next page, not a minute later. (Not their deletions: a receiver there
-would make Django load every comment of a photo or pet it deletes, to send it.) A photo turning
+a friend's comment on the next page, not a minute later. A deleted comment is forgotten by the
+services that delete it (``social.services.comments``), not here: a receiver would make Django
+load every comment of a photo or pet it deletes, to send it. A photo turning
 ready and a pet renamed forget the summaries of whoever sees the pet the same way. A photo
 deleted or moved leaves news that names it for up to the summary's minute (its link then
 finds the photo gone); /activity/, which is read afresh, has it right at once.
@@ -20,7 +21,12 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from images.models import Pet, Photo, Share
-from social.models import Comment, Like, forget_activity_summary
+from social.models import (
+    Comment,
+    Like,
+    forget_activity_summary,
+    forget_news_of_pets_on_commit,
+)
 
 
 def _forget_grantees_summary(sender, instance: Share, **kwargs) -> None:
@@ -35,28 +41,20 @@ def _forget_audiences_summaries(sender, instance, created=False, **kwargs) -> No
     photo = instance.photo
     if sender is Like:
         audience = [photo.uploader_id] if photo.uploader_id else []
+        transaction.on_commit(lambda: [forget_activity_summary(user) for user in audience])
     else:
-        audience = _who_sees(photo.pet_id)
-    transaction.on_commit(lambda: [forget_activity_summary(user) for user in audience])
+        forget_news_of_pets_on_commit([photo.pet_id])
 
 
 def _forget_when_ready(sender, instance: Photo, update_fields=None, **kwargs) -> None:
     """A photo saved ready (processing's last write) is news for whoever sees its pet."""
     if instance.state == Photo.State.READY and update_fields is None:
-        audience = _who_sees(instance.pet_id)
-        transaction.on_commit(lambda: [forget_activity_summary(user) for user in audience])
+        forget_news_of_pets_on_commit([instance.pet_id])
 
 
 def _forget_when_renamed(sender, instance: Pet, created=False, **kwargs) -> None:
     if not created:
-        audience = _who_sees(instance.pk)
-        transaction.on_commit(lambda: [forget_activity_summary(user) for user in audience])
-
-
-def _who_sees(pet_id) -> list:
-    owners = Pet.objects.filter(pk=pet_id).values_list("owner_id", flat=True)
-    grantees = Share.objects.filter(pet_id=pet_id).values_list("grantee_id", flat=True)
-    return [*owners, *grantees]
+        forget_news_of_pets_on_commit([instance.pk])
 
 
 def connect() -> None:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import User
 from images.models import Photo
 from images.services.errors import TooFast
-from social.models import COMMENT_MAX_LENGTH, Comment, CommentPost
+from social.models import COMMENT_MAX_LENGTH, Comment, CommentPost, forget_news_of_pets_on_commit
 from social.pure.comment_text import CommentRefused, normalise_comment
 
 __all__ = ["CommentRefused", "TooFast", "comment_create", "comment_delete"]
@@ -43,15 +43,22 @@ def comment_create(*, author: User, photo: Photo, text: str) -> Comment:
 @transaction.atomic
 def comment_delete(*, comment: Comment) -> bool:
     """Delete ``comment`` (the caller has checked that its user may: ``deletable_by``).
-    Deleting one already gone changes nothing. Returns whether this call deleted it."""
+    Deleting one already gone changes nothing. Returns whether this call deleted it. Its news
+    goes from everyone's home and header on their next page."""
     deleted, _ = Comment.objects.filter(pk=comment.pk).delete()
+    if deleted:
+        forget_news_of_pets_on_commit([comment.photo.pet_id])
     return bool(deleted)
 
 
 @transaction.atomic
 def comments_delete(*, comments: QuerySet[Comment]) -> int:
-    """Delete many comments at once (the admin's removal). Returns how many."""
-    deleted, _ = Comment.objects.filter(pk__in=list(comments.values_list("pk", flat=True))).delete()
+    """Delete many comments at once (the admin's removal). Returns how many. Their news goes
+    from everyone's home and header on their next page."""
+    rows = list(comments.values_list("pk", "photo__pet_id"))
+    deleted, _ = Comment.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
+    if deleted:
+        forget_news_of_pets_on_commit({pet_id for _, pet_id in rows})
     return deleted
 
 

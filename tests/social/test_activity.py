@@ -297,3 +297,19 @@ def test_a_photo_turning_ready_or_a_pet_renamed_is_on_the_next_page(
         pet_update(pet=pet, name="Crumpet", species=pet.species)
     (group,) = activity_summary(friend).groups
     assert "Crumpet" in group.text
+
+
+def test_a_deleted_comment_leaves_the_news_on_the_next_page(
+    owner, friend, pet, django_capture_on_commit_callbacks
+):
+    from social.services.comments import comment_delete, comments_delete
+
+    photo = added(pet, owner, at=ago(days=2))
+    first, second = commented(photo, friend), commented(photo, friend, at=ago(hours=5))
+    assert len(activity_summary(owner).groups) == 2  # cached for a minute
+    with django_capture_on_commit_callbacks(execute=True):
+        comment_delete(comment=first)
+    assert len(activity_summary(owner).groups) == 1
+    with django_capture_on_commit_callbacks(execute=True):  # as the admin's removal
+        comments_delete(comments=social.models.Comment.objects.filter(pk=second.pk))
+    assert activity_summary(owner).groups == []
