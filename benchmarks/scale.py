@@ -19,6 +19,7 @@ import atexit
 import datetime
 import os
 import random
+import secrets
 import shutil
 import statistics
 import sys
@@ -27,12 +28,19 @@ import time
 import uuid
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-if "DATABASE_URL" not in os.environ:
-    # The SQLite database of 100,000 photos (about 200 MB) goes with the run.
-    os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="pettracker-scale-")
-    atexit.register(shutil.rmtree, os.environ["VAR_DIR"], ignore_errors=True)
+# The SQLite database of 100,000 photos (about 200 MB) and the static files go with the run.
+os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="pettracker-scale-")
+atexit.register(shutil.rmtree, os.environ["VAR_DIR"], ignore_errors=True)
+# As production runs (DEBUG off: templates without debugging information, static files by their
+# manifest), with throwaway secrets; DEBUG=true measures the development set-up instead.
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(64))
+os.environ.setdefault("SIGNING_KEY_ENCRYPTION_KEYS", Fernet.generate_key().decode())
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pettracker.settings")
 os.environ["METRICS_REDIS_URL"] = ""  # measure the pages, not a missing Redis
 os.environ["CACHE_URL"] = "locmem://"  # sessions cached in the process, as a warm Redis would
@@ -43,6 +51,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
@@ -245,7 +254,9 @@ def main() -> None:
     if options.shares > possible:
         parser.error(f"--shares: {options.pets} pets allow at most {possible:,} shares")
     call_command("migrate", verbosity=0)
-    print(f"database: {connection.vendor}")
+    if not settings.DEBUG:
+        call_command("collectstatic", interactive=False, verbosity=0)
+    print(f"database: {connection.vendor}, DEBUG {settings.DEBUG}")
     print("baseline (tiny): 10 pets × 30 photos, 20 shares")
     tiny = run(10, 30, 20, 10)
     size = f"{options.pets:,} pets × {options.photos_per_pet} photos"
