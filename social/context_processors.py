@@ -29,12 +29,21 @@ class UnreadActivity:
         return f"{UNREAD_CAP}+" if self.count > UNREAD_CAP else str(self.count)
 
 
+def unread_of(request: HttpRequest) -> UnreadActivity:
+    """The request's one ``UnreadActivity``: a kept page's key and, when the page is made, its
+    header read the count once between them."""
+    unread = getattr(request, "_activity_unread", None)
+    if unread is None:
+        unread = request._activity_unread = UnreadActivity(request)
+    return unread
+
+
 def activity(request: HttpRequest) -> dict:
     """Template context: ``activity_unread``, 0 for visitors (lazy: no query, no cache read,
     not even the session's user, unless a template asks for its ``count``)."""
-    return {"activity_unread": UnreadActivity(request)}
+    return {"activity_unread": unread_of(request)}
 
 
 def unread_shown(request: HttpRequest) -> str:
     """The count the header shows, for the key of pages kept whole (``pettracker.pages``)."""
-    return UnreadActivity(request).shown
+    return unread_of(request).shown

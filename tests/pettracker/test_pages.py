@@ -188,3 +188,19 @@ def test_a_change_is_on_the_next_page_whatever_this_process_kept(client, owner, 
     visit(client, friend, pet)
     photo_update_caption(photo=shown, caption="Asleep on the sofa")
     assert "Asleep on the sofa" in visit(client, friend, pet).content.decode()
+
+
+def test_a_page_made_afresh_reads_the_headers_count_once(client, friend, pet, monkeypatch):
+    import social.context_processors
+
+    reads = []
+    counted = social.context_processors.unread_activity_count
+    monkeypatch.setattr(
+        social.context_processors,
+        "unread_activity_count",
+        lambda user: reads.append(user.pk) or counted(user),
+    )
+    ready_photo(pet=pet)
+    html = visit(client, friend, pet).content.decode()  # made: its key and its header
+    assert reads == [friend.pk]
+    assert 'class="activity-link"' in html
