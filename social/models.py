@@ -432,17 +432,16 @@ def activity_of(user, *, since=None, limit: int = ACTIVITY_ROWS) -> list[Event]:
     )
     kinds = [
         [_event(Kind.ADDED, row, pets) for row in added],
-        [_event(Kind.COMMENTED, row, pets, reader=user.pk) for row in comments],
-        [_event(Kind.LIKED, row, pets, reader=user.pk) for row in likes],
+        [_event(Kind.COMMENTED, row[:5], pets, yours=row[5] == user.pk) for row in comments],
+        [_event(Kind.LIKED, row, pets, yours=True) for row in likes],  # of their uploads
     ]
     return complete_since(kinds, limit=limit)
 
 
-def _event(kind: Kind, row: tuple, pets: dict, *, reader=None) -> Event:
-    """An event of a row (when, photo, pet, who, their name[, the photo's uploader]); likes are
-    only ever of the reader's uploads."""
-    at, photo_id, pet_id, actor_id, actor, *uploader = row
-    yours = kind is Kind.LIKED or (uploader != [] and uploader[0] == reader)
+def _event(kind: Kind, row: tuple, pets: dict, *, yours: bool = False) -> Event:
+    """An event of a row (when, photo, pet, who, their name); ``yours``: the photo is the
+    reader's upload."""
+    at, photo_id, pet_id, actor_id, actor = row
     return Event(kind, at, actor_id, actor or "", pet_id, pets[pet_id], photo_id, yours)
 
 
