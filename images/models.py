@@ -10,7 +10,6 @@ from the queryset, so views answer 404 for it.
 
 from __future__ import annotations
 
-import calendar
 import datetime
 import hashlib
 import uuid
@@ -22,6 +21,8 @@ from django.db import models
 from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+
+from images.pure.memories import remembered_days
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -138,11 +139,13 @@ class PetQuerySet(models.QuerySet):
         )
 
     def with_cover(self) -> PetQuerySet:
-        """Annotate ``cover_id``: the chosen cover photo if it is ready, else the ready photo
-        taken last (``None`` for a pet without one)."""
+        """Annotate ``cover_id``: the chosen cover photo if it is ready (and the pet's: the
+        admin's raw id may name any photo), else the ready photo taken last (``None`` for a
+        pet without one)."""
 
-        newest = Photo.objects.filter(pet=models.OuterRef("pk")).ready().newest_taken_first()
-        chosen = Photo.objects.filter(pk=models.OuterRef("cover_photo_id")).ready()
+        photos = Photo.objects.filter(pet=models.OuterRef("pk")).ready()
+        newest = photos.newest_taken_first()
+        chosen = photos.filter(pk=models.OuterRef("cover_photo_id"))
         return self.annotate(
             cover_id=Coalesce(
                 models.Subquery(chosen.values("pk")[:1]),
@@ -252,10 +255,17 @@ class PhotoQuerySet(UploadCounts, models.QuerySet):
         """Photos taken on ``today``'s day and month in earlier years (on the clock of the
         place, as their pages say it): the home page's memories. In a year without
         29 February, that day's photos come on the 28th."""
-        day = models.Q(taken_on__month=today.month, taken_on__day=today.day)
-        if (today.month, today.day) == (2, 28) and not calendar.isleap(today.year):
-            day |= models.Q(taken_on__month=2, taken_on__day=29)
-        return self.filter(day, taken_on__year__lt=today.year)
+        return self.taken_on_days(*remembered_days(today))
+
+    def taken_on_days(
+        self, month: int, day: int, also_month: int, also_day: int, before: datetime.date
+    ) -> PhotoQuerySet:
+        """Photos taken on (``month``, ``day``) or (``also_month``, ``also_day``) of a year,
+        before ``before``: ``taken_on_this_day`` with its values as parameters (the home
+        page's prepared query takes them so: ``images.pure.memories.remembered_days``)."""
+        days = models.Q(taken_on__month=month, taken_on__day=day)
+        days |= models.Q(taken_on__month=also_month, taken_on__day=also_day)
+        return self.filter(days, taken_on__lt=before)
 
     def newest_taken_first(self) -> PhotoQuerySet:
         """By date taken, newest first; the upload order, then the id, break ties, so pages
@@ -298,6 +308,12 @@ class PhotoQuerySet(UploadCounts, models.QuerySet):
             .annotate(favourited_at=models.F("favourites__created_at"))
             .order_by("-favourited_at", "-id")
         )
+
+    def with_hearted(self, user) -> PhotoQuerySet:
+        """Annotate ``hearted``: whether ``user`` marked each photo with a heart (the
+        viewer's heart starts pressed on them), in the query that fetches them."""
+        hearts = Favourite.objects.filter(user=user, photo=models.OuterRef("pk"))
+        return self.annotate(hearted=models.Exists(hearts))
 
     def uploaded_by(self, user) -> PhotoQuerySet:
         """The photos ``user`` uploaded, to whichever pet: what their upload quota counts."""

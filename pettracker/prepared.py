@@ -11,11 +11,13 @@ not repeated.
 A prepared queryset's SQL must not depend on its values, only take them as parameters: no
 ``.none()`` for some of them, no lists whose length varies, no ``timezone.now()`` read while
 it is built (it would be frozen). ``Prepared`` refuses a query in which a placeholder does not
-appear as a parameter; placeholders must be values no constant of the query could equal.
+appear as a parameter; placeholders must be values no constant of the query could equal: ints
+of at least a million (either sign) that fit in 32 bits, UUIDs, dates before the year 1000.
 """
 
 from __future__ import annotations
 
+import datetime
 import threading
 import uuid
 from collections.abc import Callable
@@ -31,11 +33,17 @@ class Prepared:
 
     def __init__(self, build: Callable[..., QuerySet], **placeholders: Any) -> None:
         for name, value in placeholders.items():
-            if not isinstance(value, int | uuid.UUID) or isinstance(value, bool):
-                raise TypeError(f"{name}: placeholders are ints or UUIDs, not {type(value)}")
+            if type(value) not in (int, uuid.UUID, datetime.date):
+                raise TypeError(f"{name}: placeholders are ints, UUIDs or dates, not {type(value)}")
             if isinstance(value, int) and abs(value) < _LEAST_PLACEHOLDER:
                 # Constants of a query (a LIMIT, True == 1) must never be taken for it.
                 raise ValueError(f"{name}: an int placeholder is at least {_LEAST_PLACEHOLDER:,}")
+            if isinstance(value, int) and not -(2**31) <= value < 2**31:
+                # Django answers no row for a number past a column's range (PostgreSQL's
+                # integer, for a month extracted from a date): the query would be empty.
+                raise ValueError(f"{name}: an int placeholder fits in 32 bits")
+            if isinstance(value, datetime.date) and value.year >= 1000:
+                raise ValueError(f"{name}: a date placeholder is before the year 1000")
         self._build = build
         self._placeholders = placeholders
         self._compiled: dict[str, tuple] = {}
@@ -86,16 +94,23 @@ class Prepared:
 _LEAST_PLACEHOLDER = 1_000_000
 
 
-def _forms(value: int | uuid.UUID) -> dict:
+def _forms(value: int | uuid.UUID | datetime.date) -> dict:
     """How a database may carry ``value`` as a parameter, and how to carry another the same way:
-    a UUID as itself (PostgreSQL) or as 32 hex digits (SQLite's char(32))."""
+    a UUID as itself (PostgreSQL) or as 32 hex digits (SQLite's char(32)), a date as itself or
+    as its ISO text (SQLite)."""
     if isinstance(value, uuid.UUID):
         return {value: _same, value.hex: _hex, str(value): str}
+    if isinstance(value, datetime.date):
+        return {value: _same, value.isoformat(): _iso}
     return {value: _same}
 
 
 def _same(value):
     return value
+
+
+def _iso(value: datetime.date) -> str:
+    return value.isoformat()
 
 
 def _hex(value) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
@@ -12,33 +11,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from cdn.revocation import access_floors
-from cdn.signer import NoSigningKey, forget_grants, get_signer, grant_pets
-from images.models import Favourite, Pet, Photo
-from images.views.tiles import Tile, tiles
+from cdn.signer import NoSigningKey, forget_grants, grant_pets
+from images.models import Favourite
+from images.views.tiles import Tile
 
 PAGE_SIZE = 24
 # gallery.js asks for a page again with this header when an image was refused (its cookies
 # expired while the page stayed open, or the browser lost them): every cookie is set again.
 REGRANT_HEADER = "X-Regrant"
-
-
-@dataclass(frozen=True)
-class PetCard:
-    pet: Pet
-    cover: Tile | None
-
-
-def pet_cards(user, pets) -> list[PetCard]:
-    """Cards for ``pets`` (a queryset already limited to what ``user`` sees), each with its
-    cover photo: two queries for any number of pets."""
-    pets = list(pets.with_gallery_counts(user).with_cover().select_related("owner"))
-    cover_ids = [pet.cover_id for pet in pets if pet.cover_id]
-    covers = Photo.objects.visible_to(user).filter(pk__in=cover_ids).for_tiles()
-    names = {pet.pk: pet.name for pet in pets}
-    cover_tiles = {
-        t.photo.pk: t for t in tiles(covers, get_signer(), pet_name=lambda p: names[p.pet_id])
-    }
-    return [PetCard(pet, cover_tiles.get(pet.cover_id)) for pet in pets]
 
 
 def favourite_ids(user, shown: Iterable[Tile]) -> list[str]:

@@ -6,8 +6,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from cdn.signer import get_signer
-from images.models import Pet, Photo
-from images.views.common import favourite_ids, pet_cards, render_granting
+from images.views.cards import Cards, card_floors, cards_html, pet_cards
+from images.views.common import render_granting
+from images.views.home_photos import photos_shown
 from images.views.tiles import grid_html, tiles, years_ago_html
 
 RECENT_PHOTOS = 12
@@ -18,29 +19,34 @@ ON_THIS_DAY = 12
 def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return render(request, "home_welcome.html")
-    cards = pet_cards(request.user, Pet.objects.visible_to(request.user))
-    # The pets' ids as a list lets the database walk each pet's (pet, state, -taken_at ...)
-    # index instead of sorting every photo it may see (see benchmarks/scale.py).
-    pet_ids = [card.pet.pk for card in cards]
-    names = {card.pet.pk: card.pet.name for card in cards}
-    seen = Photo.objects.visible_to(request.user).filter(pet_id__in=pet_ids).ready().for_tiles()
+    signer = get_signer()
+    cards = pet_cards(request.user, Cards.SEEN, signer)
+    pet_ids = [card.pk for card in cards]
+    names = {card.pk: card.name for card in cards}
     today = timezone.localdate()
-    memories = list(seen.taken_on_this_day(today).newest_taken_first()[:ON_THIS_DAY])
+    memories = photos_shown(request.user, pet_ids, limit=ON_THIS_DAY, today=today)
     # Each photo once in the page's one gallery (the viewer walks it): memories first.
-    recent = seen.exclude(pk__in=[p.pk for p in memories]) if memories else seen
-    photos = [*memories, *recent.newest_taken_first()[:RECENT_PHOTOS]]
-    both = tiles(photos, get_signer(), pet_name=lambda p: names[p.pet_id])  # one query
+    memory_ids = {photo.pk for photo in memories}
+    newest = photos_shown(request.user, pet_ids, limit=RECENT_PHOTOS + ON_THIS_DAY)
+    photos = [*memories, *[p for p in newest if p.pk not in memory_ids][:RECENT_PHOTOS]]
+    both = tiles(photos, signer, pet_name=lambda p: names[p.pet_id])  # one query
     remembered, shown = both[: len(memories)], both[len(memories) :]
+    mine = [card for card in cards if card.owner_id == request.user.pk]
+    theirs = [card for card in cards if card.owner_id != request.user.pk]
     context = {
-        "my_pets": [card for card in cards if card.pet.owner_id == request.user.pk],
-        "shared_pets": [card for card in cards if card.pet.owner_id != request.user.pk],
+        "my_pets": mine,
+        "my_pets_html": cards_html(mine, viewer_id=request.user.pk),
+        "shared_pets": theirs,
+        "shared_pets_html": cards_html(theirs, viewer_id=request.user.pk),
         "recent": shown,
         "recent_grid": grid_html(shown),
         "on_this_day": remembered,
         "on_this_day_grid": years_ago_html(remembered, today=today),
-        "favourites": favourite_ids(request.user, both),
+        "favourites": [str(t.photo.pk) for t in both if t.photo.hearted],
     }
     # Only the pets whose images the page shows (a cover, a recent photo, a memory).
-    shown_pets = [card.pet.pk for card in cards if card.cover]
+    shown_pets = [card.pk for card in cards if card.cover]
     shown_pets += [t.photo.pet_id for t in [*shown, *remembered]]
-    return render_granting(request, "home.html", context, pet_ids=shown_pets)
+    return render_granting(
+        request, "home.html", context, pet_ids=shown_pets, floors=card_floors(cards)
+    )

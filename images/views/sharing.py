@@ -44,10 +44,10 @@ from images.services.sharing import (
     share_revoke,
 )
 from images.views import invitations, link_access
+from images.views.cards import Cards, card_floors, cards_html, pet_cards
 from images.views.common import (
     REGRANT_HEADER,
     page_of,
-    pet_cards,
     posted_row,
     render_granting,
 )
@@ -204,10 +204,11 @@ ACTIONS = {
 @login_required
 @require_safe
 def shared_with_me(request: HttpRequest) -> HttpResponse:
-    pets = Pet.objects.visible_to(request.user).exclude(owner=request.user)
-    cards = pet_cards(request.user, pets)
-    pet_ids = [card.pet.pk for card in cards if card.cover]
-    return render_granting(request, "pets/shared.html", {"cards": cards}, pet_ids=pet_ids)
+    cards = pet_cards(request.user, Cards.SHARED, get_signer())
+    pet_ids = [card.pk for card in cards if card.cover]
+    context = {"cards": cards, "cards_html": cards_html(cards, viewer_id=request.user.pk)}
+    floors = card_floors(cards)
+    return render_granting(request, "pets/shared.html", context, pet_ids=pet_ids, floors=floors)
 
 
 def _dead_link(request: HttpRequest, link: ShareLink | None) -> HttpResponse:

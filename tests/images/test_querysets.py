@@ -194,3 +194,11 @@ def test_on_a_28_february_without_a_29th_the_29ths_memories_come_too(pet):
     assert set(remembered(datetime.date(2026, 2, 28))) == {leap_day, day_before}
     assert set(remembered(datetime.date(2028, 2, 28))) == {day_before}  # 2028 has its own 29th
     assert set(remembered(datetime.date(2028, 2, 29))) == {leap_day}
+
+
+def test_with_hearted_says_which_photos_the_user_marked(pet, owner, friend):
+    hearted, other = ready_photo(pet=pet), ready_photo(pet=pet)
+    friend.favourites.create(photo=hearted)
+    owner.favourites.create(photo=other)  # someone else's heart is not the friend's
+    marked = dict(Photo.objects.with_hearted(friend).values_list("pk", "hearted"))
+    assert marked == {hearted.pk: True, other.pk: False}

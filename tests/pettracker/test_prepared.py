@@ -69,10 +69,44 @@ def test_a_placeholder_the_query_does_not_take_is_refused():
 
 
 def test_placeholders_are_ints_or_uuids():
-    with pytest.raises(TypeError, match="ints or UUIDs"):
+    with pytest.raises(TypeError, match="ints, UUIDs or dates"):
         Prepared(lambda name: Pet.objects.filter(name=name), name="Rex")
 
 
 def test_small_int_placeholders_are_refused():
     with pytest.raises(ValueError, match="at least"):
         Prepared(lambda user_id: Pet.objects.filter(owner_id=user_id), user_id=1)
+
+
+def _taken_before(pet_id: uuid.UUID, before: datetime.date):
+    return Photo.objects.filter(pet_id=pet_id, taken_on__lt=before).values_list("pk", flat=False)
+
+
+TAKEN_BEFORE = Prepared(_taken_before, pet_id=uuid.UUID(int=0xDA7E), before=datetime.date(3, 2, 1))
+
+
+def test_a_date_placeholder_takes_any_date(pet):
+    old = ready_photo(pet=pet, taken_at=datetime.datetime(2020, 5, 1, 12, tzinfo=datetime.UTC))
+    ready_photo(pet=pet, taken_at=datetime.datetime(2024, 5, 1, 12, tzinfo=datetime.UTC))
+    for before in (datetime.date(2019, 1, 1), datetime.date(2021, 1, 1), datetime.date(2030, 1, 1)):
+        expected = list(_taken_before(pet.pk, before))
+        assert TAKEN_BEFORE.run(pet_id=pet.pk, before=before) == expected
+    assert TAKEN_BEFORE.run(pet_id=pet.pk, before=datetime.date(2021, 1, 1)) == [(old.pk,)]
+
+
+def test_date_placeholders_are_dates_before_the_year_1000():
+    with pytest.raises(ValueError, match="before the year 1000"):
+        Prepared(_taken_before, pet_id=uuid.UUID(int=7), before=datetime.date(2020, 1, 1))
+    with pytest.raises(TypeError, match=r"datetime\.datetime"):
+        Prepared(
+            _taken_before,
+            pet_id=uuid.UUID(int=7),
+            before=datetime.datetime(3, 2, 1, tzinfo=datetime.UTC),
+        )
+
+
+def test_int_placeholders_fit_in_32_bits():
+    """Django finds no row for a number past a column's range (PostgreSQL's integer, 32 bits,
+    for a month or a day): such a placeholder would make the query empty for every value."""
+    with pytest.raises(ValueError, match="32 bits"):
+        Prepared(lambda user_id: Pet.objects.filter(owner_id=user_id), user_id=-7_346_219_854)

@@ -2,16 +2,13 @@
 
 import datetime
 import re
-import uuid
 from html.parser import HTMLParser
 
 import pytest
-from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
 
 from cdn.signer import get_signer
 from images.models import Photo
-from images.views.tiles import fill, gallery_html, grid_html, photo_tile, tiles
+from images.views.tiles import gallery_html, grid_html, photo_tile, tiles
 from tests.factories import PhotoFactory, UserFactory, ready_photo, store_full
 
 pytestmark = pytest.mark.django_db
@@ -176,28 +173,6 @@ def test_a_gallery_groups_its_tiles_by_month_taken_newest_first(pet):
     assert months == ["March 2024", "January 2024", "March 2023"]
     assert html.count('<li class="tile"') == 4
     assert html.count("</ul></section>") == 3
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        '<script>alert("x")</script>',
-        "Tom & Jerry's",
-        2048,
-        uuid.uuid4(),
-        "",
-        mark_safe("<b>ok</b>"),
-    ],
-)
-def test_fill_escapes_as_format_html_does(value):
-    template = '<a title="{}">{}</a>'
-    assert fill(template, value, value) == format_html(template, value, value)
-
-
-def test_fill_leaves_safe_html_as_it_is_and_escapes_the_rest():
-    filled = fill("{}{}", mark_safe("<em>safe</em>"), "<em>not</em>")
-    assert filled == "<em>safe</em>&lt;em&gt;not&lt;/em&gt;"
-    assert isinstance(filled, SafeString)
 
 
 # --- The full rendition is for downloads only -----------------------------------------------

@@ -1,10 +1,12 @@
 """The activity on the pages: home's News, the activity page (which marks it read) and the
 header's count of unread news on every page."""
 
+import datetime
 import re
 
 import pytest
 from django.core.cache import cache
+from django.utils import dateformat, timezone
 
 import social.context_processors
 import social.models
@@ -70,6 +72,20 @@ def test_the_time_is_machine_readable_and_said_in_words(actors, news_for_owner):
     assert re.search(
         r'<time datetime="\d{4}-\d\d-\d\dT[^"]+" title="[^"]+">1\xa0hour ago</time>', html
     )
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Chatham"])
+def test_the_times_say_what_djangos_date_filter_says_on_the_sites_clock(
+    actors, news_for_owner, settings, zone
+):
+    settings.TIME_ZONE = zone
+    html = actors["owner"].get("/").content.decode()
+    times = re.findall(r'<time datetime="([^"]+)" title="([^"]+)">', html)
+    assert len(times) == 3
+    for machine, words in times:
+        moment = timezone.localtime(datetime.datetime.fromisoformat(machine))
+        assert machine == dateformat.format(moment, "c")
+        assert words == dateformat.format(moment, "j F Y, H:i")
 
 
 def test_added_photos_show_their_thumbnails_whose_pet_the_page_grants(actors, pet, news_for_owner):
