@@ -6,7 +6,7 @@ from functools import cached_property
 
 from django.http import HttpRequest
 
-from social.models import UNREAD_CAP, unread_activity_count
+from social.models import ALL_READ_ATTRIBUTE, UNREAD_CAP, unread_activity_count
 
 
 class UnreadActivity:
@@ -20,6 +20,8 @@ class UnreadActivity:
     def count(self) -> int:
         user = getattr(self._request, "user", None)
         if user is None or not user.is_authenticated:
+            return 0
+        if getattr(self._request, ALL_READ_ATTRIBUTE, False):
             return 0
         return unread_activity_count(user)
 

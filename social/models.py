@@ -501,6 +501,11 @@ def activity_summary(user) -> Summary:
     return summary
 
 
+# Set on a request whose page has read everything up to the newest news (the activity page's
+# first): its header counts nothing unread without reading the activity again for it.
+ALL_READ_ATTRIBUTE = "activity_all_read"
+
+
 def unread_activity_count(user) -> int:
     """How many groups of news ``user`` has not read, at most ``UNREAD_CAP + 1``."""
     count = cache.get(unread_cache_key(user.pk))

@@ -11,6 +11,7 @@ from images.views.common import render_granting
 from social.models import (
     ACTIVITY_PAGE_ROWS,
     ACTIVITY_WINDOW,
+    ALL_READ_ATTRIBUTE,
     activity_of,
     activity_seen_at,
     thumbnail_keys,
@@ -35,7 +36,10 @@ def activity_page(request: HttpRequest) -> HttpResponse:
     groups = group_events(activity_of(user, limit=ACTIVITY_PAGE_ROWS))
     page = Paginator(groups, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
     if page.object_list:
-        activity_mark_read(user=user, until=page.object_list[0].latest)
+        read = activity_mark_read(user=user, until=page.object_list[0].latest)
+        # Read up to the newest news there is: the header has nothing to count, and need not
+        # read the activity again to say so (the summary was forgotten by the reading).
+        setattr(request, ALL_READ_ATTRIBUTE, read >= groups[0].latest)
     context = {
         "page": page,
         "thumbs": thumbnail_keys(page.object_list),

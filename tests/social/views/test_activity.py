@@ -219,6 +219,30 @@ def test_the_activity_page_clears_the_count(actors, news_for_owner):
     assert badge(actors["owner"].get("/pets/").content.decode()) is None
 
 
+def test_the_activity_page_reads_the_activity_once(actors, news_for_owner, monkeypatch):
+    """Having read everything up to its newest news, the page knows its header's count (none)
+    without reading the activity again for it."""
+    reads = []
+    real = activity_view.activity_of
+    monkeypatch.setattr(
+        activity_view, "activity_of", lambda *a, **k: reads.append(1) or real(*a, **k)
+    )
+    monkeypatch.setattr(
+        social.models, "activity_of", lambda *a, **k: reads.append(2) or real(*a, **k)
+    )
+    html = actors["owner"].get("/activity/").content.decode()
+    assert badge(html) is None
+    assert reads == [1]
+
+
+def test_a_later_page_of_the_activity_still_counts_what_is_unread(
+    actors, news_for_owner, monkeypatch
+):
+    monkeypatch.setattr(activity_view, "GROUPS_PER_PAGE", 2)
+    html = actors["owner"].get("/activity/?page=2").content.decode()
+    assert badge(html) == "2"  # the page read the oldest news; the two newer are unread
+
+
 def test_with_nothing_unread_the_link_has_no_count(actors, pet):
     html = actors["owner"].get("/pets/").content.decode()
     assert badge(html) is None
