@@ -22,8 +22,6 @@ from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from images.pure.memories import remembered_days
-
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
@@ -251,18 +249,15 @@ class PhotoQuerySet(UploadCounts, models.QuerySet):
     def with_renditions(self) -> PhotoQuerySet:
         return self.prefetch_related("renditions")
 
-    def taken_on_this_day(self, today: datetime.date) -> PhotoQuerySet:
-        """Photos taken on ``today``'s day and month in earlier years (on the clock of the
-        place, as their pages say it): the home page's memories. In a year without
-        29 February, that day's photos come on the 28th."""
-        return self.taken_on_days(*remembered_days(today))
-
     def taken_on_days(
         self, month: int, day: int, also_month: int, also_day: int, before: datetime.date
     ) -> PhotoQuerySet:
         """Photos taken on (``month``, ``day``) or (``also_month``, ``also_day``) of a year,
-        before ``before``: ``taken_on_this_day`` with its values as parameters (the home
-        page's prepared query takes them so: ``images.pure.memories.remembered_days``)."""
+        before ``before`` (on the clock of the place, as their pages say it): with
+        ``images.pure.memories.remembered_days(today)``, those taken on today's day and month
+        in earlier years, the home page's memories. Its values are parameters, so that the
+        query has one shape for every date (the home page prepares it:
+        ``images.views.home_photos``)."""
         days = models.Q(taken_on__month=month, taken_on__day=day)
         days |= models.Q(taken_on__month=also_month, taken_on__day=also_day)
         return self.filter(days, taken_on__lt=before)

@@ -46,8 +46,7 @@ class Prepared:
                 raise ValueError(f"{name}: a date placeholder is before the year 1000")
         self._build = build
         self._placeholders = placeholders
-        self._compiled: dict[str, tuple] = {}
-        self._lock = threading.Lock()
+        self._compiled = threading.local()
 
     def run(self, using: str = "default", **values: Any) -> list[tuple]:
         if values.keys() != self._placeholders.keys():
@@ -62,13 +61,12 @@ class Prepared:
         return list(compiler.results_iter(results=[rows], tuple_expected=True))
 
     def _compile(self, using: str) -> tuple:
-        # Per connection (each thread has its own): the compiler it keeps converts the rows.
-        key = (using, id(connections[using]))
-        found = self._compiled.get(key)
+        # Per thread (each has its own connection): the compiler it keeps converts the rows.
+        # Kept with the thread, so that a thread that ends takes its connection's with it.
+        compiled = self._compiled.__dict__
+        found = compiled.get(using)
         if found is None:
-            with self._lock:
-                found = self._compiled.get(key) or self._compile_now(using)
-                self._compiled[key] = found
+            found = compiled[using] = self._compile_now(using)
         return found
 
     def _compile_now(self, using: str) -> tuple:

@@ -501,8 +501,9 @@ def activity_summary(user) -> Summary:
     return summary
 
 
-# Set on a request whose page has read everything up to the newest news (the activity page's
-# first): its header counts nothing unread without reading the activity again for it.
+# Set on a request whose page has marked everything read up to the newest news (the activity
+# page, when it shows that news): its header counts nothing unread without reading the activity
+# again for it.
 ALL_READ_ATTRIBUTE = "activity_all_read"
 
 

@@ -37,6 +37,9 @@ class Cards(Enum):
 
 @dataclass(frozen=True)
 class Cover:
+    """A card's cover image: its photo's square renditions, by plain URL (the page's signed
+    cookies open them)."""
+
     photo_id: uuid.UUID
     src: str  # the thumb's URL
     srcset: str  # the square renditions
@@ -47,6 +50,8 @@ class Cover:
 
 @dataclass(frozen=True)
 class PetCard:
+    """What a pet's card shows, as one row of the cards' query."""
+
     pk: uuid.UUID
     name: str
     kind: str  # "Dog"

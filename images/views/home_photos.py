@@ -85,7 +85,7 @@ def _prepared(length: int | None, limit: int, memories: bool) -> Prepared:
 def photos_shown(user, pet_ids: Sequence, *, limit: int, today: datetime.date | None = None):
     """The ``limit`` ready photos of ``pet_ids`` (pets ``user`` sees: the rule is asked again,
     ``Pet.objects.visible_to``) taken last, newest first; with ``today``, only those taken on
-    its day in earlier years (``PhotoQuerySet.taken_on_this_day``). Each photo comes with its
+    its day and month in earlier years (``PhotoQuerySet.taken_on_days``). Each photo comes with its
     uploader and ``hearted`` (``PhotoQuerySet.with_hearted``), as ``for_tiles`` fetches them."""
     if not (user.is_authenticated and user.is_active) or not pet_ids:
         return []

@@ -5,6 +5,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from images.models import Access, Pet, Photo, ShareLink
+from images.pure.memories import remembered_days
 from tests.factories import PetFactory, PhotoFactory, ShareFactory, ShareLinkFactory, ready_photo
 
 pytestmark = pytest.mark.django_db
@@ -190,7 +191,10 @@ def test_on_a_28_february_without_a_29th_the_29ths_memories_come_too(pet):
     day_before = ready_photo(
         pet=pet, taken_at=datetime.datetime(2024, 2, 28, 9, tzinfo=datetime.UTC)
     )
-    remembered = Photo.objects.taken_on_this_day
+
+    def remembered(today):
+        return Photo.objects.taken_on_days(*remembered_days(today))
+
     assert set(remembered(datetime.date(2026, 2, 28))) == {leap_day, day_before}
     assert set(remembered(datetime.date(2028, 2, 28))) == {day_before}  # 2028 has its own 29th
     assert set(remembered(datetime.date(2028, 2, 29))) == {leap_day}

@@ -68,7 +68,7 @@ def test_a_placeholder_the_query_does_not_take_is_refused():
         unused.run(pet_id=uuid.uuid4())
 
 
-def test_placeholders_are_ints_or_uuids():
+def test_placeholders_are_ints_uuids_or_dates():
     with pytest.raises(TypeError, match="ints, UUIDs or dates"):
         Prepared(lambda name: Pet.objects.filter(name=name), name="Rex")
 

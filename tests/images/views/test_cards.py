@@ -149,3 +149,17 @@ def test_a_card_carries_its_pets_access_floor_for_the_pages_cookies(pet, owner):
     cards = cards_of(owner)
     assert card_floors(cards) == access_floors([pet.pk, other.pk])
     assert [c.floor is None for c in cards] == [False, True]
+
+
+def test_my_pets_and_shared_with_me_show_their_cards_and_open_their_covers(
+    client, pet, owner, friend
+):
+    ready_photo(pet=pet)
+    client.force_login(friend)
+    shared = client.get("/shared/")
+    assert "owner's dog · 1 photo" in texts_of(shared.content.decode()).texts
+    assert f"Path=/cdn/renditions/{pet.pk}/" in str(shared.cookies)
+    client.force_login(owner)
+    mine = client.get("/pets/")
+    assert "Dog · 1 photo" in texts_of(mine.content.decode()).texts
+    assert f"Path=/cdn/renditions/{pet.pk}/" in str(mine.cookies)

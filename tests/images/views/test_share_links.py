@@ -501,6 +501,19 @@ def test_a_link_shows_the_pets_name_and_cover_in_its_preview(pet, owner, cover):
     assert meta(response, "twitter:image") == meta(response, "og:image")
 
 
+def test_a_links_preview_never_shows_another_pets_photo(pet, owner, stranger):
+    """A cover chosen in the admin (a raw id) may name any photo: the preview takes the pet's
+    own newest instead, never a photo of a pet the link does not open."""
+    own = ready_photo(pet=pet)
+    elsewhere = ready_photo(pet=PetFactory(owner=stranger))
+    pet.cover_photo = elsewhere
+    pet.save()
+    _, token = share_link_create(pet=pet, created_by=owner, lifetime=DAY)
+    image = meta(Client(HTTP_USER_AGENT=SLACK).get(f"/s/{token}/"), "og:image")
+    assert f"/renditions/{pet.pk}/{own.pk}/" in image
+    assert str(elsewhere.pk) not in image
+
+
 def test_the_preview_image_opens_without_cookies_until_the_link_is_revoked(pet, owner, cover):
     link, token = share_link_create(pet=pet, created_by=owner, lifetime=DAY)
     image = meta(Client(HTTP_USER_AGENT=SLACK).get(f"/s/{token}/"), "og:image")
