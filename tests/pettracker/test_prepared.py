@@ -4,9 +4,13 @@ any values, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime
+import gc
+import threading
 import uuid
+import weakref
 
 import pytest
+from django.db import connections
 
 from accounts.models import User
 from images.models import Pet, Photo
@@ -110,3 +114,22 @@ def test_int_placeholders_fit_in_32_bits():
     for a month or a day): such a placeholder would make the query empty for every value."""
     with pytest.raises(ValueError, match="32 bits"):
         Prepared(lambda user_id: Pet.objects.filter(owner_id=user_id), user_id=-7_346_219_854)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_thread_that_ends_takes_its_compiled_query_with_it(owner):
+    """Each thread has its own connection, and a compiled query keeps it: kept by the
+    ``Prepared`` beyond the thread's life, every thread a server ever started would keep its
+    connection's wrapper (and the compiled query) for good."""
+    seen = {}
+
+    def run():
+        PHOTOS_OF.run(user_id=owner.pk, pet_id=uuid.uuid4())
+        seen["connection"] = weakref.ref(connections["default"])
+        connections["default"].close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    gc.collect()
+    assert seen["connection"]() is None
