@@ -263,7 +263,7 @@ def main() -> None:
     print(f"at scale: {size}, {options.shares:,} shares")
     big = run(options.pets, options.photos_per_pet, options.shares, options.samples)
     print(f"\n{'page':<24}{'queries':>9}{'(tiny)':>8}{'p50 ms':>9}{'p95 ms':>9}{'(tiny p95)':>12}")
-    verdicts = []
+    verdicts, slow = [], []
     for name, entry in big.items():
         queries = "/".join(str(q) for q in sorted(entry["queries"]))
         tiny_queries = "/".join(str(q) for q in sorted(tiny[name]["queries"]))
@@ -274,10 +274,12 @@ def main() -> None:
         # Empty lists skip a query: what matters is that no page needs more at scale.
         verdicts.append(max(entry["queries"]) <= max(tiny[name]["queries"]))
         verdicts.append(p95(entry["ms"]) < 50)
+        if not verdicts[-1]:
+            slow.append(name)
     print(
         "\ntargets: constant queries (no more at scale than tiny): "
         f"{'met' if all(verdicts[::2]) else 'MISSED'}; p95 < 50 ms: "
-        f"{'met' if all(verdicts[1::2]) else 'MISSED'}"
+        f"{'met' if not slow else 'MISSED by ' + ', '.join(slow)}"
     )
     if options.explain:
         explain(big)

@@ -168,7 +168,14 @@ _COVER = (
     '<img class="cover" src="{}" srcset="{}" sizes="{}" width="{}" height="{}" loading="lazy" '
     'alt="" data-placeholder="{}">'
 )
-_NO_COVER = mark_safe('<span class="cover empty" aria-hidden="true">🐾</span>')
+# A pet without a photo: the site's paw, drawn (the emoji needs a font some machines lack).
+_NO_COVER = mark_safe(
+    '<span class="cover empty" aria-hidden="true"><svg width="48" height="48" '
+    'viewBox="0 0 64 64" focusable="false"><g fill="currentColor">'
+    '<ellipse cx="32" cy="42" rx="14" ry="12"/><circle cx="14" cy="26" r="6"/>'
+    '<circle cx="25" cy="15" r="6"/><circle cx="39" cy="15" r="6"/>'
+    '<circle cx="50" cy="26" r="6"/></g></svg></span>'
+)
 
 
 def cards_html(cards: list[PetCard], *, viewer_id: int) -> SafeString:
