@@ -287,9 +287,7 @@ class PhotoQuerySet(UploadCounts, models.QuerySet):
         """Only the columns a gallery's tiles show, with their uploader's name in the same
         query (the viewer says who uploaded each photo); their renditions come apart, as plain
         rows: ``Rendition.objects.shown_for``."""
-        fields = ("id", "pet_id", "state", "caption", "placeholder_color", "error")
-        taken = ("taken_at", "taken_at_offset", "taken_on")
-        return self.select_related("uploader").only(*fields, *taken, "uploader__username")
+        return self.select_related("uploader").only(*TILE_COLUMNS, "uploader__username")
 
     def favourited_by(self, user) -> PhotoQuerySet:
         """The photos ``user`` marked with a heart, annotated ``favourited_at``, the newest
@@ -316,6 +314,19 @@ class PhotoQuerySet(UploadCounts, models.QuerySet):
 
 
 NEWEST_TAKEN_FIRST = ("-taken_on", "-taken_at", "-created_at", "-id")
+# The columns of a photo its tile shows (``PhotoQuerySet.for_tiles``; the home page's prepared
+# queries read the same, ``images.views.home_photos``).
+TILE_COLUMNS = (
+    "id",
+    "pet_id",
+    "state",
+    "caption",
+    "placeholder_color",
+    "error",
+    "taken_at",
+    "taken_at_offset",
+    "taken_on",
+)
 
 
 def _beyond(photo: Photo, lookup: str) -> models.Q:

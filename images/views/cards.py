@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from django.db.models import OuterRef, Subquery
+from django.template.defaultfilters import pluralize
 from django.utils.safestring import SafeString, mark_safe
 
 from accounts.models import User
@@ -130,7 +131,7 @@ def pet_cards(user, cards: Cards, signer: Signer) -> list[PetCard]:
             _KINDS.get(species, species),
             owner_id,
             owner_name,
-            photos or 0,
+            photos,
             _cover(cover_id, renditions.get(cover_id, {}), placeholder, signer),
             floor,
         )
@@ -201,10 +202,7 @@ def _card_html(card: PetCard, viewer_id: int) -> str:
         if cover
         else _NO_COVER
     )
-    kind = (
-        card.kind
-        if card.owner_id == viewer_id
-        else (f"{possessive(card.owner_name)} {card.kind.lower()}")
-    )
-    photos = f"{card.photos} photo{'' if card.photos == 1 else 's'}"
+    mine = card.owner_id == viewer_id
+    kind = card.kind if mine else f"{possessive(card.owner_name)} {card.kind.lower()}"
+    photos = f"{card.photos} photo{pluralize(card.photos)}"
     return fill(_CARD, route("pet_gallery", card.pk), image, card.name, kind, photos)

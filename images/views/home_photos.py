@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from django.db import DEFAULT_DB_ALIAS
 
 from accounts.models import User
-from images.models import Photo
+from images.models import TILE_COLUMNS, Photo
 from images.pure.memories import remembered_days
 from pettracker.prepared import Prepared
 
@@ -31,11 +31,10 @@ from pettracker.prepared import Prepared
 LIST_LENGTHS = tuple(2**k for k in range(3, 13))
 _NO_PET = uuid.UUID(int=0)
 
-# What a tile shows of a photo (``PhotoQuerySet.for_tiles``), in the model's order of columns
-# (``Model.from_db`` reads them so), with its uploader's id.
-_TILE_COLUMNS = {"id", "pet_id", "uploader_id", "state", "caption", "placeholder_color", "error"}
-_TILE_COLUMNS |= {"taken_at", "taken_at_offset", "taken_on"}
-_COLUMNS = [f.attname for f in Photo._meta.concrete_fields if f.attname in _TILE_COLUMNS]
+# What a tile shows of a photo (``PhotoQuerySet.for_tiles``) and its uploader's id, in the
+# model's order of columns (``Model.from_db`` reads them so).
+_SHOWN = {*TILE_COLUMNS, "uploader_id"}
+_COLUMNS = [f.attname for f in Photo._meta.concrete_fields if f.attname in _SHOWN]
 
 # Placeholders (pettracker.prepared): values no constant of the queries can equal. The days'
 # fit in 32 bits: Django finds no row for a number past PostgreSQL's integer (EmptyResultSet).

@@ -4,7 +4,6 @@ photo page and the galleries and knows nothing of this app."""
 
 from __future__ import annotations
 
-import calendar
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from django import template
 from django.db.models import Count, Window
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.html import Urlizer, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
@@ -235,11 +234,6 @@ def _news_item_html(item: NewsItem) -> str:
         item.text,
         fill(_THUMBS, mark_safe(thumbs)) if thumbs else "",  # noqa: S308 (made by fill)
         latest.isoformat(),
-        when_in_words(latest),
+        dateformat.format(latest, "j F Y, H:i"),
         item.ago,
     )
-
-
-def when_in_words(moment: datetime.datetime) -> str:
-    """ "26 November 2026, 14:05", as the date filter's ``j F Y, H:i`` says it."""
-    return f"{moment.day} {calendar.month_name[moment.month]} {moment.year}, {moment:%H:%M}"
